@@ -1,0 +1,1 @@
+//! Placeholder: the affinity plugin lands with issue 3.

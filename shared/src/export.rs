@@ -1,0 +1,192 @@
+//! Project → Traefik dynamic configuration → YAML.
+//!
+//! Per service `<s>` (every name prefixed `gaqno-` so nothing clashes with Coolify's own):
+//! - service `gaqno-<s>`: one `servers` entry per replica, sticky cookie, health check;
+//! - router `gaqno-<s>` on the HTTPS entrypoint with TLS;
+//! - router `gaqno-<s>-http` on the HTTP entrypoint, redirecting to HTTPS (if enabled);
+//! - with Socket.IO affinity: router `gaqno-<s>-socketio` for the Socket.IO path only,
+//!   through middleware `gaqno-<s>-affinity`, so plain REST traffic never enters the plugin.
+//!
+//! Never an empty list or map (Coolify re-serialises them into something Traefik rejects).
+
+use indexmap::IndexMap;
+
+use crate::error::Error;
+use crate::model::{Project, Service, Target};
+use crate::plugin_config::PluginConfig;
+use crate::traefik::{
+    self, Cookie, DynamicConfig, HttpConfig, LoadBalancer, Middleware, RedirectScheme, Router, RouterTls, Server,
+    Sticky,
+};
+
+/// Prefix of every object gaqno-lb writes.
+pub const NAME_PREFIX: &str = "gaqno-";
+/// The shared HTTP → HTTPS redirect middleware.
+pub const REDIRECT_MIDDLEWARE: &str = "gaqno-redirect-to-https";
+/// TLS options every Traefik has; named so a resolver-less router needs no empty `tls: {}`.
+pub const DEFAULT_TLS_OPTIONS: &str = "default";
+
+/// Object names for one service.
+pub(crate) struct Names {
+    pub(crate) service: String,
+    pub(crate) router: String,
+    pub(crate) http_router: String,
+    pub(crate) socket_io_router: String,
+    pub(crate) affinity: String,
+}
+
+impl Names {
+    pub(crate) fn of(service_name: &str) -> Names {
+        let base = format!("{NAME_PREFIX}{service_name}");
+        Names {
+            http_router: format!("{base}-http"),
+            socket_io_router: format!("{base}-socketio"),
+            affinity: format!("{base}-affinity"),
+            router: base.clone(),
+            service: base,
+        }
+    }
+}
+
+/// The project as Traefik dynamic configuration.
+pub fn export(project: &Project) -> DynamicConfig {
+    let mut http = HttpConfig::default();
+    let target = &project.target;
+    for service in &project.services {
+        let names = Names::of(&service.name);
+        let rule = crate::rule::build(&service.hosts, service.path_prefix.as_deref());
+        http.routers.insert(
+            names.router.clone(),
+            Router {
+                entry_points: Some(vec![target.https_entry_point.clone()]),
+                service: Some(names.service.clone()),
+                rule: Some(rule.clone()),
+                priority: service.priority,
+                tls: Some(router_tls(target)),
+                ..Router::default()
+            },
+        );
+        if service.socket_io.enabled {
+            let socket_io_rule = crate::rule::build(&service.hosts, Some(&service.socket_io.path));
+            http.routers.insert(
+                names.socket_io_router.clone(),
+                Router {
+                    entry_points: Some(vec![target.https_entry_point.clone()]),
+                    middlewares: Some(vec![names.affinity.clone()]),
+                    service: Some(names.service.clone()),
+                    rule: Some(socket_io_rule),
+                    // Above the service's own router, which would otherwise win on equal priority.
+                    priority: service.priority.map(|p| p.saturating_add(1)),
+                    tls: Some(router_tls(target)),
+                    ..Router::default()
+                },
+            );
+            http.middlewares.insert(names.affinity.clone(), affinity_middleware(target, service));
+        }
+        if target.redirect_http {
+            http.routers.insert(
+                names.http_router.clone(),
+                Router {
+                    entry_points: Some(vec![target.http_entry_point.clone()]),
+                    middlewares: Some(vec![REDIRECT_MIDDLEWARE.to_owned()]),
+                    service: Some(names.service.clone()),
+                    rule: Some(rule),
+                    priority: service.priority,
+                    ..Router::default()
+                },
+            );
+        }
+        http.services.insert(names.service, traefik::Service { load_balancer: Some(load_balancer(service)), ..Default::default() });
+    }
+    if target.redirect_http && !project.services.is_empty() {
+        http.middlewares.insert(
+            REDIRECT_MIDDLEWARE.to_owned(),
+            Middleware {
+                redirect_scheme: Some(RedirectScheme {
+                    scheme: Some("https".into()),
+                    permanent: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        );
+    }
+    let is_empty = http == HttpConfig::default();
+    DynamicConfig { http: (!is_empty).then_some(http), ..Default::default() }
+}
+
+/// The project as the YAML file to paste into Coolify, with a header saying where it goes.
+pub fn to_yaml(project: &Project) -> Result<String, Error> {
+    let body = crate::yaml::to_string(&export(project))?;
+    let body = if body.trim() == "{}" { String::new() } else { body };
+    Ok(format!("{YAML_HEADER}{body}"))
+}
+
+/// The comment that opens every exported file (Coolify drops comments: nothing relies on it).
+pub const YAML_HEADER: &str = "# Traefik dynamic configuration written by gaqno-lb.\n\
+     # Coolify: Servers > (server) > Proxy > Dynamic Configurations > + Add.\n";
+
+/// A file name Coolify's Dynamic Configurations screen accepts and that sorts after
+/// `coolify.yaml` and `default_redirect_503.yaml` (the first definition of a name wins).
+pub const COOLIFY_FILE_NAME: &str = "gaqno-lb.yaml";
+
+fn router_tls(target: &Target) -> RouterTls {
+    match &target.cert_resolver {
+        Some(resolver) => RouterTls { cert_resolver: Some(resolver.clone()), ..Default::default() },
+        None => RouterTls { options: Some(DEFAULT_TLS_OPTIONS.to_owned()), ..Default::default() },
+    }
+}
+
+fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
+    let config = PluginConfig {
+        socket_io_path: service.socket_io.path.clone(),
+        ..PluginConfig::new(service.sticky.name.clone())
+    };
+    let value = serde_json::to_value(config).unwrap_or_default();
+    Middleware { plugin: Some(IndexMap::from([(target.plugin_name.clone(), value)])), ..Default::default() }
+}
+
+fn load_balancer(service: &Service) -> LoadBalancer {
+    let servers = service.servers.iter().map(|url| Server { url: Some(url.clone()), ..Default::default() }).collect::<Vec<_>>();
+    let sticky = &service.sticky;
+    LoadBalancer {
+        servers: (!servers.is_empty()).then_some(servers),
+        sticky: sticky.enabled.then(|| Sticky {
+            cookie: Some(Cookie {
+                name: Some(sticky.name.clone()),
+                secure: sticky.secure.then_some(true),
+                http_only: sticky.http_only.then_some(true),
+                same_site: sticky.same_site.map(|s| s.as_str().to_owned()),
+                max_age: sticky.max_age,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        strategy: service.strategy.map(|s| s.as_str().to_owned()),
+        health_check: service.health_check.as_ref().map(|h| traefik::HealthCheck {
+            path: Some(h.path.clone()),
+            interval: h.interval.clone(),
+            timeout: h.timeout.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect_file;
+
+    use crate::model::Project;
+
+    #[test]
+    fn gaqno_preset_yaml() {
+        expect_file!["../test_data/gaqno-preset.yml"].assert_eq(&super::to_yaml(&Project::gaqno()).unwrap());
+    }
+
+    #[test]
+    fn empty_project_is_a_valid_empty_file() {
+        let yaml = super::to_yaml(&Project::default()).unwrap();
+        assert!(yaml.lines().all(|l| l.starts_with('#')), "{yaml}");
+    }
+}

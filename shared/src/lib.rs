@@ -1,0 +1,37 @@
+//! The gaqno-lb model crate: the single source of truth shared by the Traefik plugin, the
+//! web app and the CLI.
+//!
+//! - [`plugin_config`] — the affinity plugin's config type (always built: the plugin uses
+//!   this crate with default features off and gets nothing else).
+//! - [`traefik`] — serde types mirroring Traefik v3's dynamic configuration.
+//! - [`model`] — the GAQNO service model an operator edits, and the preset.
+//! - [`export`] / [`import`] — model to Traefik config and back, by hand.
+//! - [`lint`] — rules over a Traefik config: diagnostics with fixes, never an error.
+//! - [`yaml`] — the only door to the YAML crate.
+//!
+//! No IO happens here: reading and writing files is the CLI's job.
+
+#![deny(missing_docs)]
+
+pub mod lenient;
+pub mod plugin_config;
+
+#[cfg(feature = "model")]
+pub mod error;
+#[cfg(feature = "model")]
+pub mod export;
+#[cfg(feature = "model")]
+pub mod import;
+#[cfg(feature = "model")]
+pub mod lint;
+#[cfg(feature = "model")]
+pub mod model;
+#[cfg(feature = "model")]
+mod rule;
+#[cfg(feature = "model")]
+pub mod traefik;
+#[cfg(feature = "model")]
+pub mod yaml;
+
+#[cfg(feature = "model")]
+pub use crate::error::{Error, ErrorKind};

@@ -1,0 +1,57 @@
+// Lint: invalid-server-url
+//! A server `url` Traefik cannot forward to: not a URL, not http/https/h2c, or without a
+//! host (an error); empty (a warning: such a server never answers, which is what Coolify's
+//! own redirect-only `noop` service wants, but rarely what a replica should be).
+
+use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
+
+pub(super) const RULE: Rule = Rule {
+    id: "invalid-server-url",
+    severity: Severity::Error,
+    summary: "a server url that is not an http(s) URL with a host",
+    check,
+    fix: None,
+};
+
+/// Why `text` is not a server URL Traefik can use, if it is not.
+pub(crate) fn problem(text: &str) -> Option<String> {
+    match url::Url::parse(text) {
+        Err(e) => Some(format!("`{text}` is not a URL ({e})")),
+        Ok(u) if !matches!(u.scheme(), "http" | "https" | "h2c") => Some(format!("`{text}`: scheme `{}` is not http, https or h2c", u.scheme())),
+        Ok(u) if u.host_str().is_none_or(str::is_empty) => Some(format!("`{text}` has no host")),
+        Ok(_) => None,
+    }
+}
+
+fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    for (name, lb) in cx.load_balancers() {
+        for (i, server) in lb.servers.iter().flatten().enumerate() {
+            let path = Path::keys(["http", "services", name.as_str(), "loadBalancer", "servers"]).index(i).key("url");
+            let url = server.url.as_deref().unwrap_or_default();
+            let (severity, message) = if url.is_empty() {
+                (Severity::Warning, "a server without a url never answers: fine for a redirect-only service, wrong for a replica".to_owned())
+            } else if let Some(problem) = problem(url) {
+                (Severity::Error, format!("{problem}: Traefik cannot forward to it"))
+            } else {
+                continue;
+            };
+            out.push(Diagnostic { rule: RULE.id, severity, message, path, fix: None });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::test_support::check;
+
+    #[test]
+    fn flags_unusable_urls() {
+        let yaml = "http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: 'http://ok:1'}, {url: '10.0.0.1:4008'}, {url: 'ftp://x'}, {url: ''}, {url: 'http:///p'}]\n";
+        expect_test::expect![[r#"
+            error[invalid-server-url] http.services.s.loadBalancer.servers[1].url: `10.0.0.1:4008` is not a URL (relative URL without a base): Traefik cannot forward to it
+            error[invalid-server-url] http.services.s.loadBalancer.servers[2].url: `ftp://x`: scheme `ftp` is not http, https or h2c: Traefik cannot forward to it
+            warning[invalid-server-url] http.services.s.loadBalancer.servers[3].url: a server without a url never answers: fine for a redirect-only service, wrong for a replica
+        "#]]
+        .assert_eq(&check("invalid-server-url", yaml));
+    }
+}
