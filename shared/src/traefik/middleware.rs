@@ -197,6 +197,9 @@ pub struct Headers {
     /// `permissionsPolicy`.
     #[serde(rename = "permissionsPolicy", default, skip_serializing_if = "Option::is_none")]
     pub permissions_policy: Option<String>,
+    /// `featurePolicy` (deprecated).
+    #[serde(rename = "featurePolicy", default, skip_serializing_if = "Option::is_none")]
+    pub feature_policy: Option<String>,
     /// `isDevelopment`.
     #[serde(rename = "isDevelopment", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
     pub is_development: Option<bool>,
@@ -222,5 +225,5 @@ impl Modelled for Compress {
 }
 
 impl Modelled for Headers {
-    const KEYS: &'static [&'static str] = &["customRequestHeaders", "customResponseHeaders", "accessControlAllowCredentials", "accessControlAllowHeaders", "accessControlAllowMethods", "accessControlAllowOriginList", "accessControlAllowOriginListRegex", "accessControlExposeHeaders", "accessControlMaxAge", "addVaryHeader", "allowedHosts", "hostsProxyHeaders", "sslProxyHeaders", "stsSeconds", "stsIncludeSubdomains", "stsPreload", "forceSTSHeader", "frameDeny", "customFrameOptionsValue", "contentTypeNosniff", "browserXssFilter", "customBrowserXSSValue", "contentSecurityPolicy", "contentSecurityPolicyReportOnly", "publicKey", "referrerPolicy", "permissionsPolicy", "isDevelopment"];
+    const KEYS: &'static [&'static str] = &["customRequestHeaders", "customResponseHeaders", "accessControlAllowCredentials", "accessControlAllowHeaders", "accessControlAllowMethods", "accessControlAllowOriginList", "accessControlAllowOriginListRegex", "accessControlExposeHeaders", "accessControlMaxAge", "addVaryHeader", "allowedHosts", "hostsProxyHeaders", "sslProxyHeaders", "stsSeconds", "stsIncludeSubdomains", "stsPreload", "forceSTSHeader", "frameDeny", "customFrameOptionsValue", "contentTypeNosniff", "browserXssFilter", "customBrowserXSSValue", "contentSecurityPolicy", "contentSecurityPolicyReportOnly", "publicKey", "referrerPolicy", "permissionsPolicy", "featurePolicy", "isDevelopment"];
 }

@@ -78,6 +78,9 @@ pub struct Router {
     /// `service`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// `parentRefs`: parent routers (multi-layer routing, 3.6+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_refs: Option<Vec<String>>,
     /// `priority`; Traefik's default is the rule's length.
     #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
@@ -184,7 +187,7 @@ impl Modelled for HttpConfig {
 }
 
 impl Modelled for Router {
-    const KEYS: &'static [&'static str] = &["entryPoints", "middlewares", "service", "rule", "ruleSyntax", "priority", "tls", "observability"];
+    const KEYS: &'static [&'static str] = &["entryPoints", "middlewares", "service", "rule", "ruleSyntax", "priority", "tls", "observability", "parentRefs"];
 }
 
 impl Modelled for RouterTls {

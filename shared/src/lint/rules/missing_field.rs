@@ -1,6 +1,7 @@
 // Lint: missing-field
-//! A field Traefik requires: a router's `rule` and `service`, a health check's `path`.
-//! Traefik disables the router (or the service) with an error.
+//! A field that must be there: a router's `rule` and `service` (Traefik disables the router
+//! without them), a health check's `path` (Traefik 3.6/3.7 accept the check and never probe,
+//! so a dead replica keeps its share of new sessions).
 
 use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
 
@@ -13,22 +14,22 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let mut missing = |path: Path, what: &str| {
-        out.push(Diagnostic { rule: RULE.id, severity: RULE.severity, message: format!("{what}: Traefik disables it"), path, fix: None })
+    let mut missing = |path: Path, message: &str| {
+        out.push(Diagnostic { rule: RULE.id, severity: RULE.severity, message: message.to_owned(), path, fix: None })
     };
     for (name, router) in cx.routers() {
         let path = Path::keys(["http", "routers", name.as_str()]);
         if router.rule.as_deref().is_none_or(|r| r.trim().is_empty()) {
-            missing(path.clone(), "a router without a rule");
+            missing(path.clone(), "a router without a rule: Traefik disables it");
         }
         if router.service.as_deref().is_none_or(str::is_empty) {
-            missing(path, "a router without a service");
+            missing(path, "a router without a service: Traefik disables it");
         }
     }
     for (name, lb) in cx.load_balancers() {
         if let Some(hc) = &lb.health_check {
             if hc.path.as_deref().is_none_or(str::is_empty) {
-                missing(Path::keys(["http", "services", name.as_str(), "loadBalancer", "healthCheck"]), "a health check without a path");
+                missing(Path::keys(["http", "services", name.as_str(), "loadBalancer", "healthCheck"]), "a health check without a path: Traefik accepts it and never probes, so a dead replica keeps getting new sessions");
             }
         }
     }
@@ -44,7 +45,7 @@ mod tests {
         expect_test::expect![[r#"
             error[missing-field] http.routers.r: a router without a rule: Traefik disables it
             error[missing-field] http.routers.r: a router without a service: Traefik disables it
-            error[missing-field] http.services.s.loadBalancer.healthCheck: a health check without a path: Traefik disables it
+            error[missing-field] http.services.s.loadBalancer.healthCheck: a health check without a path: Traefik accepts it and never probes, so a dead replica keeps getting new sessions
         "#]]
         .assert_eq(&found);
     }

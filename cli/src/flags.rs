@@ -1,0 +1,99 @@
+//! Command-line flags, and nothing else: each subcommand's logic lives in its own module.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Traefik load balancing for GAQNO's services on Coolify: export, lint, fix and import
+/// Traefik dynamic configuration.
+#[derive(Debug, Parser)]
+#[command(name = "gaqno-lb", version, about, long_about = None)]
+pub struct Flags {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the Traefik dynamic configuration of a project (the GAQNO preset by default).
+    Export(Export),
+    /// Check Traefik dynamic configuration files; exit 1 when any has an error.
+    Lint(Lint),
+    /// Apply every available lint fix to a file and print the result.
+    Fix(Fix),
+    /// Read Traefik dynamic configuration into a gaqno-lb project file.
+    Import(Import),
+    /// Print the sticky cookie value Traefik gives each server URL.
+    Cookie(Cookie),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Export {
+    /// A gaqno-lb project file (YAML), as `gaqno-lb import` writes it.
+    #[arg(conflicts_with = "preset")]
+    pub project: Option<PathBuf>,
+    /// A built-in project.
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Preset {
+    /// GAQNO's services on Coolify.
+    Gaqno,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Lint {
+    /// Files to check.
+    #[arg(required_unless_present = "list_rules")]
+    pub files: Vec<PathBuf>,
+    /// The Traefik version the files are for.
+    #[arg(long, default_value = "3.6")]
+    pub traefik: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// One line per finding.
+    Human,
+    /// One JSON array of findings per run.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Fix {
+    /// The file to fix.
+    pub file: PathBuf,
+    /// The Traefik version the file is for.
+    #[arg(long, default_value = "3.6")]
+    pub traefik: String,
+    /// Write to this file instead of standard output (may be the input file).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Import {
+    /// A Traefik dynamic configuration file.
+    pub file: PathBuf,
+    /// Write the project file here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Cookie {
+    /// Server URLs exactly as written in `loadBalancer.servers[].url`.
+    #[arg(required = true)]
+    pub urls: Vec<String>,
+}

@@ -1,0 +1,121 @@
+//! The linter agrees with Traefik: every file in `tests/corpus/` is broken in a way real
+//! Traefik shows (the whole file provider fails, or an object is disabled) or accepts but
+//! mis-serves (`accepted`), and `shared::lint` reports the rule the file names.
+//!
+//! Each corpus file says what to expect in its header comments:
+//! - `# traefik: provider-fails | accepted | disabled <kind>/<name> ...` (`# traefik 3.6:` for one version)
+//! - `# lint: <rule-id> ...` (`# lint 3.6:` for one version): rules that must report (`none`: no error at all)
+//! - `# coolify-resave: true`: load the file as Coolify's Dynamic Configurations screen saves it
+//! - `# with-coolify: true`: load Coolify's own files beside it
+
+use std::path::PathBuf;
+
+use shared::lint::{lint, LintOptions};
+use shared::model::TraefikVersion;
+use shared::traefik::{DynamicConfig, Value};
+use tests::{file_objects, Loaded, TraefikSetup, TRAEFIK_VERSIONS};
+
+use crate::support::{coolify_files, load};
+
+struct Case {
+    file: PathBuf,
+    text: String,
+}
+
+impl Case {
+    /// The value of header `key`, preferring `key <minor version>` (e.g. `traefik 3.6`).
+    fn header(&self, key: &str, version: &str) -> Option<String> {
+        let minor = version.rsplit_once('.').map_or(version, |(v, _)| v);
+        let headers: Vec<(&str, &str)> = self.text.lines().filter_map(|l| l.strip_prefix("# ")?.split_once(": ")).collect();
+        let specific = format!("{key} {minor}");
+        headers.iter().find(|(k, _)| *k == specific).or_else(|| headers.iter().find(|(k, _)| *k == key)).map(|(_, v)| v.trim().to_owned())
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.header(key, "").as_deref() == Some("true")
+    }
+}
+
+fn corpus() -> Vec<Case> {
+    let dir = tests::project_root().join("tests/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("tests/corpus").filter_map(|e| Some(e.ok()?.path())).collect();
+    files.sort();
+    files.into_iter().map(|file| Case { text: std::fs::read_to_string(&file).expect("corpus file"), file }).collect()
+}
+
+/// What Coolify's Dynamic Configurations screen stores: the YAML parsed and dumped again,
+/// an empty list coming back as an empty map (`{  }`).
+fn coolify_resave(text: &str) -> String {
+    fn lists_to_maps(value: &mut Value) {
+        match value {
+            Value::Array(list) if list.is_empty() => *value = Value::Object(Default::default()),
+            Value::Array(list) => list.iter_mut().for_each(lists_to_maps),
+            Value::Object(map) => map.values_mut().for_each(lists_to_maps),
+            _ => {}
+        }
+    }
+    let mut value: Value = shared::yaml::from_str::<Option<Value>>(text).expect("corpus YAML").unwrap_or_default();
+    lists_to_maps(&mut value);
+    shared::yaml::to_string(&value).expect("YAML")
+}
+
+#[test]
+fn linter_flags_every_file_traefik_rejects() {
+    let corpus = corpus();
+    assert!(corpus.len() >= 15, "the corpus shrank to {}", corpus.len());
+    let mut runs = Vec::new();
+    for version in TRAEFIK_VERSIONS {
+        let Some(binary) = tests::traefik_binary(version) else { return };
+        for case in &corpus {
+            runs.push((binary.clone(), version, case));
+        }
+    }
+    let failures: Vec<String> = tests::run_parallel(&runs, 4, |(binary, version, case)| check(binary, version, case)).into_iter().flatten().collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn check(binary: &std::path::Path, version: &str, case: &Case) -> Option<String> {
+    let name = case.file.file_name()?.to_string_lossy().into_owned();
+    let expected_traefik = case.header("traefik", version).unwrap_or_else(|| panic!("{name}: no `# traefik:` header"));
+    let expected_rules = case.header("lint", version).unwrap_or_else(|| panic!("{name}: no `# lint:` header"));
+
+    // The linter, on the file as the operator wrote it.
+    let config: DynamicConfig = shared::yaml::from_str(&case.text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let traefik_version: TraefikVersion = version.parse().expect("version");
+    let findings = lint(&config, &LintOptions { traefik_version });
+    let mut problems = Vec::new();
+    if expected_rules == "none" {
+        let errors: Vec<_> = findings.iter().filter(|d| d.severity == shared::lint::Severity::Error).collect();
+        if !errors.is_empty() {
+            problems.push(format!("lint should find no error here, it found: {errors:#?}"));
+        }
+    }
+    for rule in expected_rules.split_whitespace().filter(|r| *r != "none") {
+        if !findings.iter().any(|d| d.rule == rule) {
+            problems.push(format!("lint did not report `{rule}`; it found: {findings:#?}"));
+        }
+    }
+
+    // Traefik, on the file as it lands in Coolify's folder.
+    let text = if case.flag("coolify-resave") { coolify_resave(&case.text) } else { case.text.clone() };
+    let mut files = if case.flag("with-coolify") { coolify_files() } else { Vec::new() };
+    files.push((name.clone(), text));
+    let setup = TraefikSetup { entry_points: vec!["http".into(), "https".into()], cert_resolvers: vec!["letsencrypt".into()], files };
+    let (loaded, log) = load(binary, version, &setup);
+    let actual = match &loaded {
+        Loaded::ProviderFailed(_) => "provider-fails".to_owned(),
+        Loaded::Config(raw) => {
+            let disabled: Vec<String> = file_objects(raw).into_iter().filter(|(_, _, status, _)| status != "enabled").map(|(kind, name, _, _)| format!("{kind}/{name}")).collect();
+            if disabled.is_empty() { "accepted".to_owned() } else { format!("disabled {}", disabled.join(" ")) }
+        }
+    };
+    let matches = if let Some(objects) = expected_traefik.strip_prefix("disabled ") {
+        objects.split_whitespace().all(|o| actual.split_whitespace().any(|a| a == o))
+    } else {
+        actual == expected_traefik
+    };
+    if !matches {
+        problems.push(format!("Traefik: expected `{expected_traefik}`, got `{actual}` ({loaded:?})\n{log}"));
+    }
+    (!problems.is_empty()).then(|| format!("{name} on Traefik {version}:\n{}", problems.join("\n")))
+}
