@@ -25,7 +25,8 @@ fn export(flags: Export) -> anyhow::Result<ExitCode> {
     let project = match (&flags.project, flags.preset) {
         (Some(path), _) => {
             let text = read(path)?;
-            shared::yaml::from_str::<Project>(&text).with_context(|| format!("{} is not a gaqno-lb project file", path.display()))?
+            shared::yaml::from_str::<Project>(&text)
+                .with_context(|| format!("{} is not a gaqno-lb project file", path.display()))?
         }
         (None, Some(Preset::Gaqno) | None) => Project::gaqno(),
     };
@@ -45,7 +46,11 @@ fn lint(flags: Lint) -> anyhow::Result<ExitCode> {
     let mut all = Vec::new();
     for path in &flags.files {
         let config = read_config(path)?;
-        all.extend(lint::lint(&config, &options).into_iter().map(|d| (path.display().to_string(), d)));
+        all.extend(
+            lint::lint(&config, &options)
+                .into_iter()
+                .map(|d| (path.display().to_string(), d)),
+        );
     }
     let mut out = std::io::stdout().lock();
     match flags.format {
@@ -56,7 +61,10 @@ fn lint(flags: Lint) -> anyhow::Result<ExitCode> {
                     writeln!(out, "  fix: {fix}")?;
                 }
             }
-            let errors = all.iter().filter(|(_, d)| d.severity == Severity::Error).count();
+            let errors = all
+                .iter()
+                .filter(|(_, d)| d.severity == Severity::Error)
+                .count();
             let warnings = all.len() - errors;
             writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
         }
@@ -78,7 +86,10 @@ fn lint(flags: Lint) -> anyhow::Result<ExitCode> {
 }
 
 fn exit_for<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> ExitCode {
-    if diagnostics.into_iter().any(|d| d.severity == Severity::Error) {
+    if diagnostics
+        .into_iter()
+        .any(|d| d.severity == Severity::Error)
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -91,7 +102,10 @@ fn fix(flags: Fix) -> anyhow::Result<ExitCode> {
     let applied = lint::fix_all(&mut config, &options);
     let remaining = lint::lint(&config, &options);
     write_out(flags.output.as_deref(), &shared::yaml::to_string(&config)?)?;
-    eprintln!("{applied} fix(es) applied, {} finding(s) left", remaining.len());
+    eprintln!(
+        "{applied} fix(es) applied, {} finding(s) left",
+        remaining.len()
+    );
     for d in &remaining {
         eprintln!("{}: {d}", flags.file.display());
     }
@@ -100,12 +114,20 @@ fn fix(flags: Fix) -> anyhow::Result<ExitCode> {
 
 fn import(flags: Import) -> anyhow::Result<ExitCode> {
     let text = read(&flags.file)?;
-    let imported = shared::import::import_yaml(&text).with_context(|| format!("cannot import {}", flags.file.display()))?;
-    write_out(flags.output.as_deref(), &shared::yaml::to_string(&imported.project)?)?;
+    let imported = shared::import::import_yaml(&text)
+        .with_context(|| format!("cannot import {}", flags.file.display()))?;
+    write_out(
+        flags.output.as_deref(),
+        &shared::yaml::to_string(&imported.project)?,
+    )?;
     for unmapped in &imported.unmapped {
         eprintln!("not mapped: {unmapped}");
     }
-    eprintln!("{} service(s) imported, {} part(s) not mapped", imported.project.services.len(), imported.unmapped.len());
+    eprintln!(
+        "{} service(s) imported, {} part(s) not mapped",
+        imported.project.services.len(),
+        imported.unmapped.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -128,12 +150,15 @@ fn read(path: &Path) -> anyhow::Result<String> {
 
 fn read_config(path: &Path) -> anyhow::Result<DynamicConfig> {
     let text = read(path)?;
-    shared::yaml::from_str(&text).with_context(|| format!("{} is not Traefik dynamic configuration", path.display()))
+    shared::yaml::from_str(&text)
+        .with_context(|| format!("{} is not Traefik dynamic configuration", path.display()))
 }
 
 fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match path {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

@@ -32,7 +32,12 @@ pub struct Location {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), path: None, location: None }
+        Error {
+            kind,
+            message: message.into(),
+            path: None,
+            location: None,
+        }
     }
 
     pub(crate) fn with_path(mut self, path: String) -> Error {

@@ -15,8 +15,8 @@ use crate::error::Error;
 use crate::model::{Project, Service, Target};
 use crate::plugin_config::PluginConfig;
 use crate::traefik::{
-    self, Cookie, DynamicConfig, HttpConfig, LoadBalancer, Middleware, RedirectScheme, Router, RouterTls, Server,
-    Sticky,
+    self, Cookie, DynamicConfig, HttpConfig, LoadBalancer, Middleware, RedirectScheme, Router,
+    RouterTls, Server, Sticky,
 };
 
 /// Prefix of every object gaqno-lb writes.
@@ -81,7 +81,8 @@ pub fn export(project: &Project) -> DynamicConfig {
                     ..Router::default()
                 },
             );
-            http.middlewares.insert(names.affinity.clone(), affinity_middleware(target, service));
+            http.middlewares
+                .insert(names.affinity.clone(), affinity_middleware(target, service));
         }
         if target.redirect_http {
             http.routers.insert(
@@ -96,7 +97,13 @@ pub fn export(project: &Project) -> DynamicConfig {
                 },
             );
         }
-        http.services.insert(names.service, traefik::Service { load_balancer: Some(load_balancer(service)), ..Default::default() });
+        http.services.insert(
+            names.service,
+            traefik::Service {
+                load_balancer: Some(load_balancer(service)),
+                ..Default::default()
+            },
+        );
     }
     if target.redirect_http && !project.services.is_empty() {
         http.middlewares.insert(
@@ -112,13 +119,20 @@ pub fn export(project: &Project) -> DynamicConfig {
         );
     }
     let is_empty = http == HttpConfig::default();
-    DynamicConfig { http: (!is_empty).then_some(http), ..Default::default() }
+    DynamicConfig {
+        http: (!is_empty).then_some(http),
+        ..Default::default()
+    }
 }
 
 /// The project as the YAML file to paste into Coolify, with a header saying where it goes.
 pub fn to_yaml(project: &Project) -> Result<String, Error> {
     let body = crate::yaml::to_string(&export(project))?;
-    let body = if body.trim() == "{}" { String::new() } else { body };
+    let body = if body.trim() == "{}" {
+        String::new()
+    } else {
+        body
+    };
     Ok(format!("{YAML_HEADER}{body}"))
 }
 
@@ -132,8 +146,14 @@ pub const COOLIFY_FILE_NAME: &str = "gaqno-lb.yaml";
 
 fn router_tls(target: &Target) -> RouterTls {
     match &target.cert_resolver {
-        Some(resolver) => RouterTls { cert_resolver: Some(resolver.clone()), ..Default::default() },
-        None => RouterTls { options: Some(DEFAULT_TLS_OPTIONS.to_owned()), ..Default::default() },
+        Some(resolver) => RouterTls {
+            cert_resolver: Some(resolver.clone()),
+            ..Default::default()
+        },
+        None => RouterTls {
+            options: Some(DEFAULT_TLS_OPTIONS.to_owned()),
+            ..Default::default()
+        },
     }
 }
 
@@ -143,11 +163,21 @@ fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
         ..PluginConfig::new(service.sticky.name.clone())
     };
     let value = serde_json::to_value(config).unwrap_or_default();
-    Middleware { plugin: Some(IndexMap::from([(target.plugin_name.clone(), value)])), ..Default::default() }
+    Middleware {
+        plugin: Some(IndexMap::from([(target.plugin_name.clone(), value)])),
+        ..Default::default()
+    }
 }
 
 fn load_balancer(service: &Service) -> LoadBalancer {
-    let servers = service.servers.iter().map(|url| Server { url: Some(url.clone()), ..Default::default() }).collect::<Vec<_>>();
+    let servers = service
+        .servers
+        .iter()
+        .map(|url| Server {
+            url: Some(url.clone()),
+            ..Default::default()
+        })
+        .collect::<Vec<_>>();
     let sticky = &service.sticky;
     LoadBalancer {
         servers: (!servers.is_empty()).then_some(servers),
@@ -181,7 +211,8 @@ mod tests {
 
     #[test]
     fn gaqno_preset_yaml() {
-        expect_file!["../test_data/gaqno-preset.yml"].assert_eq(&super::to_yaml(&Project::gaqno()).unwrap());
+        expect_file!["../test_data/gaqno-preset.yml"]
+            .assert_eq(&super::to_yaml(&Project::gaqno()).unwrap());
     }
 
     #[test]

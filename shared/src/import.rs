@@ -44,9 +44,17 @@ pub fn import_yaml(text: &str) -> Result<Imported, Error> {
 
 /// Imports a parsed configuration.
 pub fn import(config: &DynamicConfig) -> Imported {
-    let mut cx = Importer { unmapped: Vec::new(), project: Project { target: Target::default(), services: Vec::new() } };
+    let mut cx = Importer {
+        unmapped: Vec::new(),
+        project: Project {
+            target: Target::default(),
+            services: Vec::new(),
+        },
+    };
     cx.extra("", &config.extra);
-    let Some(http) = &config.http else { return cx.finish() };
+    let Some(http) = &config.http else {
+        return cx.finish();
+    };
     cx.extra("http.", &http.extra);
 
     let affinity: Vec<(&String, String, PluginConfig)> = http
@@ -57,10 +65,18 @@ pub fn import(config: &DynamicConfig) -> Imported {
     if let Some((_, plugin_name, _)) = affinity.first() {
         cx.project.target.plugin_name = plugin_name.clone();
     }
-    let redirects: HashSet<&String> = http.middlewares.iter().filter(|(_, mw)| is_https_redirect(mw)).map(|(n, _)| n).collect();
+    let redirects: HashSet<&String> = http
+        .middlewares
+        .iter()
+        .filter(|(_, mw)| is_https_redirect(mw))
+        .map(|(n, _)| n)
+        .collect();
     for (name, _) in &http.middlewares {
         if !redirects.contains(name) && !affinity.iter().any(|(n, _, _)| *n == name) {
-            cx.note(format!("http.middlewares.{name}"), "only the affinity plugin and an HTTPS redirect map to the GAQNO model");
+            cx.note(
+                format!("http.middlewares.{name}"),
+                "only the affinity plugin and an HTTPS redirect map to the GAQNO model",
+            );
         }
     }
 
@@ -82,7 +98,10 @@ pub fn import(config: &DynamicConfig) -> Imported {
         }
         if let Some(mw) = &service.middlewares {
             if !mw.is_empty() {
-                cx.note(format!("http.services.{key}.middlewares"), "service middlewares have no place in the GAQNO model");
+                cx.note(
+                    format!("http.services.{key}.middlewares"),
+                    "service middlewares have no place in the GAQNO model",
+                );
             }
         }
     }
@@ -98,23 +117,34 @@ pub fn import(config: &DynamicConfig) -> Imported {
             .map(|s| s.strip_suffix("@file").unwrap_or(s))
             .and_then(|s| service_keys.iter().position(|k| *k == s))
         else {
-            cx.note(path, "its service is not a loadBalancer service in this file");
+            cx.note(
+                path,
+                "its service is not a loadBalancer service in this file",
+            );
             continue;
         };
         any_router = true;
         let middlewares = router.middlewares.as_deref().unwrap_or_default();
-        let plugin = middlewares.iter().find_map(|m| affinity.iter().find(|(n, _, _)| *n == m));
+        let plugin = middlewares
+            .iter()
+            .find_map(|m| affinity.iter().find(|(n, _, _)| *n == m));
         let redirect = middlewares.iter().any(|m| redirects.contains(m));
         for (i, m) in middlewares.iter().enumerate() {
             let known = redirects.contains(m) || affinity.iter().any(|(n, _, _)| *n == m);
             if !known {
-                cx.note(format!("{path}.middlewares[{i}]"), "a middleware the GAQNO model does not hold");
+                cx.note(
+                    format!("{path}.middlewares[{i}]"),
+                    "a middleware the GAQNO model does not hold",
+                );
             }
         }
         cx.router_leftovers(&path, router);
         if let Some((_, _, config)) = plugin {
             let service = &mut cx.project.services[index];
-            service.socket_io = SocketIo { enabled: true, path: config.socket_io_path.clone() };
+            service.socket_io = SocketIo {
+                enabled: true,
+                path: config.socket_io_path.clone(),
+            };
             if !service.sticky.enabled {
                 // Kept for when the operator turns stickiness on (the lint asks them to).
                 service.sticky.name = config.cookie_name.clone();
@@ -127,7 +157,10 @@ pub fn import(config: &DynamicConfig) -> Imported {
         } else if seen_https_router.insert(index) {
             cx.main_router(&path, router, index);
         } else {
-            cx.note(path, "a second router for the same service: only the first one maps");
+            cx.note(
+                path,
+                "a second router for the same service: only the first one maps",
+            );
         }
     }
     cx.project.target.redirect_http = redirect_seen || !any_router;
@@ -143,7 +176,9 @@ pub(crate) fn affinity_plugin(mw: &Middleware) -> Option<(String, PluginConfig)>
 }
 
 fn is_https_redirect(mw: &Middleware) -> bool {
-    mw.redirect_scheme.as_ref().is_some_and(|r| r.scheme.as_deref() == Some("https"))
+    mw.redirect_scheme
+        .as_ref()
+        .is_some_and(|r| r.scheme.as_deref() == Some("https"))
 }
 
 struct Importer {
@@ -153,11 +188,17 @@ struct Importer {
 
 impl Importer {
     fn finish(self) -> Imported {
-        Imported { project: self.project, unmapped: self.unmapped }
+        Imported {
+            project: self.project,
+            unmapped: self.unmapped,
+        }
     }
 
     fn note(&mut self, path: String, reason: &str) {
-        self.unmapped.push(Unmapped { path, reason: reason.to_owned() });
+        self.unmapped.push(Unmapped {
+            path,
+            reason: reason.to_owned(),
+        });
     }
 
     fn extra(&mut self, prefix: &str, extra: &Extra) {
@@ -168,8 +209,17 @@ impl Importer {
 
     fn service(&mut self, path: &str, key: &str, lb: &traefik::LoadBalancer) -> Service {
         let name = key.strip_prefix(NAME_PREFIX).unwrap_or(key).to_owned();
-        let servers: Vec<String> = lb.servers.iter().flatten().filter_map(|s| s.url.clone()).collect();
-        let port = servers.first().and_then(|u| url::Url::parse(u).ok()).and_then(|u| u.port_or_known_default()).unwrap_or(80);
+        let servers: Vec<String> = lb
+            .servers
+            .iter()
+            .flatten()
+            .filter_map(|s| s.url.clone())
+            .collect();
+        let port = servers
+            .first()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.port_or_known_default())
+            .unwrap_or(80);
         let mut service = Service {
             name: name.clone(),
             hosts: Vec::new(),
@@ -188,7 +238,10 @@ impl Importer {
                 self.note(p.clone(), "a server without url");
             }
             if server.weight.is_some() {
-                self.note(format!("{p}.weight"), "server weights are not part of the GAQNO model");
+                self.note(
+                    format!("{p}.weight"),
+                    "server weights are not part of the GAQNO model",
+                );
             }
             if server.preserve_path.is_some() {
                 self.note(format!("{p}.preservePath"), "not part of the GAQNO model");
@@ -208,12 +261,21 @@ impl Importer {
             if let Some(same_site) = &cookie.same_site {
                 service.sticky.same_site = SameSite::parse(same_site);
                 if service.sticky.same_site.is_none() {
-                    self.note(format!("{lb_path}.sticky.cookie.sameSite"), "not one of none, lax, strict");
+                    self.note(
+                        format!("{lb_path}.sticky.cookie.sameSite"),
+                        "not one of none, lax, strict",
+                    );
                 }
             }
-            for (field, set) in [("path", cookie.path.is_some()), ("domain", cookie.domain.is_some())] {
+            for (field, set) in [
+                ("path", cookie.path.is_some()),
+                ("domain", cookie.domain.is_some()),
+            ] {
                 if set {
-                    self.note(format!("{lb_path}.sticky.cookie.{field}"), "not part of the GAQNO model");
+                    self.note(
+                        format!("{lb_path}.sticky.cookie.{field}"),
+                        "not part of the GAQNO model",
+                    );
                 }
             }
             self.extra(&format!("{lb_path}.sticky.cookie."), &cookie.extra);
@@ -222,9 +284,16 @@ impl Importer {
         if let Some(hc) = &lb.health_check {
             match &hc.path {
                 Some(p) => {
-                    service.health_check = Some(HealthCheck { path: p.clone(), interval: hc.interval.clone(), timeout: hc.timeout.clone() })
+                    service.health_check = Some(HealthCheck {
+                        path: p.clone(),
+                        interval: hc.interval.clone(),
+                        timeout: hc.timeout.clone(),
+                    })
                 }
-                None => self.note(format!("{lb_path}.healthCheck"), "a health check without path"),
+                None => self.note(
+                    format!("{lb_path}.healthCheck"),
+                    "a health check without path",
+                ),
             }
             let ignored = traefik::HealthCheck {
                 path: None,
@@ -234,14 +303,20 @@ impl Importer {
                 ..hc.clone()
             };
             if ignored != traefik::HealthCheck::default() {
-                self.note(format!("{lb_path}.healthCheck"), "only path, interval and timeout are part of the GAQNO model");
+                self.note(
+                    format!("{lb_path}.healthCheck"),
+                    "only path, interval and timeout are part of the GAQNO model",
+                );
             }
             self.extra(&format!("{lb_path}.healthCheck."), &hc.extra);
         }
         if let Some(strategy) = &lb.strategy {
             service.strategy = Strategy::parse(strategy);
             if service.strategy.is_none() {
-                self.note(format!("{lb_path}.strategy"), "not a strategy Traefik knows");
+                self.note(
+                    format!("{lb_path}.strategy"),
+                    "not a strategy Traefik knows",
+                );
             }
         }
         let leftovers = [
@@ -266,14 +341,24 @@ impl Importer {
         match &router.tls {
             Some(tls) => {
                 self.project.target.cert_resolver = tls.cert_resolver.clone();
-                if tls.options.as_deref().is_some_and(|o| o != crate::export::DEFAULT_TLS_OPTIONS) {
-                    self.note(format!("{path}.tls.options"), "only the default TLS options map");
+                if tls
+                    .options
+                    .as_deref()
+                    .is_some_and(|o| o != crate::export::DEFAULT_TLS_OPTIONS)
+                {
+                    self.note(
+                        format!("{path}.tls.options"),
+                        "only the default TLS options map",
+                    );
                 }
                 if tls.domains.is_some() {
                     self.note(format!("{path}.tls.domains"), "not part of the GAQNO model");
                 }
             }
-            None => self.note(path.to_owned(), "a router without TLS: gaqno-lb serves every service over HTTPS"),
+            None => self.note(
+                path.to_owned(),
+                "a router without TLS: gaqno-lb serves every service over HTTPS",
+            ),
         }
         let service = &mut self.project.services[index];
         service.priority = router.priority;
@@ -282,7 +367,10 @@ impl Importer {
                 service.hosts = m.hosts;
                 service.path_prefix = m.path_prefix;
             }
-            _ => self.note(format!("{path}.rule"), "only Host(..) || Host(..) with an optional PathPrefix(..) maps to hosts and path"),
+            _ => self.note(
+                format!("{path}.rule"),
+                "only Host(..) || Host(..) with an optional PathPrefix(..) maps to hosts and path",
+            ),
         }
     }
 
@@ -291,10 +379,16 @@ impl Importer {
             self.note(format!("{path}.ruleSyntax"), "not part of the GAQNO model");
         }
         if router.observability.is_some() {
-            self.note(format!("{path}.observability"), "not part of the GAQNO model");
+            self.note(
+                format!("{path}.observability"),
+                "not part of the GAQNO model",
+            );
         }
         if router.entry_points.as_ref().is_some_and(|e| e.len() > 1) {
-            self.note(format!("{path}.entryPoints"), "only the first entrypoint maps");
+            self.note(
+                format!("{path}.entryPoints"),
+                "only the first entrypoint maps",
+            );
         }
         self.extra(&format!("{path}."), &router.extra);
     }

@@ -120,16 +120,26 @@ mod tests {
     #[test]
     fn accepts_native_string_and_null() {
         let both = |flag, count| Ok(Probe { flag, count });
-        assert_eq!(probe(r#"{"flag": true, "count": 42}"#), both(Some(true), Some(42)));
-        assert_eq!(probe(r#"{"flag": "true", "count": "42"}"#), both(Some(true), Some(42)));
+        assert_eq!(
+            probe(r#"{"flag": true, "count": 42}"#),
+            both(Some(true), Some(42))
+        );
+        assert_eq!(
+            probe(r#"{"flag": "true", "count": "42"}"#),
+            both(Some(true), Some(42))
+        );
         assert_eq!(probe(r#"{"flag": null, "count": null}"#), both(None, None));
         assert_eq!(probe(r#"{}"#), both(None, None));
     }
 
     #[test]
     fn rejects_what_does_not_parse() {
-        assert!(probe(r#"{"flag": "yes"}"#).unwrap_err().contains("a boolean"));
-        assert!(probe(r#"{"count": -1}"#).unwrap_err().contains("an integer (u32)"));
+        assert!(probe(r#"{"flag": "yes"}"#)
+            .unwrap_err()
+            .contains("a boolean"));
+        assert!(probe(r#"{"count": -1}"#)
+            .unwrap_err()
+            .contains("an integer (u32)"));
         assert!(probe(r#"{"count": 2.5}"#).is_err());
         assert!(probe(r#"{"count": "2.500000"}"#).is_err());
         assert!(probe(r#"{"flag": 1}"#).is_err());

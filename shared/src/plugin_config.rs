@@ -108,11 +108,16 @@ impl TryFrom<RawPluginConfig> for PluginConfig {
     type Error = ConfigError;
 
     fn try_from(raw: RawPluginConfig) -> Result<PluginConfig, ConfigError> {
-        let cookie_name = raw
-            .cookie_name
-            .ok_or_else(|| ConfigError("cookieName is required: set it to the service's loadBalancer.sticky.cookie.name".into()))?;
+        let cookie_name = raw.cookie_name.ok_or_else(|| {
+            ConfigError(
+                "cookieName is required: set it to the service's loadBalancer.sticky.cookie.name"
+                    .into(),
+            )
+        })?;
         check_cookie_name(&cookie_name)?;
-        let socket_io_path = raw.socket_io_path.unwrap_or_else(|| DEFAULT_SOCKET_IO_PATH.to_owned());
+        let socket_io_path = raw
+            .socket_io_path
+            .unwrap_or_else(|| DEFAULT_SOCKET_IO_PATH.to_owned());
         check_socket_io_path(&socket_io_path)?;
         if let Some(secret) = &raw.secret {
             if !(MIN_SECRET_LEN..=MAX_SECRET_LEN).contains(&secret.len()) {
@@ -156,7 +161,9 @@ fn is_cookie_token_byte(b: u8) -> bool {
 fn check_socket_io_path(path: &str) -> Result<(), ConfigError> {
     let valid = path.starts_with('/')
         && path.len() <= MAX_SOCKET_IO_PATH_LEN
-        && path.bytes().all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#');
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#');
     if valid {
         Ok(())
     } else {
@@ -199,11 +206,26 @@ mod tests {
             ("{}", "cookieName is required"),
             (r#"{"cookieName": ""}"#, "1 to 64 bytes"),
             (r#"{"cookieName": "a;b"}"#, "contains ';'"),
-            (r#"{"cookieName": "c", "socketIoPath": "socket.io"}"#, "must start with '/'"),
-            (r#"{"cookieName": "c", "secret": "short"}"#, "16 to 256 bytes"),
-            (r#"{"cookieName": "c", "cookiename": "d"}"#, "unknown field `cookiename`"),
-            (r#"{"cookieName": "c", "debugHeader": "maybe"}"#, "a boolean"),
-            (r#"{"cookieName": "c", "logLevel": "loud"}"#, "unknown variant `loud`"),
+            (
+                r#"{"cookieName": "c", "socketIoPath": "socket.io"}"#,
+                "must start with '/'",
+            ),
+            (
+                r#"{"cookieName": "c", "secret": "short"}"#,
+                "16 to 256 bytes",
+            ),
+            (
+                r#"{"cookieName": "c", "cookiename": "d"}"#,
+                "unknown field `cookiename`",
+            ),
+            (
+                r#"{"cookieName": "c", "debugHeader": "maybe"}"#,
+                "a boolean",
+            ),
+            (
+                r#"{"cookieName": "c", "logLevel": "loud"}"#,
+                "unknown variant `loud`",
+            ),
         ];
         for (json, expected) in cases {
             let err = parse(json).unwrap_err();
@@ -214,6 +236,9 @@ mod tests {
     #[test]
     fn serializes_only_what_differs_from_defaults() {
         let json = serde_json::to_string(&PluginConfig::new("gaqno_omni")).unwrap();
-        assert_eq!(json, r#"{"cookieName":"gaqno_omni","socketIoPath":"/socket.io/"}"#);
+        assert_eq!(
+            json,
+            r#"{"cookieName":"gaqno_omni","socketIoPath":"/socket.io/"}"#
+        );
     }
 }

@@ -10,7 +10,11 @@ pub(crate) struct RouteMatch {
 
 /// `Host(`a`)`, `(Host(`a`) || Host(`b`)) && PathPrefix(`/p`)`, `PathPrefix(`/`)` when empty.
 pub(crate) fn build(hosts: &[String], path_prefix: Option<&str>) -> String {
-    let host_part = hosts.iter().map(|h| call("Host", h)).collect::<Vec<_>>().join(" || ");
+    let host_part = hosts
+        .iter()
+        .map(|h| call("Host", h))
+        .collect::<Vec<_>>()
+        .join(" || ");
     match (hosts.len(), path_prefix) {
         (0, prefix) => call("PathPrefix", prefix.unwrap_or("/")),
         (_, None) => host_part,
@@ -91,7 +95,9 @@ impl Parser<'_> {
 
     fn call(&mut self) -> Option<(&'static str, String)> {
         let matcher = ["Host", "PathPrefix"].into_iter().find(|m| {
-            self.rest.strip_prefix(m).is_some_and(|after| after.trim_start().starts_with('('))
+            self.rest
+                .strip_prefix(m)
+                .is_some_and(|after| after.trim_start().starts_with('('))
         })?;
         self.eat(matcher)?;
         self.eat("(")?;
@@ -127,16 +133,29 @@ mod tests {
         let rule = build(&hosts, prefix);
         let parsed = parse(&rule).unwrap_or_else(|| panic!("{rule} did not parse"));
         assert_eq!(parsed.hosts, hosts, "{rule}");
-        assert_eq!(parsed.path_prefix.as_deref(), prefix.filter(|p| !hosts.is_empty() || *p != "/"), "{rule}");
+        assert_eq!(
+            parsed.path_prefix.as_deref(),
+            prefix.filter(|p| !hosts.is_empty() || *p != "/"),
+            "{rule}"
+        );
         rule
     }
 
     #[test]
     fn builds_and_parses_back() {
-        assert_eq!(round_trip(&["a.gaqno.com.br"], None), "Host(`a.gaqno.com.br`)");
+        assert_eq!(
+            round_trip(&["a.gaqno.com.br"], None),
+            "Host(`a.gaqno.com.br`)"
+        );
         assert_eq!(round_trip(&["a", "b"], None), "Host(`a`) || Host(`b`)");
-        assert_eq!(round_trip(&["a"], Some("/api")), "Host(`a`) && PathPrefix(`/api`)");
-        assert_eq!(round_trip(&["a", "b"], Some("/p")), "(Host(`a`) || Host(`b`)) && PathPrefix(`/p`)");
+        assert_eq!(
+            round_trip(&["a"], Some("/api")),
+            "Host(`a`) && PathPrefix(`/api`)"
+        );
+        assert_eq!(
+            round_trip(&["a", "b"], Some("/p")),
+            "(Host(`a`) || Host(`b`)) && PathPrefix(`/p`)"
+        );
         assert_eq!(round_trip(&[], Some("/p")), "PathPrefix(`/p`)");
         assert_eq!(round_trip(&[], None), "PathPrefix(`/`)");
         assert_eq!(round_trip(&["we`ird"], None), "Host(\"we`ird\")");
@@ -145,7 +164,10 @@ mod tests {
     #[test]
     fn parses_hand_written_variants() {
         let m = parse("PathPrefix(`/socket.io/`) && Host(\"x\")").unwrap();
-        assert_eq!((m.hosts, m.path_prefix), (vec!["x".to_owned()], Some("/socket.io/".to_owned())));
+        assert_eq!(
+            (m.hosts, m.path_prefix),
+            (vec!["x".to_owned()], Some("/socket.io/".to_owned()))
+        );
     }
 
     #[test]

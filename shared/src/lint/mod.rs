@@ -52,7 +52,11 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}[{}] {}: {}", self.severity, self.rule, self.path, self.message)
+        write!(
+            f,
+            "{}[{}] {}: {}",
+            self.severity, self.rule, self.path, self.message
+        )
     }
 }
 
@@ -65,7 +69,9 @@ pub struct LintOptions {
 
 impl Default for LintOptions {
     fn default() -> LintOptions {
-        LintOptions { traefik_version: TraefikVersion::V3_6 }
+        LintOptions {
+            traefik_version: TraefikVersion::V3_6,
+        }
     }
 }
 
@@ -83,7 +89,9 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +110,13 @@ pub fn apply_fix(config: &mut DynamicConfig, diagnostic: &Diagnostic) -> bool {
     if diagnostic.fix.is_none() {
         return false;
     }
-    let Some(fix) = RULES.iter().find(|r| r.id == diagnostic.rule).and_then(|r| r.fix) else { return false };
+    let Some(fix) = RULES
+        .iter()
+        .find(|r| r.id == diagnostic.rule)
+        .and_then(|r| r.fix)
+    else {
+        return false;
+    };
     fix(config, diagnostic)
 }
 
@@ -133,14 +147,20 @@ pub(crate) struct Context<'a> {
 
 impl<'a> Context<'a> {
     fn new(config: &'a DynamicConfig, options: &'a LintOptions) -> Context<'a> {
-        Context { config, options, http: config.http.as_ref() }
+        Context {
+            config,
+            options,
+            http: config.http.as_ref(),
+        }
     }
 
     pub(crate) fn routers(&self) -> impl Iterator<Item = (&'a String, &'a Router)> {
         self.http.into_iter().flat_map(|h| h.routers.iter())
     }
 
-    pub(crate) fn services(&self) -> impl Iterator<Item = (&'a String, &'a crate::traefik::Service)> {
+    pub(crate) fn services(
+        &self,
+    ) -> impl Iterator<Item = (&'a String, &'a crate::traefik::Service)> {
         self.http.into_iter().flat_map(|h| h.services.iter())
     }
 
@@ -149,7 +169,8 @@ impl<'a> Context<'a> {
     }
 
     pub(crate) fn load_balancers(&self) -> impl Iterator<Item = (&'a String, &'a LoadBalancer)> {
-        self.services().filter_map(|(name, s)| s.load_balancer.as_ref().map(|lb| (name, lb)))
+        self.services()
+            .filter_map(|(name, s)| s.load_balancer.as_ref().map(|lb| (name, lb)))
     }
 
     /// The load balancer of a service defined in this file, by a router's reference.
@@ -159,15 +180,28 @@ impl<'a> Context<'a> {
     }
 
     /// Routers that list middleware `name`.
-    pub(crate) fn routers_using(&self, name: &'a str) -> impl Iterator<Item = (&'a String, &'a Router)> + 'a {
-        self.routers().filter(move |(_, r)| r.middlewares.iter().flatten().any(|m| local_name(m) == Some(name)))
+    pub(crate) fn routers_using(
+        &self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Router)> + 'a {
+        self.routers().filter(move |(_, r)| {
+            r.middlewares
+                .iter()
+                .flatten()
+                .any(|m| local_name(m) == Some(name))
+        })
     }
 
     /// Affinity plugin middlewares: `(middleware name, plugin name, plugin config)`.
-    pub(crate) fn affinity_middlewares(&self) -> impl Iterator<Item = (&'a String, &'a String, &'a Value)> {
+    pub(crate) fn affinity_middlewares(
+        &self,
+    ) -> impl Iterator<Item = (&'a String, &'a String, &'a Value)> {
         self.middlewares().filter_map(|(name, mw)| {
             let (plugin, config) = mw.plugin.as_ref()?.iter().next()?;
-            config.get("cookieName").is_some().then_some((name, plugin, config))
+            config
+                .get("cookieName")
+                .is_some()
+                .then_some((name, plugin, config))
         })
     }
 
@@ -187,8 +221,13 @@ pub(crate) fn local_name(reference: &str) -> Option<&str> {
 }
 
 /// Edits `config` as a generic value at `path`; the edit returns whether it changed anything.
-pub(crate) fn edit_as_value(config: &mut DynamicConfig, edit: impl FnOnce(&mut Value) -> bool) -> bool {
-    let Ok(mut value) = serde_json::to_value(&*config) else { return false };
+pub(crate) fn edit_as_value(
+    config: &mut DynamicConfig,
+    edit: impl FnOnce(&mut Value) -> bool,
+) -> bool {
+    let Ok(mut value) = serde_json::to_value(&*config) else {
+        return false;
+    };
     if !edit(&mut value) {
         return false;
     }
@@ -213,7 +252,10 @@ pub(crate) mod test_support {
     pub(crate) fn check_with(rule: &str, yaml: &str, options: &LintOptions) -> String {
         let config: DynamicConfig = crate::yaml::from_str(yaml).unwrap();
         let mut out = String::new();
-        for d in lint(&config, options).into_iter().filter(|d| d.rule == rule) {
+        for d in lint(&config, options)
+            .into_iter()
+            .filter(|d| d.rule == rule)
+        {
             out.push_str(&d.to_string());
             if let Some(fix) = &d.fix {
                 out.push_str(&format!("\n  fix: {fix}"));
@@ -228,7 +270,12 @@ pub(crate) mod test_support {
         let mut config: DynamicConfig = crate::yaml::from_str(yaml).unwrap();
         let options = LintOptions::default();
         for _ in 0..16 {
-            let Some(d) = lint(&config, &options).into_iter().find(|d| d.rule == rule && d.fix.is_some()) else { break };
+            let Some(d) = lint(&config, &options)
+                .into_iter()
+                .find(|d| d.rule == rule && d.fix.is_some())
+            else {
+                break;
+            };
             assert!(apply_fix(&mut config, &d), "fix for {d} did not apply");
         }
         crate::yaml::to_string(&config).unwrap()

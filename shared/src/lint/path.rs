@@ -66,8 +66,12 @@ impl Path {
 
     /// Removes the value at this path; true when it was there.
     pub fn remove(&self, root: &mut Value) -> bool {
-        let Some((parent, last)) = self.split_last() else { return false };
-        let Some(container) = parent.get_mut(root) else { return false };
+        let Some((parent, last)) = self.split_last() else {
+            return false;
+        };
+        let Some(container) = parent.get_mut(root) else {
+            return false;
+        };
         match (container, last) {
             (Value::Object(map), Segment::Key(k)) => map.shift_remove(k.as_str()).is_some(),
             (Value::Array(list), Segment::Index(i)) if *i < list.len() => {

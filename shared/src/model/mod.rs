@@ -13,7 +13,7 @@ pub use self::version::TraefikVersion;
 use crate::traefik::GoDuration;
 
 /// A set of services behind one Traefik, and how that Traefik is set up.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Project {
     /// Facts about the Traefik the YAML is for.
@@ -21,12 +21,6 @@ pub struct Project {
     /// The services, in the order the operator keeps them.
     #[serde(default)]
     pub services: Vec<Service>,
-}
-
-impl Default for Project {
-    fn default() -> Project {
-        Project { target: Target::default(), services: Vec::new() }
-    }
 }
 
 /// The Traefik instance the exported YAML is loaded into.
@@ -170,7 +164,13 @@ impl Sticky {
 pub fn default_cookie_name(service_name: &str) -> String {
     let body: String = service_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("gaqno_{body}")
 }
@@ -199,7 +199,9 @@ impl SameSite {
 
     /// Parses Traefik's spelling.
     pub fn parse(text: &str) -> Option<SameSite> {
-        [SameSite::None, SameSite::Lax, SameSite::Strict].into_iter().find(|s| s.as_str() == text)
+        [SameSite::None, SameSite::Lax, SameSite::Strict]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 
@@ -216,7 +218,10 @@ pub struct SocketIo {
 impl SocketIo {
     /// Affinity on or off at the default path.
     pub fn at_default_path(enabled: bool) -> SocketIo {
-        SocketIo { enabled, path: crate::plugin_config::DEFAULT_SOCKET_IO_PATH.into() }
+        SocketIo {
+            enabled,
+            path: crate::plugin_config::DEFAULT_SOCKET_IO_PATH.into(),
+        }
     }
 }
 
@@ -237,7 +242,12 @@ pub enum Strategy {
 
 impl Strategy {
     /// Every strategy, in Traefik's documentation order.
-    pub const ALL: [Strategy; 4] = [Strategy::Wrr, Strategy::P2c, Strategy::Hrw, Strategy::LeastTime];
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Wrr,
+        Strategy::P2c,
+        Strategy::Hrw,
+        Strategy::LeastTime,
+    ];
 
     /// The value as Traefik spells it.
     pub fn as_str(self) -> &'static str {
@@ -406,13 +416,19 @@ mod tests {
         assert!(project.move_service(1, 0));
         assert_eq!(project.services[0].name, "new-service-copy");
         assert!(!project.move_service(0, 5));
-        assert_eq!(project.remove_service(0).map(|s| s.name), Some("new-service-copy".into()));
+        assert_eq!(
+            project.remove_service(0).map(|s| s.name),
+            Some("new-service-copy".into())
+        );
         assert_eq!(project.unused_name("new-service"), "new-service-2");
     }
 
     #[test]
     fn cookie_names_are_cookie_tokens() {
-        assert_eq!(default_cookie_name("omnichannel-service"), "gaqno_omnichannel_service");
+        assert_eq!(
+            default_cookie_name("omnichannel-service"),
+            "gaqno_omnichannel_service"
+        );
         assert!(crate::plugin_config::check_cookie_name(&default_cookie_name("a b/é")).is_ok());
     }
 }

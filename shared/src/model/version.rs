@@ -38,10 +38,17 @@ impl FromStr for TraefikVersion {
 
     /// Reads `3.6`, `v3.6` or `3.6.15`.
     fn from_str(text: &str) -> Result<TraefikVersion, String> {
-        let bad = || format!("unknown Traefik version {text:?}: expected 3.0 to {}", TraefikVersion::NEWEST);
+        let bad = || {
+            format!(
+                "unknown Traefik version {text:?}: expected 3.0 to {}",
+                TraefikVersion::NEWEST
+            )
+        };
         let trimmed = text.trim().trim_start_matches('v');
         let mut parts = trimmed.split('.');
-        let (Some("3"), Some(minor)) = (parts.next(), parts.next()) else { return Err(bad()) };
+        let (Some("3"), Some(minor)) = (parts.next(), parts.next()) else {
+            return Err(bad());
+        };
         let minor: u8 = minor.parse().map_err(|_| bad())?;
         let version = TraefikVersion { minor };
         if version > TraefikVersion::NEWEST || parts.any(|p| p.parse::<u32>().is_err()) {
@@ -64,7 +71,11 @@ impl<'de> Deserialize<'de> for TraefikVersion {
         let text = match &value {
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err(serde::de::Error::custom("expected a Traefik version such as \"3.6\"")),
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "expected a Traefik version such as \"3.6\"",
+                ))
+            }
         };
         text.parse().map_err(serde::de::Error::custom)
     }

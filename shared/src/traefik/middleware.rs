@@ -67,7 +67,11 @@ pub struct RedirectScheme {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
     /// `permanent`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub permanent: Option<bool>,
     /// Keys not modelled.
     #[serde(flatten)]
@@ -82,7 +86,11 @@ pub struct StripPrefix {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefixes: Option<Vec<String>>,
     /// `forceSlash` (deprecated).
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub force_slash: Option<bool>,
     /// Keys not modelled.
     #[serde(flatten)]
@@ -100,7 +108,11 @@ pub struct Compress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub included_content_types: Option<Vec<String>>,
     /// `minResponseBodyBytes`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub min_response_body_bytes: Option<i64>,
     /// `encodings`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,91 +129,214 @@ pub struct Compress {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Headers {
     /// `customRequestHeaders`.
-    #[serde(rename = "customRequestHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customRequestHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_request_headers: Option<IndexMap<String, String>>,
     /// `customResponseHeaders`.
-    #[serde(rename = "customResponseHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customResponseHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_response_headers: Option<IndexMap<String, String>>,
     /// `accessControlAllowCredentials`.
-    #[serde(rename = "accessControlAllowCredentials", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlAllowCredentials",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_allow_credentials: Option<bool>,
     /// `accessControlAllowHeaders`.
-    #[serde(rename = "accessControlAllowHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlAllowHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_allow_headers: Option<Vec<String>>,
     /// `accessControlAllowMethods`.
-    #[serde(rename = "accessControlAllowMethods", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlAllowMethods",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_allow_methods: Option<Vec<String>>,
     /// `accessControlAllowOriginList`.
-    #[serde(rename = "accessControlAllowOriginList", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlAllowOriginList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_allow_origin_list: Option<Vec<String>>,
     /// `accessControlAllowOriginListRegex`.
-    #[serde(rename = "accessControlAllowOriginListRegex", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlAllowOriginListRegex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_allow_origin_list_regex: Option<Vec<String>>,
     /// `accessControlExposeHeaders`.
-    #[serde(rename = "accessControlExposeHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlExposeHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_expose_headers: Option<Vec<String>>,
     /// `accessControlMaxAge`.
-    #[serde(rename = "accessControlMaxAge", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "accessControlMaxAge",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_control_max_age: Option<i64>,
     /// `addVaryHeader`.
-    #[serde(rename = "addVaryHeader", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "addVaryHeader",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub add_vary_header: Option<bool>,
     /// `allowedHosts`.
-    #[serde(rename = "allowedHosts", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "allowedHosts",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub allowed_hosts: Option<Vec<String>>,
     /// `hostsProxyHeaders`.
-    #[serde(rename = "hostsProxyHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "hostsProxyHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hosts_proxy_headers: Option<Vec<String>>,
     /// `sslProxyHeaders`.
-    #[serde(rename = "sslProxyHeaders", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "sslProxyHeaders",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ssl_proxy_headers: Option<IndexMap<String, String>>,
     /// `stsSeconds`.
-    #[serde(rename = "stsSeconds", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stsSeconds",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sts_seconds: Option<i64>,
     /// `stsIncludeSubdomains`.
-    #[serde(rename = "stsIncludeSubdomains", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stsIncludeSubdomains",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sts_include_subdomains: Option<bool>,
     /// `stsPreload`.
-    #[serde(rename = "stsPreload", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "stsPreload",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sts_preload: Option<bool>,
     /// `forceSTSHeader`.
-    #[serde(rename = "forceSTSHeader", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "forceSTSHeader",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub force_sts_header: Option<bool>,
     /// `frameDeny`.
-    #[serde(rename = "frameDeny", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "frameDeny",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub frame_deny: Option<bool>,
     /// `customFrameOptionsValue`.
-    #[serde(rename = "customFrameOptionsValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customFrameOptionsValue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_frame_options_value: Option<String>,
     /// `contentTypeNosniff`.
-    #[serde(rename = "contentTypeNosniff", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contentTypeNosniff",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_type_nosniff: Option<bool>,
     /// `browserXssFilter`.
-    #[serde(rename = "browserXssFilter", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "browserXssFilter",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub browser_xss_filter: Option<bool>,
     /// `customBrowserXSSValue`.
-    #[serde(rename = "customBrowserXSSValue", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "customBrowserXSSValue",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub custom_browser_xss_value: Option<String>,
     /// `contentSecurityPolicy`.
-    #[serde(rename = "contentSecurityPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contentSecurityPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_security_policy: Option<String>,
     /// `contentSecurityPolicyReportOnly`.
-    #[serde(rename = "contentSecurityPolicyReportOnly", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "contentSecurityPolicyReportOnly",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content_security_policy_report_only: Option<String>,
     /// `publicKey`.
     #[serde(rename = "publicKey", default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
     /// `referrerPolicy`.
-    #[serde(rename = "referrerPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "referrerPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub referrer_policy: Option<String>,
     /// `permissionsPolicy`.
-    #[serde(rename = "permissionsPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "permissionsPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub permissions_policy: Option<String>,
     /// `featurePolicy` (deprecated).
-    #[serde(rename = "featurePolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "featurePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub feature_policy: Option<String>,
     /// `isDevelopment`.
-    #[serde(rename = "isDevelopment", default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isDevelopment",
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_development: Option<bool>,
     /// Keys not modelled.
     #[serde(flatten)]
@@ -209,7 +344,13 @@ pub struct Headers {
 }
 
 impl Modelled for Middleware {
-    const KEYS: &'static [&'static str] = &["plugin", "redirectScheme", "stripPrefix", "compress", "headers"];
+    const KEYS: &'static [&'static str] = &[
+        "plugin",
+        "redirectScheme",
+        "stripPrefix",
+        "compress",
+        "headers",
+    ];
 }
 
 impl Modelled for RedirectScheme {
@@ -221,9 +362,45 @@ impl Modelled for StripPrefix {
 }
 
 impl Modelled for Compress {
-    const KEYS: &'static [&'static str] = &["excludedContentTypes", "includedContentTypes", "minResponseBodyBytes", "encodings", "defaultEncoding"];
+    const KEYS: &'static [&'static str] = &[
+        "excludedContentTypes",
+        "includedContentTypes",
+        "minResponseBodyBytes",
+        "encodings",
+        "defaultEncoding",
+    ];
 }
 
 impl Modelled for Headers {
-    const KEYS: &'static [&'static str] = &["customRequestHeaders", "customResponseHeaders", "accessControlAllowCredentials", "accessControlAllowHeaders", "accessControlAllowMethods", "accessControlAllowOriginList", "accessControlAllowOriginListRegex", "accessControlExposeHeaders", "accessControlMaxAge", "addVaryHeader", "allowedHosts", "hostsProxyHeaders", "sslProxyHeaders", "stsSeconds", "stsIncludeSubdomains", "stsPreload", "forceSTSHeader", "frameDeny", "customFrameOptionsValue", "contentTypeNosniff", "browserXssFilter", "customBrowserXSSValue", "contentSecurityPolicy", "contentSecurityPolicyReportOnly", "publicKey", "referrerPolicy", "permissionsPolicy", "featurePolicy", "isDevelopment"];
+    const KEYS: &'static [&'static str] = &[
+        "customRequestHeaders",
+        "customResponseHeaders",
+        "accessControlAllowCredentials",
+        "accessControlAllowHeaders",
+        "accessControlAllowMethods",
+        "accessControlAllowOriginList",
+        "accessControlAllowOriginListRegex",
+        "accessControlExposeHeaders",
+        "accessControlMaxAge",
+        "addVaryHeader",
+        "allowedHosts",
+        "hostsProxyHeaders",
+        "sslProxyHeaders",
+        "stsSeconds",
+        "stsIncludeSubdomains",
+        "stsPreload",
+        "forceSTSHeader",
+        "frameDeny",
+        "customFrameOptionsValue",
+        "contentTypeNosniff",
+        "browserXssFilter",
+        "customBrowserXSSValue",
+        "contentSecurityPolicy",
+        "contentSecurityPolicyReportOnly",
+        "publicKey",
+        "referrerPolicy",
+        "permissionsPolicy",
+        "featurePolicy",
+        "isDevelopment",
+    ];
 }

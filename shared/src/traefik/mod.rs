@@ -20,8 +20,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub use self::duration::GoDuration;
 pub use self::middleware::{Compress, Headers, Middleware, RedirectScheme, StripPrefix};
 pub use self::service::{
-    Cookie, HealthCheck, LoadBalancer, PassiveHealthCheck, ResponseForwarding, Server, Service, Sticky,
-    Weighted, WeightedService,
+    Cookie, HealthCheck, LoadBalancer, PassiveHealthCheck, ResponseForwarding, Server, Service,
+    Sticky, Weighted, WeightedService,
 };
 
 /// A value gaqno-lb keeps without modelling it.
@@ -46,13 +46,25 @@ pub struct DynamicConfig {
 #[serde(rename_all = "camelCase")]
 pub struct HttpConfig {
     /// `http.routers`.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub routers: IndexMap<String, Router>,
     /// `http.services`.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub services: IndexMap<String, Service>,
     /// `http.middlewares`.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub middlewares: IndexMap<String, Middleware>,
     /// `serversTransports`, `models` and anything else, kept verbatim.
     #[serde(flatten)]
@@ -82,7 +94,11 @@ pub struct Router {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_refs: Option<Vec<String>>,
     /// `priority`; Traefik's default is the rule's length.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub priority: Option<i64>,
     /// `tls`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,13 +149,25 @@ pub struct Domain {
 #[serde(rename_all = "camelCase")]
 pub struct RouterObservability {
     /// `accessLogs`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub access_logs: Option<bool>,
     /// `metrics`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metrics: Option<bool>,
     /// `tracing`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tracing: Option<bool>,
     /// `traceVerbosity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,18 +194,6 @@ pub fn sticky_cookie_value(server_url: &str) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sticky_cookie_values_match_traefik() {
-        // Vectors from ../shared/docs/traefik-dynamic-config.md, observed on Traefik 3.7.15.
-        assert_eq!(sticky_cookie_value("http://10.0.0.1:3000"), "296212fbce803c71");
-        assert_eq!(sticky_cookie_value("http://127.0.0.1:9001"), "b52e7b55edbbb02e");
-    }
-}
-
 impl Modelled for DynamicConfig {
     const KEYS: &'static [&'static str] = &["http"];
 }
@@ -187,7 +203,17 @@ impl Modelled for HttpConfig {
 }
 
 impl Modelled for Router {
-    const KEYS: &'static [&'static str] = &["entryPoints", "middlewares", "service", "rule", "ruleSyntax", "priority", "tls", "observability", "parentRefs"];
+    const KEYS: &'static [&'static str] = &[
+        "entryPoints",
+        "middlewares",
+        "service",
+        "rule",
+        "ruleSyntax",
+        "priority",
+        "tls",
+        "observability",
+        "parentRefs",
+    ];
 }
 
 impl Modelled for RouterTls {
@@ -207,4 +233,22 @@ impl Modelled for RouterObservability {
 pub trait Modelled {
     /// The modelled keys.
     const KEYS: &'static [&'static str];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sticky_cookie_values_match_traefik() {
+        // Vectors from ../shared/docs/traefik-dynamic-config.md, observed on Traefik 3.7.15.
+        assert_eq!(
+            sticky_cookie_value("http://10.0.0.1:3000"),
+            "296212fbce803c71"
+        );
+        assert_eq!(
+            sticky_cookie_value("http://127.0.0.1:9001"),
+            "b52e7b55edbbb02e"
+        );
+    }
 }

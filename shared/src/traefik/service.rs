@@ -43,7 +43,11 @@ pub struct LoadBalancer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passive_health_check: Option<PassiveHealthCheck>,
     /// `passHostHeader` (Traefik's default: true).
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pass_host_header: Option<bool>,
     /// `responseForwarding`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,10 +68,18 @@ pub struct Server {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `weight` (absent = 1, zero or less = skipped).
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub weight: Option<i64>,
     /// `preservePath`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub preserve_path: Option<bool>,
     /// Keys not modelled.
     #[serde(flatten)]
@@ -94,16 +106,28 @@ pub struct Cookie {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `secure`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub secure: Option<bool>,
     /// `httpOnly`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub http_only: Option<bool>,
     /// `sameSite`: `none`, `lax` or `strict`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub same_site: Option<String>,
     /// `maxAge` in seconds; 0 = session cookie.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_age: Option<i64>,
     /// `path` (Traefik's default: `/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,10 +157,18 @@ pub struct HealthCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// `status`: expected status code; absent = any 2xx or 3xx.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<i64>,
     /// `port`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub port: Option<i64>,
     /// `interval`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,7 +183,11 @@ pub struct HealthCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// `followRedirects`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub follow_redirects: Option<bool>,
     /// `headers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,7 +205,11 @@ pub struct PassiveHealthCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_window: Option<GoDuration>,
     /// `maxFailedAttempts`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_failed_attempts: Option<i64>,
     /// Keys not modelled.
     #[serde(flatten)]
@@ -214,7 +254,11 @@ pub struct WeightedService {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `weight`.
-    #[serde(default, deserialize_with = "crate::lenient::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub weight: Option<i64>,
     /// Keys not modelled.
     #[serde(flatten)]
@@ -226,7 +270,16 @@ impl Modelled for Service {
 }
 
 impl Modelled for LoadBalancer {
-    const KEYS: &'static [&'static str] = &["servers", "sticky", "strategy", "healthCheck", "passiveHealthCheck", "passHostHeader", "responseForwarding", "serversTransport"];
+    const KEYS: &'static [&'static str] = &[
+        "servers",
+        "sticky",
+        "strategy",
+        "healthCheck",
+        "passiveHealthCheck",
+        "passHostHeader",
+        "responseForwarding",
+        "serversTransport",
+    ];
 }
 
 impl Modelled for Server {
@@ -238,11 +291,26 @@ impl Modelled for Sticky {
 }
 
 impl Modelled for Cookie {
-    const KEYS: &'static [&'static str] = &["name", "secure", "httpOnly", "sameSite", "maxAge", "path", "domain"];
+    const KEYS: &'static [&'static str] = &[
+        "name", "secure", "httpOnly", "sameSite", "maxAge", "path", "domain",
+    ];
 }
 
 impl Modelled for HealthCheck {
-    const KEYS: &'static [&'static str] = &["scheme", "mode", "path", "method", "status", "port", "interval", "unhealthyInterval", "timeout", "hostname", "followRedirects", "headers"];
+    const KEYS: &'static [&'static str] = &[
+        "scheme",
+        "mode",
+        "path",
+        "method",
+        "status",
+        "port",
+        "interval",
+        "unhealthyInterval",
+        "timeout",
+        "hostname",
+        "followRedirects",
+        "headers",
+    ];
 }
 
 impl Modelled for PassiveHealthCheck {

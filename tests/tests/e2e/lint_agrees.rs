@@ -26,9 +26,17 @@ impl Case {
     /// The value of header `key`, preferring `key <minor version>` (e.g. `traefik 3.6`).
     fn header(&self, key: &str, version: &str) -> Option<String> {
         let minor = version.rsplit_once('.').map_or(version, |(v, _)| v);
-        let headers: Vec<(&str, &str)> = self.text.lines().filter_map(|l| l.strip_prefix("# ")?.split_once(": ")).collect();
+        let headers: Vec<(&str, &str)> = self
+            .text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# ")?.split_once(": "))
+            .collect();
         let specific = format!("{key} {minor}");
-        headers.iter().find(|(k, _)| *k == specific).or_else(|| headers.iter().find(|(k, _)| *k == key)).map(|(_, v)| v.trim().to_owned())
+        headers
+            .iter()
+            .find(|(k, _)| *k == specific)
+            .or_else(|| headers.iter().find(|(k, _)| *k == key))
+            .map(|(_, v)| v.trim().to_owned())
     }
 
     fn flag(&self, key: &str) -> bool {
@@ -38,9 +46,18 @@ impl Case {
 
 fn corpus() -> Vec<Case> {
     let dir = tests::project_root().join("tests/corpus");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("tests/corpus").filter_map(|e| Some(e.ok()?.path())).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/corpus")
+        .filter_map(|e| Some(e.ok()?.path()))
+        .collect();
     files.sort();
-    files.into_iter().map(|file| Case { text: std::fs::read_to_string(&file).expect("corpus file"), file }).collect()
+    files
+        .into_iter()
+        .map(|file| Case {
+            text: std::fs::read_to_string(&file).expect("corpus file"),
+            file,
+        })
+        .collect()
 }
 
 /// What Coolify's Dynamic Configurations screen stores: the YAML parsed and dumped again,
@@ -54,7 +71,9 @@ fn coolify_resave(text: &str) -> String {
             _ => {}
         }
     }
-    let mut value: Value = shared::yaml::from_str::<Option<Value>>(text).expect("corpus YAML").unwrap_or_default();
+    let mut value: Value = shared::yaml::from_str::<Option<Value>>(text)
+        .expect("corpus YAML")
+        .unwrap_or_default();
     lists_to_maps(&mut value);
     shared::yaml::to_string(&value).expect("YAML")
 }
@@ -65,57 +84,100 @@ fn linter_flags_every_file_traefik_rejects() {
     assert!(corpus.len() >= 15, "the corpus shrank to {}", corpus.len());
     let mut runs = Vec::new();
     for version in TRAEFIK_VERSIONS {
-        let Some(binary) = tests::traefik_binary(version) else { return };
+        let Some(binary) = tests::traefik_binary(version) else {
+            return;
+        };
         for case in &corpus {
             runs.push((binary.clone(), version, case));
         }
     }
-    let failures: Vec<String> = tests::run_parallel(&runs, 4, |(binary, version, case)| check(binary, version, case)).into_iter().flatten().collect();
+    let failures: Vec<String> = tests::run_parallel(&runs, 4, |(binary, version, case)| {
+        check(binary, version, case)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 fn check(binary: &std::path::Path, version: &str, case: &Case) -> Option<String> {
     let name = case.file.file_name()?.to_string_lossy().into_owned();
-    let expected_traefik = case.header("traefik", version).unwrap_or_else(|| panic!("{name}: no `# traefik:` header"));
-    let expected_rules = case.header("lint", version).unwrap_or_else(|| panic!("{name}: no `# lint:` header"));
+    let expected_traefik = case
+        .header("traefik", version)
+        .unwrap_or_else(|| panic!("{name}: no `# traefik:` header"));
+    let expected_rules = case
+        .header("lint", version)
+        .unwrap_or_else(|| panic!("{name}: no `# lint:` header"));
 
     // The linter, on the file as the operator wrote it.
-    let config: DynamicConfig = shared::yaml::from_str(&case.text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let config: DynamicConfig =
+        shared::yaml::from_str(&case.text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let traefik_version: TraefikVersion = version.parse().expect("version");
     let findings = lint(&config, &LintOptions { traefik_version });
     let mut problems = Vec::new();
     if expected_rules == "none" {
-        let errors: Vec<_> = findings.iter().filter(|d| d.severity == shared::lint::Severity::Error).collect();
+        let errors: Vec<_> = findings
+            .iter()
+            .filter(|d| d.severity == shared::lint::Severity::Error)
+            .collect();
         if !errors.is_empty() {
-            problems.push(format!("lint should find no error here, it found: {errors:#?}"));
+            problems.push(format!(
+                "lint should find no error here, it found: {errors:#?}"
+            ));
         }
     }
     for rule in expected_rules.split_whitespace().filter(|r| *r != "none") {
         if !findings.iter().any(|d| d.rule == rule) {
-            problems.push(format!("lint did not report `{rule}`; it found: {findings:#?}"));
+            problems.push(format!(
+                "lint did not report `{rule}`; it found: {findings:#?}"
+            ));
         }
     }
 
     // Traefik, on the file as it lands in Coolify's folder.
-    let text = if case.flag("coolify-resave") { coolify_resave(&case.text) } else { case.text.clone() };
-    let mut files = if case.flag("with-coolify") { coolify_files() } else { Vec::new() };
+    let text = if case.flag("coolify-resave") {
+        coolify_resave(&case.text)
+    } else {
+        case.text.clone()
+    };
+    let mut files = if case.flag("with-coolify") {
+        coolify_files()
+    } else {
+        Vec::new()
+    };
     files.push((name.clone(), text));
-    let setup = TraefikSetup { entry_points: vec!["http".into(), "https".into()], cert_resolvers: vec!["letsencrypt".into()], files };
+    let setup = TraefikSetup {
+        entry_points: vec!["http".into(), "https".into()],
+        cert_resolvers: vec!["letsencrypt".into()],
+        files,
+    };
     let (loaded, log) = load(binary, version, &setup);
     let actual = match &loaded {
         Loaded::ProviderFailed(_) => "provider-fails".to_owned(),
         Loaded::Config(raw) => {
-            let disabled: Vec<String> = file_objects(raw).into_iter().filter(|(_, _, status, _)| status != "enabled").map(|(kind, name, _, _)| format!("{kind}/{name}")).collect();
-            if disabled.is_empty() { "accepted".to_owned() } else { format!("disabled {}", disabled.join(" ")) }
+            let disabled: Vec<String> = file_objects(raw)
+                .into_iter()
+                .filter(|(_, _, status, _)| status != "enabled")
+                .map(|(kind, name, _, _)| format!("{kind}/{name}"))
+                .collect();
+            if disabled.is_empty() {
+                "accepted".to_owned()
+            } else {
+                format!("disabled {}", disabled.join(" "))
+            }
         }
     };
     let matches = if let Some(objects) = expected_traefik.strip_prefix("disabled ") {
-        objects.split_whitespace().all(|o| actual.split_whitespace().any(|a| a == o))
+        objects
+            .split_whitespace()
+            .all(|o| actual.split_whitespace().any(|a| a == o))
     } else {
         actual == expected_traefik
     };
     if !matches {
-        problems.push(format!("Traefik: expected `{expected_traefik}`, got `{actual}` ({loaded:?})\n{log}"));
+        problems.push(format!(
+            "Traefik: expected `{expected_traefik}`, got `{actual}` ({loaded:?})\n{log}"
+        ));
     }
     (!problems.is_empty()).then(|| format!("{name} on Traefik {version}:\n{}", problems.join("\n")))
 }

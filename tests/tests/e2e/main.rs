@@ -2,6 +2,6 @@
 //! the harness and how these tests are gated.
 
 mod lint_agrees; // bad files: what Traefik does with each, and that the linter flags it
+mod runbook;
 mod support;
-mod traefik_accepts; // the preset and generated projects load with every object enabled
-mod runbook; // the runbook's examples: imported, linted, fixed, exported, loaded
+mod traefik_accepts; // the preset and generated projects load with every object enabled // the runbook's examples: imported, linted, fixed, exported, loaded

@@ -9,7 +9,11 @@ pub fn coolify_files() -> Vec<(String, String)> {
         .into_iter()
         .map(|name| {
             let path = tests::project_root().join("tests/coolify").join(name);
-            (name.to_owned(), std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            (
+                name.to_owned(),
+                std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+            )
         })
         .collect()
 }
@@ -17,7 +21,10 @@ pub fn coolify_files() -> Vec<(String, String)> {
 /// A Traefik set up the way the project's target describes (entrypoints, resolver).
 pub fn setup_for(project: &Project, files: Vec<(String, String)>) -> TraefikSetup {
     let target = &project.target;
-    let mut entry_points = vec![target.http_entry_point.clone(), target.https_entry_point.clone()];
+    let mut entry_points = vec![
+        target.http_entry_point.clone(),
+        target.https_entry_point.clone(),
+    ];
     for coolify in ["http", "https"] {
         if !entry_points.iter().any(|e| e == coolify) {
             entry_points.push(coolify.to_owned());
@@ -27,12 +34,17 @@ pub fn setup_for(project: &Project, files: Vec<(String, String)>) -> TraefikSetu
     if !cert_resolvers.iter().any(|r| r == "letsencrypt") {
         cert_resolvers.push("letsencrypt".into());
     }
-    TraefikSetup { entry_points, cert_resolvers, files }
+    TraefikSetup {
+        entry_points,
+        cert_resolvers,
+        files,
+    }
 }
 
 /// Starts Traefik `version` with `setup` and returns what its file provider made of it.
 pub fn load(binary: &std::path::Path, version: &str, setup: &TraefikSetup) -> (Loaded, String) {
-    let mut traefik = Traefik::start(binary, version, setup).unwrap_or_else(|e| panic!("Traefik {version}: {e:#}"));
+    let mut traefik = Traefik::start(binary, version, setup)
+        .unwrap_or_else(|e| panic!("Traefik {version}: {e:#}"));
     let loaded = traefik.loaded().unwrap_or_else(|e| panic!("{e:#}"));
     let log = traefik.log();
     (loaded, log)

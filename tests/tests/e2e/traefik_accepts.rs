@@ -27,7 +27,9 @@ fn projects() -> Vec<(&'static str, Project)> {
         service.sticky.enabled = true;
         service.sticky.same_site = Some([SameSite::None, SameSite::Lax, SameSite::Strict][i % 3]);
         service.sticky.max_age = Some(3600);
-        service.hosts.push(format!("alt-{}.gaqno.com.br", service.name));
+        service
+            .hosts
+            .push(format!("alt-{}.gaqno.com.br", service.name));
         service.path_prefix = (i % 2 == 0).then(|| "/v1".to_owned());
         service.add_replica();
         if let Some(hc) = service.health_check.as_mut() {
@@ -45,14 +47,21 @@ fn projects() -> Vec<(&'static str, Project)> {
     https_only.services[1].socket_io.path = "/ws/".into();
     https_only.services[1].sticky.enabled = true;
 
-    vec![("preset", preset), ("dokploy", dokploy), ("tuned", tuned), ("https-only", https_only)]
+    vec![
+        ("preset", preset),
+        ("dokploy", dokploy),
+        ("tuned", tuned),
+        ("https-only", https_only),
+    ]
 }
 
 #[test]
 fn exported_projects_load_with_every_object_enabled() {
     let mut cases = Vec::new();
     for version in TRAEFIK_VERSIONS {
-        let Some(binary) = tests::traefik_binary(version) else { return };
+        let Some(binary) = tests::traefik_binary(version) else {
+            return;
+        };
         for (label, project) in projects() {
             cases.push((binary.clone(), version, label, project));
         }

@@ -15,24 +15,49 @@ pub(super) const RULE: Rule = Rule {
 };
 
 /// Routers Coolify defines in its file provider folder.
-pub(crate) const COOLIFY_ROUTERS: &[&str] =
-    &["catchall", "coolify-http", "coolify-https", "coolify-realtime-ws", "coolify-realtime-wss", "coolify-terminal-ws", "coolify-terminal-wss"];
+pub(crate) const COOLIFY_ROUTERS: &[&str] = &[
+    "catchall",
+    "coolify-http",
+    "coolify-https",
+    "coolify-realtime-ws",
+    "coolify-realtime-wss",
+    "coolify-terminal-ws",
+    "coolify-terminal-wss",
+];
 /// Services Coolify defines.
-pub(crate) const COOLIFY_SERVICES: &[&str] = &["noop", "coolify", "coolify-realtime", "coolify-terminal"];
+pub(crate) const COOLIFY_SERVICES: &[&str] =
+    &["noop", "coolify", "coolify-realtime", "coolify-terminal"];
 /// Middlewares Coolify defines.
 pub(crate) const COOLIFY_MIDDLEWARES: &[&str] = &["redirect-regexp", "redirect-to-https", "gzip"];
 
 /// `http-0-<uuid>` / `https-0-<uuid>`: the names of Coolify's Docker-label routers and services.
 fn is_label_name(name: &str) -> bool {
-    let rest = name.strip_prefix("https-").or_else(|| name.strip_prefix("http-"));
-    rest.and_then(|r| r.split_once('-')).is_some_and(|(i, uuid)| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && !uuid.is_empty())
+    let rest = name
+        .strip_prefix("https-")
+        .or_else(|| name.strip_prefix("http-"));
+    rest.and_then(|r| r.split_once('-'))
+        .is_some_and(|(i, uuid)| {
+            !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && !uuid.is_empty()
+        })
 }
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let kinds: [(&str, Vec<&String>, &[&str]); 3] = [
-        ("routers", cx.routers().map(|(n, _)| n).collect(), COOLIFY_ROUTERS),
-        ("services", cx.services().map(|(n, _)| n).collect(), COOLIFY_SERVICES),
-        ("middlewares", cx.middlewares().map(|(n, _)| n).collect(), COOLIFY_MIDDLEWARES),
+        (
+            "routers",
+            cx.routers().map(|(n, _)| n).collect(),
+            COOLIFY_ROUTERS,
+        ),
+        (
+            "services",
+            cx.services().map(|(n, _)| n).collect(),
+            COOLIFY_SERVICES,
+        ),
+        (
+            "middlewares",
+            cx.middlewares().map(|(n, _)| n).collect(),
+            COOLIFY_MIDDLEWARES,
+        ),
     ];
     for (kind, names, reserved) in kinds {
         for name in names {
@@ -64,7 +89,10 @@ mod tests {
             "coolify-reserved-name",
             "http:\n  services:\n    noop: {}\n    gaqno-api: {}\n  routers:\n    https-0-abc123: {}\n    http-x: {}\n  middlewares:\n    gzip: {compress: {}}\n",
         );
-        let paths: Vec<&str> = found.lines().map(|l| l.split(':').next().unwrap_or_default()).collect();
+        let paths: Vec<&str> = found
+            .lines()
+            .map(|l| l.split(':').next().unwrap_or_default())
+            .collect();
         assert_eq!(
             paths,
             [

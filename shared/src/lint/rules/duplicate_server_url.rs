@@ -18,8 +18,16 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, lb) in cx.load_balancers() {
         let servers = lb.servers.as_deref().unwrap_or_default();
         for (i, server) in servers.iter().enumerate() {
-            let Some(url) = server.url.as_deref().filter(|u| !u.is_empty()) else { continue };
-            let Some(first) = servers.iter().position(|s| s.url.as_deref() == Some(url)).filter(|&f| f < i) else { continue };
+            let Some(url) = server.url.as_deref().filter(|u| !u.is_empty()) else {
+                continue;
+            };
+            let Some(first) = servers
+                .iter()
+                .position(|s| s.url.as_deref() == Some(url))
+                .filter(|&f| f < i)
+            else {
+                continue;
+            };
             out.push(Diagnostic {
                 rule: RULE.id,
                 severity: RULE.severity,
@@ -32,8 +40,16 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let (Some(service), Some(crate::lint::Segment::Index(i))) = (d.path.key_at(2), d.path.0.get(5)) else { return false };
-    let servers = config.http.as_mut().and_then(|h| h.services.get_mut(service)).and_then(|s| s.load_balancer.as_mut()).and_then(|lb| lb.servers.as_mut());
+    let (Some(service), Some(crate::lint::Segment::Index(i))) = (d.path.key_at(2), d.path.0.get(5))
+    else {
+        return false;
+    };
+    let servers = config
+        .http
+        .as_mut()
+        .and_then(|h| h.services.get_mut(service))
+        .and_then(|s| s.load_balancer.as_mut())
+        .and_then(|lb| lb.servers.as_mut());
     match servers {
         Some(servers) if *i < servers.len() => {
             servers.remove(*i);

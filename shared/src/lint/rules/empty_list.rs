@@ -47,7 +47,16 @@ mod tests {
             check("empty-list", YAML),
             "warning[empty-list] http.routers.r.middlewares: an empty list: Coolify stores it as `{  }`, an empty map; it means the same as no list (for entryPoints: every entrypoint), so delete it\n  fix: delete the empty list\n"
         );
-        assert_eq!(fix("empty-list", YAML), "http:\n  routers:\n    r:\n      rule: Host(`a`)\n      service: s\n");
-        assert_eq!(check("empty-list", "http:\n  routers:\n    r: {middlewares: [a]}\n"), "");
+        assert_eq!(
+            fix("empty-list", YAML),
+            "http:\n  routers:\n    r:\n      rule: Host(`a`)\n      service: s\n"
+        );
+        assert_eq!(
+            check(
+                "empty-list",
+                "http:\n  routers:\n    r: {middlewares: [a]}\n"
+            ),
+            ""
+        );
     }
 }

@@ -36,7 +36,18 @@ mod tests {
     #[test]
     fn flags_braces_anywhere() {
         let found = check("go-template", "http:\n  middlewares:\n    h:\n      headers:\n        customRequestHeaders: {X-T: '{{ .Env }}'}\n");
-        assert!(found.starts_with("error[go-template] http.middlewares.h.headers.customRequestHeaders.X-T:"), "{found}");
-        assert_eq!(check("go-template", "http:\n  routers:\n    r: {rule: 'Path(`/{id}`)'}\n"), "");
+        assert!(
+            found.starts_with(
+                "error[go-template] http.middlewares.h.headers.customRequestHeaders.X-T:"
+            ),
+            "{found}"
+        );
+        assert_eq!(
+            check(
+                "go-template",
+                "http:\n  routers:\n    r: {rule: 'Path(`/{id}`)'}\n"
+            ),
+            ""
+        );
     }
 }

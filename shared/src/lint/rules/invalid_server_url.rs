@@ -17,7 +17,10 @@ pub(super) const RULE: Rule = Rule {
 pub(crate) fn problem(text: &str) -> Option<String> {
     match url::Url::parse(text) {
         Err(e) => Some(format!("`{text}` is not a URL ({e})")),
-        Ok(u) if !matches!(u.scheme(), "http" | "https" | "h2c") => Some(format!("`{text}`: scheme `{}` is not http, https or h2c", u.scheme())),
+        Ok(u) if !matches!(u.scheme(), "http" | "https" | "h2c") => Some(format!(
+            "`{text}`: scheme `{}` is not http, https or h2c",
+            u.scheme()
+        )),
         Ok(u) if u.host_str().is_none_or(str::is_empty) => Some(format!("`{text}` has no host")),
         Ok(_) => None,
     }
@@ -26,16 +29,27 @@ pub(crate) fn problem(text: &str) -> Option<String> {
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, lb) in cx.load_balancers() {
         for (i, server) in lb.servers.iter().flatten().enumerate() {
-            let path = Path::keys(["http", "services", name.as_str(), "loadBalancer", "servers"]).index(i).key("url");
+            let path = Path::keys(["http", "services", name.as_str(), "loadBalancer", "servers"])
+                .index(i)
+                .key("url");
             let url = server.url.as_deref().unwrap_or_default();
             let (severity, message) = if url.is_empty() {
                 (Severity::Warning, "a server without a url never answers: fine for a redirect-only service, wrong for a replica".to_owned())
             } else if let Some(problem) = problem(url) {
-                (Severity::Error, format!("{problem}: Traefik cannot forward to it"))
+                (
+                    Severity::Error,
+                    format!("{problem}: Traefik cannot forward to it"),
+                )
             } else {
                 continue;
             };
-            out.push(Diagnostic { rule: RULE.id, severity, message, path, fix: None });
+            out.push(Diagnostic {
+                rule: RULE.id,
+                severity,
+                message,
+                path,
+                fix: None,
+            });
         }
     }
 }

@@ -16,34 +16,80 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    let mut bad = |path: Path, message: String| out.push(Diagnostic { rule: RULE.id, severity: RULE.severity, message, path, fix: None });
+    let mut bad = |path: Path, message: String| {
+        out.push(Diagnostic {
+            rule: RULE.id,
+            severity: RULE.severity,
+            message,
+            path,
+            fix: None,
+        })
+    };
     for (name, lb) in cx.load_balancers() {
         let path = Path::keys(["http", "services", name.as_str(), "loadBalancer"]);
-        if let Some(strategy) = lb.strategy.as_deref().filter(|s| Strategy::parse(s).is_none()) {
-            bad(path.key("strategy"), format!("`{strategy}` is not a strategy: use wrr, p2c, hrw or leasttime"));
+        if let Some(strategy) = lb
+            .strategy
+            .as_deref()
+            .filter(|s| Strategy::parse(s).is_none())
+        {
+            bad(
+                path.key("strategy"),
+                format!("`{strategy}` is not a strategy: use wrr, p2c, hrw or leasttime"),
+            );
         }
-        let same_site = lb.sticky.as_ref().and_then(|s| s.cookie.as_ref()).and_then(|c| c.same_site.as_deref());
+        let same_site = lb
+            .sticky
+            .as_ref()
+            .and_then(|s| s.cookie.as_ref())
+            .and_then(|c| c.same_site.as_deref());
         if let Some(same_site) = same_site.filter(|s| SameSite::parse(s).is_none()) {
-            bad(path.key("sticky").key("cookie").key("sameSite"), format!("`{same_site}` is not a sameSite value: use none, lax or strict, in lower case"));
+            bad(
+                path.key("sticky").key("cookie").key("sameSite"),
+                format!(
+                    "`{same_site}` is not a sameSite value: use none, lax or strict, in lower case"
+                ),
+            );
         }
         let mut durations: Vec<(Path, &GoDuration)> = Vec::new();
         if let Some(hc) = &lb.health_check {
-            if let Some(mode) = hc.mode.as_deref().filter(|m| !matches!(*m, "http" | "grpc")) {
-                bad(path.key("healthCheck").key("mode"), format!("`{mode}` is not a health-check mode: use http or grpc"));
+            if let Some(mode) = hc
+                .mode
+                .as_deref()
+                .filter(|m| !matches!(*m, "http" | "grpc"))
+            {
+                bad(
+                    path.key("healthCheck").key("mode"),
+                    format!("`{mode}` is not a health-check mode: use http or grpc"),
+                );
             }
-            for (key, d) in [("interval", &hc.interval), ("unhealthyInterval", &hc.unhealthy_interval), ("timeout", &hc.timeout)] {
+            for (key, d) in [
+                ("interval", &hc.interval),
+                ("unhealthyInterval", &hc.unhealthy_interval),
+                ("timeout", &hc.timeout),
+            ] {
                 durations.extend(d.as_ref().map(|d| (path.key("healthCheck").key(key), d)));
             }
         }
-        if let Some(d) = lb.passive_health_check.as_ref().and_then(|p| p.failure_window.as_ref()) {
+        if let Some(d) = lb
+            .passive_health_check
+            .as_ref()
+            .and_then(|p| p.failure_window.as_ref())
+        {
             durations.push((path.key("passiveHealthCheck").key("failureWindow"), d));
         }
-        if let Some(d) = lb.response_forwarding.as_ref().and_then(|r| r.flush_interval.as_ref()) {
+        if let Some(d) = lb
+            .response_forwarding
+            .as_ref()
+            .and_then(|r| r.flush_interval.as_ref())
+        {
             durations.push((path.key("responseForwarding").key("flushInterval"), d));
         }
         for (path, duration) in durations {
             if duration.nanos().is_none() {
-                bad(path, format!("`{duration}` is not a duration: write it like 10s, 500ms or 1m30s"));
+                bad(
+                    path,
+                    format!("`{duration}` is not a duration: write it like 10s, 500ms or 1m30s"),
+                );
             }
         }
     }

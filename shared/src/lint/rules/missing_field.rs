@@ -15,7 +15,13 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let mut missing = |path: Path, message: &str| {
-        out.push(Diagnostic { rule: RULE.id, severity: RULE.severity, message: message.to_owned(), path, fix: None })
+        out.push(Diagnostic {
+            rule: RULE.id,
+            severity: RULE.severity,
+            message: message.to_owned(),
+            path,
+            fix: None,
+        })
     };
     for (name, router) in cx.routers() {
         let path = Path::keys(["http", "routers", name.as_str()]);

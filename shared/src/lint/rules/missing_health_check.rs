@@ -16,7 +16,11 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, lb) in cx.load_balancers() {
-        let has_servers = lb.servers.iter().flatten().any(|s| s.url.as_deref().is_some_and(|u| !u.is_empty()));
+        let has_servers = lb
+            .servers
+            .iter()
+            .flatten()
+            .any(|s| s.url.as_deref().is_some_and(|u| !u.is_empty()));
         if !has_servers || lb.health_check.is_some() {
             continue;
         }
@@ -25,17 +29,33 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             severity: RULE.severity,
             message: "no health check: a replica that is down keeps getting new sessions".into(),
             path: Path::keys(["http", "services", name.as_str(), "loadBalancer"]),
-            fix: Some(format!("add a health check on {} every 10s", crate::model::GAQNO_HEALTH_PATH)),
+            fix: Some(format!(
+                "add a health check on {} every 10s",
+                crate::model::GAQNO_HEALTH_PATH
+            )),
         });
     }
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(service) = d.path.key_at(2) else { return false };
-    let lb = config.http.as_mut().and_then(|h| h.services.get_mut(service)).and_then(|s| s.load_balancer.as_mut());
-    let Some(lb) = lb.filter(|lb| lb.health_check.is_none()) else { return false };
+    let Some(service) = d.path.key_at(2) else {
+        return false;
+    };
+    let lb = config
+        .http
+        .as_mut()
+        .and_then(|h| h.services.get_mut(service))
+        .and_then(|s| s.load_balancer.as_mut());
+    let Some(lb) = lb.filter(|lb| lb.health_check.is_none()) else {
+        return false;
+    };
     let gaqno = crate::model::HealthCheck::gaqno();
-    lb.health_check = Some(HealthCheck { path: Some(gaqno.path), interval: gaqno.interval, timeout: gaqno.timeout, ..Default::default() });
+    lb.health_check = Some(HealthCheck {
+        path: Some(gaqno.path),
+        interval: gaqno.interval,
+        timeout: gaqno.timeout,
+        ..Default::default()
+    });
     true
 }
 

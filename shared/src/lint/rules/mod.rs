@@ -50,7 +50,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for rule in super::RULES {
             assert!(seen.insert(rule.id), "duplicate {}", rule.id);
-            assert!(rule.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", rule.id);
+            assert!(
+                rule.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                rule.id
+            );
         }
     }
 
@@ -60,8 +64,16 @@ mod tests {
         for rule in super::RULES {
             let file = dir.join(format!("{}.rs", rule.id.replace('-', "_")));
             let text = std::fs::read_to_string(&file).unwrap_or_default();
-            assert!(text.starts_with(&format!("// Lint: {}\n", rule.id)), "{} lacks its `// Lint:` block", file.display());
-            assert!(text.contains("#[cfg(test)]"), "{} has no tests", file.display());
+            assert!(
+                text.starts_with(&format!("// Lint: {}\n", rule.id)),
+                "{} lacks its `// Lint:` block",
+                file.display()
+            );
+            assert!(
+                text.contains("#[cfg(test)]"),
+                "{} has no tests",
+                file.display()
+            );
         }
     }
 }

@@ -17,11 +17,22 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, plugin, config) in cx.affinity_middlewares() {
-        let Some(cookie_name) = config.get("cookieName").and_then(Value::as_str) else { continue };
+        let Some(cookie_name) = config.get("cookieName").and_then(Value::as_str) else {
+            continue;
+        };
         for (router_name, router) in cx.routers_using(name) {
-            let Some((service, lb)) = router.service.as_deref().and_then(|s| cx.load_balancer(s)) else { continue };
-            let sticky_name = lb.sticky.as_ref().and_then(|s| s.cookie.as_ref()).and_then(|c| c.name.as_deref());
-            let Some(sticky_name) = sticky_name.filter(|n| *n != cookie_name) else { continue };
+            let Some((service, lb)) = router.service.as_deref().and_then(|s| cx.load_balancer(s))
+            else {
+                continue;
+            };
+            let sticky_name = lb
+                .sticky
+                .as_ref()
+                .and_then(|s| s.cookie.as_ref())
+                .and_then(|c| c.name.as_deref());
+            let Some(sticky_name) = sticky_name.filter(|n| *n != cookie_name) else {
+                continue;
+            };
             out.push(Diagnostic {
                 rule: RULE.id,
                 severity: RULE.severity,
@@ -36,7 +47,14 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(name) = d.fix.as_deref().and_then(|f| f.strip_prefix("set cookieName to `")).and_then(|f| f.strip_suffix('`')) else { return false };
+    let Some(name) = d
+        .fix
+        .as_deref()
+        .and_then(|f| f.strip_prefix("set cookieName to `"))
+        .and_then(|f| f.strip_suffix('`'))
+    else {
+        return false;
+    };
     let name = name.to_owned();
     edit_as_value(config, |root| match d.path.get_mut(root) {
         Some(value) => {
@@ -58,6 +76,9 @@ mod tests {
         let found = check("plugin-cookie-mismatch", YAML);
         assert!(found.starts_with("error[plugin-cookie-mismatch] http.middlewares.affinity.plugin.gaqno-lb.cookieName: cookieName `wrong` is not the sticky cookie `right`"), "{found}");
         assert!(fix("plugin-cookie-mismatch", YAML).contains("cookieName: right"));
-        assert_eq!(check("plugin-cookie-mismatch", &YAML.replace("wrong", "right")), "");
+        assert_eq!(
+            check("plugin-cookie-mismatch", &YAML.replace("wrong", "right")),
+            ""
+        );
     }
 }

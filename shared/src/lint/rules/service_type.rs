@@ -22,13 +22,23 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if service.weighted.is_some() {
             kinds.push("weighted");
         }
-        kinds.extend(["mirroring", "failover", "highestRandomWeight"].into_iter().filter(|k| service.extra.contains_key(*k)));
+        kinds.extend(
+            ["mirroring", "failover", "highestRandomWeight"]
+                .into_iter()
+                .filter(|k| service.extra.contains_key(*k)),
+        );
         let message = match kinds.as_slice() {
             [_] => continue,
             [] => "a service needs one type (loadBalancer, weighted, mirroring, failover, highestRandomWeight): Traefik disables it and its routers".to_owned(),
             many => format!("a service has exactly one type, this one has {}: Traefik disables it and its routers", many.join(", ")),
         };
-        out.push(Diagnostic { rule: RULE.id, severity: RULE.severity, message, path: Path::keys(["http", "services", name.as_str()]), fix: None });
+        out.push(Diagnostic {
+            rule: RULE.id,
+            severity: RULE.severity,
+            message,
+            path: Path::keys(["http", "services", name.as_str()]),
+            fix: None,
+        });
     }
 }
 

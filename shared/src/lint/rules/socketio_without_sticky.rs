@@ -16,9 +16,15 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, _, config) in cx.affinity_middlewares() {
-        let cookie_name = config.get("cookieName").and_then(Value::as_str).unwrap_or_default();
+        let cookie_name = config
+            .get("cookieName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         for (router_name, router) in cx.routers_using(name) {
-            let Some((service, lb)) = router.service.as_deref().and_then(|s| cx.load_balancer(s)) else { continue };
+            let Some((service, lb)) = router.service.as_deref().and_then(|s| cx.load_balancer(s))
+            else {
+                continue;
+            };
             if lb.sticky.is_some() {
                 continue;
             }
@@ -34,12 +40,35 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(name) = d.fix.as_deref().and_then(|f| f.strip_prefix("add sticky cookie `")).and_then(|f| f.split('`').next()) else { return false };
-    let Some(service) = d.path.key_at(2) else { return false };
-    let lb = config.http.as_mut().and_then(|h| h.services.get_mut(service)).and_then(|s| s.load_balancer.as_mut());
-    let Some(lb) = lb.filter(|lb| lb.sticky.is_none()) else { return false };
-    let cookie = Cookie { name: Some(name.to_owned()).filter(|n| !n.is_empty()), secure: Some(true), http_only: Some(true), ..Default::default() };
-    lb.sticky = Some(Sticky { cookie: Some(cookie), ..Default::default() });
+    let Some(name) = d
+        .fix
+        .as_deref()
+        .and_then(|f| f.strip_prefix("add sticky cookie `"))
+        .and_then(|f| f.split('`').next())
+    else {
+        return false;
+    };
+    let Some(service) = d.path.key_at(2) else {
+        return false;
+    };
+    let lb = config
+        .http
+        .as_mut()
+        .and_then(|h| h.services.get_mut(service))
+        .and_then(|s| s.load_balancer.as_mut());
+    let Some(lb) = lb.filter(|lb| lb.sticky.is_none()) else {
+        return false;
+    };
+    let cookie = Cookie {
+        name: Some(name.to_owned()).filter(|n| !n.is_empty()),
+        secure: Some(true),
+        http_only: Some(true),
+        ..Default::default()
+    };
+    lb.sticky = Some(Sticky {
+        cookie: Some(cookie),
+        ..Default::default()
+    });
     true
 }
 
@@ -52,7 +81,12 @@ mod tests {
     #[test]
     fn flags_and_fixes_missing_stickiness() {
         let found = check("socketio-without-sticky", YAML);
-        assert!(found.starts_with("error[socketio-without-sticky] http.services.chat.loadBalancer: router `io`"), "{found}");
+        assert!(
+            found.starts_with(
+                "error[socketio-without-sticky] http.services.chat.loadBalancer: router `io`"
+            ),
+            "{found}"
+        );
         let fixed = fix("socketio-without-sticky", YAML);
         assert!(fixed.contains("sticky:\n          cookie:\n            name: chat_sticky\n            secure: true\n            httpOnly: true"), "{fixed}");
     }

@@ -37,13 +37,25 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let (Some(name), Some(key)) = (d.path.key_at(2), d.path.key_at(3)) else { return false };
-    let Some(http) = config.http.as_mut() else { return false };
-    let Some(mw) = http.middlewares.get(name) else { return false };
-    let cookie: Cookie = mw.extra.get(key).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    let (Some(name), Some(key)) = (d.path.key_at(2), d.path.key_at(3)) else {
+        return false;
+    };
+    let Some(http) = config.http.as_mut() else {
+        return false;
+    };
+    let Some(mw) = http.middlewares.get(name) else {
+        return false;
+    };
+    let cookie: Cookie = mw
+        .extra
+        .get(key)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
     let mut services = Vec::new();
     for router in http.routers.values_mut() {
-        let Some(list) = router.middlewares.as_mut() else { continue };
+        let Some(list) = router.middlewares.as_mut() else {
+            continue;
+        };
         let before = list.len();
         list.retain(|m| crate::lint::local_name(m) != Some(name));
         if list.len() != before {
@@ -54,10 +66,19 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
         }
     }
     for service in services {
-        let Some(local) = crate::lint::local_name(&service) else { continue };
-        if let Some(lb) = http.services.get_mut(local).and_then(|s| s.load_balancer.as_mut()) {
+        let Some(local) = crate::lint::local_name(&service) else {
+            continue;
+        };
+        if let Some(lb) = http
+            .services
+            .get_mut(local)
+            .and_then(|s| s.load_balancer.as_mut())
+        {
             if lb.sticky.is_none() {
-                lb.sticky = Some(Sticky { cookie: Some(cookie.clone()), ..Default::default() });
+                lb.sticky = Some(Sticky {
+                    cookie: Some(cookie.clone()),
+                    ..Default::default()
+                });
             }
         }
     }
@@ -121,6 +142,12 @@ http:
 
     #[test]
     fn real_middlewares_pass() {
-        assert_eq!(check("sticky-cookie-middleware", "http:\n  middlewares:\n    gzip:\n      compress: {}\n"), "");
+        assert_eq!(
+            check(
+                "sticky-cookie-middleware",
+                "http:\n  middlewares:\n    gzip:\n      compress: {}\n"
+            ),
+            ""
+        );
     }
 }

@@ -17,7 +17,12 @@ pub(super) const RULE: Rule = Rule {
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, lb) in cx.load_balancers() {
         let Some(sticky) = &lb.sticky else { continue };
-        if sticky.cookie.as_ref().and_then(|c| c.name.as_deref()).is_some_and(|n| !n.is_empty()) {
+        if sticky
+            .cookie
+            .as_ref()
+            .and_then(|c| c.name.as_deref())
+            .is_some_and(|n| !n.is_empty())
+        {
             continue;
         }
         out.push(Diagnostic {
@@ -31,8 +36,15 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(service) = d.path.key_at(2) else { return false };
-    let sticky = config.http.as_mut().and_then(|h| h.services.get_mut(service)).and_then(|s| s.load_balancer.as_mut()).and_then(|lb| lb.sticky.as_mut());
+    let Some(service) = d.path.key_at(2) else {
+        return false;
+    };
+    let sticky = config
+        .http
+        .as_mut()
+        .and_then(|h| h.services.get_mut(service))
+        .and_then(|s| s.load_balancer.as_mut())
+        .and_then(|lb| lb.sticky.as_mut());
     let Some(sticky) = sticky else { return false };
     let cookie = sticky.cookie.get_or_insert_with(Cookie::default);
     cookie.name = Some(crate::model::default_cookie_name(service));
@@ -46,8 +58,15 @@ mod tests {
     #[test]
     fn names_generated_cookies() {
         let yaml = "http:\n  services:\n    api:\n      loadBalancer: {sticky: {cookie: {secure: true}}}\n";
-        assert!(check("sticky-cookie-unnamed", yaml).starts_with("warning[sticky-cookie-unnamed] http.services.api.loadBalancer.sticky:"));
+        assert!(check("sticky-cookie-unnamed", yaml)
+            .starts_with("warning[sticky-cookie-unnamed] http.services.api.loadBalancer.sticky:"));
         assert!(fix("sticky-cookie-unnamed", yaml).contains("name: gaqno_api\n"));
-        assert_eq!(check("sticky-cookie-unnamed", &yaml.replace("secure: true", "name: x")), "");
+        assert_eq!(
+            check(
+                "sticky-cookie-unnamed",
+                &yaml.replace("secure: true", "name: x")
+            ),
+            ""
+        );
     }
 }

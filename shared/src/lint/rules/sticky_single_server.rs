@@ -38,7 +38,10 @@ mod tests {
     fn needs_two_servers() {
         let one = "http:\n  services:\n    s: {loadBalancer: {sticky: {cookie: {name: c}}, servers: [{url: 'http://swarm-svc:80'}]}}\n";
         assert!(check("sticky-single-server", one).starts_with("warning[sticky-single-server] http.services.s.loadBalancer.sticky: a sticky cookie over 1 server(s)"));
-        let two = one.replace("[{url: 'http://swarm-svc:80'}]", "[{url: 'http://a:80'}, {url: 'http://b:80'}]");
+        let two = one.replace(
+            "[{url: 'http://swarm-svc:80'}]",
+            "[{url: 'http://a:80'}, {url: 'http://b:80'}]",
+        );
         assert_eq!(check("sticky-single-server", &two), "");
     }
 }

@@ -30,12 +30,16 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (router_name, router) in cx.routers() {
         let path = Path::keys(["http", "routers", router_name.as_str()]);
         if let Some(service) = router.service.as_deref() {
-            if let Some(name) = local_name(service).filter(|n| !services.iter().any(|s| s == n) && !COOLIFY_SERVICES.contains(n)) {
+            if let Some(name) = local_name(service)
+                .filter(|n| !services.iter().any(|s| s == n) && !COOLIFY_SERVICES.contains(n))
+            {
                 undefined(path.key("service"), "service", name);
             }
         }
         for (i, mw) in router.middlewares.iter().flatten().enumerate() {
-            if let Some(name) = local_name(mw).filter(|n| !middlewares.iter().any(|m| m == n) && !COOLIFY_MIDDLEWARES.contains(n)) {
+            if let Some(name) = local_name(mw)
+                .filter(|n| !middlewares.iter().any(|m| m == n) && !COOLIFY_MIDDLEWARES.contains(n))
+            {
                 undefined(path.key("middlewares").index(i), "middleware", name);
             }
         }

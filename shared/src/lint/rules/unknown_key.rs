@@ -23,10 +23,14 @@ const SERVICE_KNOWN: &[&str] = &["mirroring", "failover", "highestRandomWeight"]
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     let mut report = |path: Path, extra: &Extra, modelled: &[&str], known: &[&str]| {
         for key in extra.keys() {
-            if known.contains(&key.as_str()) || super::sticky_cookie_middleware::is_sticky_key(key) {
+            if known.contains(&key.as_str()) || super::sticky_cookie_middleware::is_sticky_key(key)
+            {
                 continue;
             }
-            let spelled = modelled.iter().chain(known).find(|k| k.eq_ignore_ascii_case(key));
+            let spelled = modelled
+                .iter()
+                .chain(known)
+                .find(|k| k.eq_ignore_ascii_case(key));
             out.push(match spelled {
                 Some(right) => Diagnostic {
                     rule: RULE.id,
@@ -59,7 +63,12 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if let Some(tls) = &router.tls {
             report(path.key("tls"), &tls.extra, keys(tls), &[]);
             for (i, domain) in tls.domains.iter().flatten().enumerate() {
-                report(path.key("tls").key("domains").index(i), &domain.extra, keys(domain), &[]);
+                report(
+                    path.key("tls").key("domains").index(i),
+                    &domain.extra,
+                    keys(domain),
+                    &[],
+                );
             }
         }
         if let Some(o) = &router.observability {
@@ -73,12 +82,22 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             let lb_path = path.key("loadBalancer");
             report(lb_path.clone(), &lb.extra, keys(lb), &[]);
             for (i, server) in lb.servers.iter().flatten().enumerate() {
-                report(lb_path.key("servers").index(i), &server.extra, keys(server), &[]);
+                report(
+                    lb_path.key("servers").index(i),
+                    &server.extra,
+                    keys(server),
+                    &[],
+                );
             }
             if let Some(sticky) = &lb.sticky {
                 report(lb_path.key("sticky"), &sticky.extra, keys(sticky), &[]);
                 if let Some(cookie) = &sticky.cookie {
-                    report(lb_path.key("sticky").key("cookie"), &cookie.extra, keys(cookie), &[]);
+                    report(
+                        lb_path.key("sticky").key("cookie"),
+                        &cookie.extra,
+                        keys(cookie),
+                        &[],
+                    );
                 }
             }
             if let Some(hc) = &lb.health_check {
@@ -94,13 +113,23 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         if let Some(w) = &service.weighted {
             report(path.key("weighted"), &w.extra, keys(w), &[]);
             for (i, ws) in w.services.iter().flatten().enumerate() {
-                report(path.key("weighted").key("services").index(i), &ws.extra, keys(ws), &[]);
+                report(
+                    path.key("weighted").key("services").index(i),
+                    &ws.extra,
+                    keys(ws),
+                    &[],
+                );
             }
         }
     }
     for (name, mw) in &http.middlewares {
         let path = root.key("middlewares").key(name.as_str());
-        report(path.clone(), &mw.extra, keys(mw), Middleware::KNOWN_UNMODELLED);
+        report(
+            path.clone(),
+            &mw.extra,
+            keys(mw),
+            Middleware::KNOWN_UNMODELLED,
+        );
         if let Some(r) = &mw.redirect_scheme {
             report(path.key("redirectScheme"), &r.extra, keys(r), &[]);
         }
@@ -117,12 +146,25 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(right) = d.fix.as_deref().and_then(|f| f.strip_prefix("rename to `")).and_then(|f| f.strip_suffix('`')) else { return false };
+    let Some(right) = d
+        .fix
+        .as_deref()
+        .and_then(|f| f.strip_prefix("rename to `"))
+        .and_then(|f| f.strip_suffix('`'))
+    else {
+        return false;
+    };
     let right = right.to_owned();
     edit_as_value(config, |root| {
-        let Some((parent, crate::lint::Segment::Key(key))) = d.path.split_last() else { return false };
-        let Some(Value::Object(map)) = parent.get_mut(root) else { return false };
-        let Some(value) = map.shift_remove(key.as_str()) else { return false };
+        let Some((parent, crate::lint::Segment::Key(key))) = d.path.split_last() else {
+            return false;
+        };
+        let Some(Value::Object(map)) = parent.get_mut(root) else {
+            return false;
+        };
+        let Some(value) = map.shift_remove(key.as_str()) else {
+            return false;
+        };
         map.insert(right, value);
         true
     })
@@ -182,7 +224,13 @@ http:
 
     #[test]
     fn fix_renames_case_variants() {
-        let fixed = fix("unknown-key", "http:\n  routers:\n    r:\n      Rule: Host(`a`)\n      service: s\n");
-        assert_eq!(fixed, "http:\n  routers:\n    r:\n      rule: Host(`a`)\n      service: s\n");
+        let fixed = fix(
+            "unknown-key",
+            "http:\n  routers:\n    r:\n      Rule: Host(`a`)\n      service: s\n",
+        );
+        assert_eq!(
+            fixed,
+            "http:\n  routers:\n    r:\n      rule: Host(`a`)\n      service: s\n"
+        );
     }
 }

@@ -31,15 +31,29 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, service) in cx.services() {
         let path = Path::keys(["http", "services", name.as_str()]);
         if service.middlewares.is_some() {
-            need(TraefikVersion::V3_7, "service `middlewares`".into(), path.key("middlewares"));
+            need(
+                TraefikVersion::V3_7,
+                "service `middlewares`".into(),
+                path.key("middlewares"),
+            );
         }
-        let Some(lb) = &service.load_balancer else { continue };
+        let Some(lb) = &service.load_balancer else {
+            continue;
+        };
         let lb_path = path.key("loadBalancer");
         if let Some(strategy) = lb.strategy.as_deref().and_then(Strategy::parse) {
-            need(strategy.since(), format!("strategy `{}`", strategy.as_str()), lb_path.key("strategy"));
+            need(
+                strategy.since(),
+                format!("strategy `{}`", strategy.as_str()),
+                lb_path.key("strategy"),
+            );
         }
         if lb.passive_health_check.is_some() {
-            need(TraefikVersion::V3_6, "`passiveHealthCheck`".into(), lb_path.key("passiveHealthCheck"));
+            need(
+                TraefikVersion::V3_6,
+                "`passiveHealthCheck`".into(),
+                lb_path.key("passiveHealthCheck"),
+            );
         }
     }
 }
@@ -54,7 +68,15 @@ mod tests {
 
     #[test]
     fn depends_on_the_target_version() {
-        let at = |minor| check_with("unsupported-in-version", YAML, &LintOptions { traefik_version: TraefikVersion::new(minor) });
+        let at = |minor| {
+            check_with(
+                "unsupported-in-version",
+                YAML,
+                &LintOptions {
+                    traefik_version: TraefikVersion::new(minor),
+                },
+            )
+        };
         assert_eq!(at(7), "");
         assert_eq!(at(6), "error[unsupported-in-version] http.services.s.middlewares: service `middlewares` needs Traefik 3.7 or later; the target is 3.6\n");
         assert_eq!(at(1).lines().count(), 3, "{}", at(1));

