@@ -171,10 +171,14 @@ pub struct TraefikSetup {
     pub files: Vec<(String, String)>,
 }
 
-/// Name of the router in the control file every Traefik gets: it is missing from
-/// `/api/rawdata` exactly when the whole file provider failed.
-pub const CONTROL_ROUTER: &str = "zz-control@file";
-const CONTROL_FILE: &str = "http:\n  routers:\n    zz-control:\n      rule: Host(`control.test`)\n      service: zz-control\n  services:\n    zz-control:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n";
+/// Prefix of the router in the control file every Traefik gets: it is missing from
+/// `/api/rawdata` exactly when the whole file provider failed. Its name carries the API port,
+/// so an answer from any other Traefik on the machine cannot pass for this one's.
+pub const CONTROL_PREFIX: &str = "zz-control";
+
+fn control_file(name: &str) -> String {
+    format!("http:\n  routers:\n    {name}:\n      rule: Host(`control.test`)\n      service: {name}\n  services:\n    {name}:\n      loadBalancer:\n        servers:\n          - url: http://127.0.0.1:9\n")
+}
 
 /// A running Traefik with its file provider loaded (or failed).
 pub struct Traefik {
@@ -202,8 +206,11 @@ impl Traefik {
         for (name, content) in &setup.files {
             std::fs::write(dynamic.join(name), content)?;
         }
-        std::fs::write(dynamic.join("zz-control.yml"), CONTROL_FILE)?;
         let api_port = free_port()?;
+        std::fs::write(
+            dynamic.join("zz-control.yml"),
+            control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
+        )?;
         let mut ports = Vec::new();
         let mut config = String::from("global: {checkNewVersion: false, sendAnonymousUsage: false}\nlog: {level: INFO, noColor: true}\napi: {insecure: true}\nentryPoints:\n");
         config.push_str(&format!(
@@ -271,7 +278,10 @@ impl Traefik {
             }
             if let Ok((200, body)) = http_get(self.api_port, "/api/rawdata") {
                 let raw: serde_json::Value = serde_json::from_str(&body)?;
-                if raw["routers"].get(CONTROL_ROUTER).is_some() {
+                if raw["routers"]
+                    .get(format!("{CONTROL_PREFIX}-{}@file", self.api_port))
+                    .is_some()
+                {
                     return Ok(Loaded::Config(raw));
                 }
             }
@@ -296,7 +306,7 @@ pub fn file_objects(raw: &serde_json::Value) -> Vec<(String, String, String, Vec
             let Some(local) = name.strip_suffix("@file") else {
                 continue;
             };
-            if local == "zz-control" {
+            if local.starts_with(CONTROL_PREFIX) {
                 continue;
             }
             let status = object["status"].as_str().unwrap_or("unknown").to_owned();
