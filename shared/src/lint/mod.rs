@@ -220,6 +220,21 @@ pub(crate) fn local_name(reference: &str) -> Option<&str> {
     }
 }
 
+/// The load balancer of the service a finding's path names (`http.services.<name>...`).
+pub(crate) fn load_balancer_mut<'c>(
+    config: &'c mut DynamicConfig,
+    d: &Diagnostic,
+) -> Option<&'c mut LoadBalancer> {
+    let service = d.path.key_at(2)?;
+    config
+        .http
+        .as_mut()?
+        .services
+        .get_mut(service)?
+        .load_balancer
+        .as_mut()
+}
+
 /// Edits `config` as a generic value at `path`; the edit returns whether it changed anything.
 pub(crate) fn edit_as_value(
     config: &mut DynamicConfig,

@@ -3,7 +3,7 @@
 //! cookie value, so the second can never be chosen by cookie, and it doubles that
 //! replica's share of new sessions. The fix deletes the later entry.
 
-use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
+use crate::lint::{load_balancer_mut, Context, Diagnostic, Path, Rule, Severity};
 use crate::traefik::DynamicConfig;
 
 pub(super) const RULE: Rule = Rule {
@@ -40,19 +40,12 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let (Some(service), Some(crate::lint::Segment::Index(i))) = (d.path.key_at(2), d.path.0.get(5))
-    else {
+    let Some(&crate::lint::Segment::Index(i)) = d.path.0.get(5) else {
         return false;
     };
-    let servers = config
-        .http
-        .as_mut()
-        .and_then(|h| h.services.get_mut(service))
-        .and_then(|s| s.load_balancer.as_mut())
-        .and_then(|lb| lb.servers.as_mut());
-    match servers {
-        Some(servers) if *i < servers.len() => {
-            servers.remove(*i);
+    match load_balancer_mut(config, d).and_then(|lb| lb.servers.as_mut()) {
+        Some(servers) if i < servers.len() => {
+            servers.remove(i);
             true
         }
         _ => false,

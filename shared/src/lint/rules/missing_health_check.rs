@@ -3,7 +3,7 @@
 //! a replica that is down until someone notices. The fix adds GAQNO's check
 //! (`GET /v1/health` every 10 s, 3 s timeout).
 
-use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
+use crate::lint::{load_balancer_mut, Context, Diagnostic, Path, Rule, Severity};
 use crate::traefik::{DynamicConfig, HealthCheck};
 
 pub(super) const RULE: Rule = Rule {
@@ -38,15 +38,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(service) = d.path.key_at(2) else {
-        return false;
-    };
-    let lb = config
-        .http
-        .as_mut()
-        .and_then(|h| h.services.get_mut(service))
-        .and_then(|s| s.load_balancer.as_mut());
-    let Some(lb) = lb.filter(|lb| lb.health_check.is_none()) else {
+    let Some(lb) = load_balancer_mut(config, d).filter(|lb| lb.health_check.is_none()) else {
         return false;
     };
     let gaqno = crate::model::HealthCheck::gaqno();

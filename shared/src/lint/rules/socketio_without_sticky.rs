@@ -3,7 +3,7 @@
 //! cookie. The plugin steers requests by setting that cookie; without stickiness Traefik
 //! ignores it and Socket.IO sessions break. The fix adds the sticky cookie the plugin names.
 
-use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
+use crate::lint::{load_balancer_mut, Context, Diagnostic, Path, Rule, Severity};
 use crate::traefik::{Cookie, DynamicConfig, Sticky, Value};
 
 pub(super) const RULE: Rule = Rule {
@@ -48,15 +48,7 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
     else {
         return false;
     };
-    let Some(service) = d.path.key_at(2) else {
-        return false;
-    };
-    let lb = config
-        .http
-        .as_mut()
-        .and_then(|h| h.services.get_mut(service))
-        .and_then(|s| s.load_balancer.as_mut());
-    let Some(lb) = lb.filter(|lb| lb.sticky.is_none()) else {
+    let Some(lb) = load_balancer_mut(config, d).filter(|lb| lb.sticky.is_none()) else {
         return false;
     };
     let cookie = Cookie {

@@ -3,7 +3,7 @@
 //! name and provider (`_fb0b0`), which changes with the service's name and which the
 //! affinity plugin cannot be told in advance. The fix names it `gaqno_<service>`.
 
-use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
+use crate::lint::{load_balancer_mut, Context, Diagnostic, Path, Rule, Severity};
 use crate::traefik::{Cookie, DynamicConfig};
 
 pub(super) const RULE: Rule = Rule {
@@ -36,18 +36,14 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
-    let Some(service) = d.path.key_at(2) else {
+    let Some(service) = d.path.key_at(2).map(str::to_owned) else {
         return false;
     };
-    let sticky = config
-        .http
-        .as_mut()
-        .and_then(|h| h.services.get_mut(service))
-        .and_then(|s| s.load_balancer.as_mut())
-        .and_then(|lb| lb.sticky.as_mut());
-    let Some(sticky) = sticky else { return false };
+    let Some(sticky) = load_balancer_mut(config, d).and_then(|lb| lb.sticky.as_mut()) else {
+        return false;
+    };
     let cookie = sticky.cookie.get_or_insert_with(Cookie::default);
-    cookie.name = Some(crate::model::default_cookie_name(service));
+    cookie.name = Some(crate::model::default_cookie_name(&service));
     true
 }
 
