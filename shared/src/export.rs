@@ -160,6 +160,7 @@ fn router_tls(target: &Target) -> RouterTls {
 fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
     let config = PluginConfig {
         socket_io_path: service.socket_io.path.clone(),
+        secret: service.socket_io.secret.clone(),
         ..PluginConfig::new(service.sticky.name.clone())
     };
     let value = serde_json::to_value(config).unwrap_or_default();

@@ -144,6 +144,7 @@ pub fn import(config: &DynamicConfig) -> Imported {
             service.socket_io = SocketIo {
                 enabled: true,
                 path: config.socket_io_path.clone(),
+                secret: config.secret.clone(),
             };
             if !service.sticky.enabled {
                 // Kept for when the operator turns stickiness on (the lint asks them to).

@@ -1,8 +1,8 @@
 //! The gaqno-lb model crate: the single source of truth shared by the Traefik plugin, the
 //! web app and the CLI.
 //!
-//! - [`plugin_config`] — the affinity plugin's config type (always built: the plugin uses
-//!   this crate with default features off and gets nothing else).
+//! - [`plugin_config`] — the affinity plugin's config type, read with [`flat_json`] (both
+//!   always built: the plugin uses this crate with default features off and gets nothing else).
 //! - [`traefik`] — serde types mirroring Traefik v3's dynamic configuration.
 //! - [`model`] — the GAQNO service model an operator edits, and the preset.
 //! - [`export`] / [`import`] — model to Traefik config and back, by hand.
@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod flat_json;
 pub mod lenient;
 pub mod plugin_config;
 

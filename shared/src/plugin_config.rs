@@ -41,6 +41,57 @@ pub struct PluginConfig {
 }
 
 impl PluginConfig {
+    /// Reads the config as Traefik hands it to the plugin (JSON, scalars maybe as strings,
+    /// maybe `null`); the error says what is wrong.
+    ///
+    /// Reads with [`crate::flat_json`], not serde: see there why. Accepts and refuses exactly
+    /// what the serde `Deserialize` impl does (tested against serde_json).
+    pub fn from_json(json: &[u8]) -> Result<PluginConfig, String> {
+        use crate::flat_json::Scalar;
+        let Some(pairs) = crate::flat_json::parse(json)? else {
+            return Err("the config is null: cookieName is required".into());
+        };
+        let mut raw = RawPluginConfig::default();
+        for (key, value) in pairs {
+            let text = match value {
+                Scalar::Null => continue,
+                Scalar::Str(s) => s,
+                // As the serde path: a bool may stand for a bool, numbers for nothing here.
+                Scalar::Bool(b) if key == "debugHeader" => b.to_string(),
+                Scalar::Bool(_) | Scalar::Number(_) => {
+                    return Err(format!("`{key}` must be a string"))
+                }
+            };
+            match key.as_str() {
+                "cookieName" => raw.cookie_name = Some(text),
+                "socketIoPath" => raw.socket_io_path = Some(text),
+                "secret" => raw.secret = Some(text),
+                "logLevel" => {
+                    let level = LogLevel::parse(&text).ok_or_else(|| {
+                        format!(
+                            "unknown logLevel {text:?}: expected debug, info, warn, error or off"
+                        )
+                    })?;
+                    raw.log_level = Some(level);
+                }
+                "debugHeader" => {
+                    let flag = text
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("debugHeader must be true or false, got {text:?}"))?;
+                    raw.debug_header = Some(flag);
+                }
+                other => {
+                    return Err(format!(
+                        "unknown field `{other}`, expected one of {}",
+                        FIELDS.join(", ")
+                    ))
+                }
+            }
+        }
+        PluginConfig::try_from(raw).map_err(|e| e.to_string())
+    }
+
     /// A config with defaults for everything but the cookie name.
     pub fn new(cookie_name: impl Into<String>) -> PluginConfig {
         PluginConfig {
@@ -71,6 +122,30 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    /// Parses the lowercase name.
+    pub fn parse(text: &str) -> Option<LogLevel> {
+        [
+            LogLevel::Debug,
+            LogLevel::Info,
+            LogLevel::Warn,
+            LogLevel::Error,
+            LogLevel::Off,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == text)
+    }
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+            LogLevel::Off => "off",
+        }
+    }
+
     fn is_default(&self) -> bool {
         *self == LogLevel::default()
     }
@@ -88,8 +163,17 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The keys of the config, as written.
+const FIELDS: [&str; 5] = [
+    "cookieName",
+    "socketIoPath",
+    "logLevel",
+    "secret",
+    "debugHeader",
+];
+
 /// The config as it arrives, before validation.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawPluginConfig {
     #[serde(default)]
@@ -230,6 +314,34 @@ mod tests {
         for (json, expected) in cases {
             let err = parse(json).unwrap_err();
             assert!(err.contains(expected), "{json}: {err:?} lacks {expected:?}");
+        }
+    }
+
+    #[test]
+    fn the_plugin_reader_agrees_with_serde() {
+        for json in [
+            r#"{"cookieName":"gaqno_omni"}"#,
+            r#"{"cookieName":"c","debugHeader":"true","logLevel":"debug","secret":"0123456789abcdef","socketIoPath":"/ws/"}"#,
+            r#"{"cookieName":"c","debugHeader":true,"secret":null}"#,
+            r#"{"cookieName":"c","debugHeader":"maybe"}"#,
+            "null",
+            "{}",
+            r#"{"cookieName":"c","nope":1}"#,
+            r#"{"cookieName":"c","logLevel":"loud"}"#,
+            r#"{"cookieName":"a;b"}"#,
+            r#"{"cookieName":"c","socketIoPath":"x"}"#,
+            r#"{"cookieName":42}"#,
+            r#"{"cookieName":true}"#,
+            r#"{"cookieName":"c","debugHeader":1}"#,
+            r#"{"cookieName":"c","secret":12345678901234567890}"#,
+        ] {
+            let ours = PluginConfig::from_json(json.as_bytes());
+            let theirs = serde_json::from_str::<PluginConfig>(json);
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{json}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{json}: flat_json says {ours:?}, serde says {theirs:?}"),
+            }
         }
     }
 

@@ -55,6 +55,44 @@ pub fn traefik_binary(version: &str) -> Option<PathBuf> {
     None
 }
 
+/// `tests/node/node_modules` (installed by `cargo xtask test` with `npm ci`); `None` (after
+/// saying why) when the test should skip.
+pub fn node_modules() -> Option<PathBuf> {
+    let dir = std::env::var_os("GAQNO_LB_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("tests/node/node_modules"));
+    if dir.join("socket.io").is_dir() && dir.join("sio2").is_dir() {
+        return Some(dir);
+    }
+    let why = format!(
+        "Socket.IO packages not found in {} (run `cargo xtask test`)",
+        dir.display()
+    );
+    assert!(!e2e_required(), "{why}");
+    eprintln!("skipping end-to-end test: {why}");
+    None
+}
+
+/// The built plugin (`plugin.wasm` + `.traefik.yml`, as `cargo xtask dist` lays it out).
+pub fn plugin_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("GAQNO_LB_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("dist/plugin"));
+    if dir.join("plugin.wasm").is_file() && dir.join(".traefik.yml").is_file() {
+        return Some(dir);
+    }
+    let why = format!(
+        "plugin.wasm not found in {} (run `cargo xtask test` or `cargo xtask dist`)",
+        dir.display()
+    );
+    assert!(!e2e_required(), "{why}");
+    eprintln!("skipping end-to-end test: {why}");
+    None
+}
+
+/// The module name the plugin is loaded under, as the Coolify instructions give it.
+pub const PLUGIN_MODULE: &str = "github.com/gaqno/gaqno-lb";
+
 /// A fresh directory under the system temp dir, removed on drop unless the test failed.
 pub struct TempDir(PathBuf);
 
@@ -93,22 +131,90 @@ pub fn free_port() -> anyhow::Result<u16> {
 
 /// A plain HTTP/1.0 GET (no chunked encoding to undo) on loopback: `(status, body)`.
 pub fn http_get(port: u16, path: &str) -> anyhow::Result<(u16, String)> {
+    let response = http_request(port, "GET", path, &[])?;
+    Ok((
+        response.status,
+        String::from_utf8_lossy(&response.body).into_owned(),
+    ))
+}
+
+/// An HTTP response as read off the wire.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names lowercased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One HTTP/1.0 request on loopback with the given extra headers.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers")?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
         .and_then(|s| s.parse().ok())
         .context("no HTTP status line")?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Waits (at most `seconds`) until `GET path` on `port` answers 200.
+pub fn wait_http_ok(port: u16, path: &str, seconds: u64) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        if matches!(http_get(port, path), Ok((200, _))) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    anyhow::bail!("nothing answered 200 on 127.0.0.1:{port}{path} within {seconds} s")
+}
+
+/// `node tests/node/<script> <args>` under a process guard.
+pub fn node(script: &str, args: &[String], log: PathBuf) -> anyhow::Result<ProcessGuard> {
+    let mut command = Command::new("node");
+    command
+        .arg(project_root().join("tests/node").join(script))
+        .args(args);
+    ProcessGuard::spawn(&format!("node {script}"), command, log)
 }
 
 /// A child process killed (by its own PID) when the guard drops; its log is printed if the
@@ -143,6 +249,12 @@ impl ProcessGuard {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Kills the process now (a replica dying mid-run).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 impl Drop for ProcessGuard {
@@ -169,6 +281,8 @@ pub struct TraefikSetup {
     pub cert_resolvers: Vec<String>,
     /// Dynamic configuration files: `(file name, content)`.
     pub files: Vec<(String, String)>,
+    /// A directory with `plugin.wasm` and `.traefik.yml` to load as local plugin `name`.
+    pub plugin: Option<(String, PathBuf)>,
 }
 
 /// Prefix of the router in the control file every Traefik gets: it is missing from
@@ -238,6 +352,17 @@ impl Traefik {
                 ));
             }
         }
+        if let Some((name, plugin)) = &setup.plugin {
+            let target = dir.path().join("plugins-local/src").join(PLUGIN_MODULE);
+            std::fs::create_dir_all(&target)?;
+            for file in ["plugin.wasm", ".traefik.yml"] {
+                std::fs::copy(plugin.join(file), target.join(file))
+                    .with_context(|| format!("copying {file}"))?;
+            }
+            config.push_str(&format!(
+                "experimental:\n  localPlugins:\n    {name}:\n      moduleName: {PLUGIN_MODULE}\n"
+            ));
+        }
         let static_file = dir.path().join("traefik.yml");
         std::fs::write(&static_file, config)?;
         let mut command = Command::new(binary);
@@ -260,6 +385,11 @@ impl Traefik {
 
     pub fn log(&self) -> String {
         self.process.log()
+    }
+
+    /// The port of entrypoint `name`.
+    pub fn port(&self, name: &str) -> Option<u16> {
+        self.ports.iter().find(|(n, _)| n == name).map(|(_, p)| *p)
     }
 
     /// Waits (at most 20 s) until the file provider has loaded or failed.

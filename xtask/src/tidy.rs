@@ -93,3 +93,32 @@ fn architecture_md_names_every_crate() {
         );
     }
 }
+
+#[test]
+fn plugin_never_panics_and_only_host_rs_touches_the_host() {
+    for file in rust_files(&project_root().join("plugin/src")) {
+        let text = read(&file);
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for banned in [
+            ".unwrap()",
+            ".expect(",
+            "panic!(",
+            "unreachable!(",
+            "todo!(",
+            "unimplemented!(",
+        ] {
+            assert!(
+                !code.contains(banned),
+                "{} has `{banned}` outside tests: the plugin must never trap",
+                file.display()
+            );
+        }
+        let touches_host = code.contains("http_wasm_guest");
+        assert_eq!(
+            touches_host,
+            file.ends_with("host.rs"),
+            "{}: only plugin/src/host.rs may use http_wasm_guest",
+            file.display()
+        );
+    }
+}

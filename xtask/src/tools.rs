@@ -67,3 +67,46 @@ fn reports_version(binary: &std::path::Path, version: &str) -> bool {
                     .any(|l| l.split_whitespace().eq(["Version:", version]))
         })
 }
+
+/// The Python 3 interpreter.
+pub fn python() -> &'static str {
+    if Command::new("python3").arg("--version").output().is_ok() {
+        "python3"
+    } else {
+        "python"
+    }
+}
+
+/// Adds a rustup target unless it is installed.
+pub fn rust_target(target: &str) -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == target)
+    {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", target]))
+}
+
+/// `npm ci` in `tests/node/` unless its `node_modules` matches `package-lock.json`;
+/// returns the `node_modules` directory.
+pub fn npm_packages() -> Result<PathBuf, String> {
+    let dir = project_root().join("tests/node");
+    let modules = dir.join("node_modules");
+    let lock = std::fs::read(dir.join("package-lock.json"))
+        .map_err(|e| format!("tests/node/package-lock.json: {e}"))?;
+    // npm writes node_modules/.package-lock.json on install; a stamp of the lock we installed from is ours.
+    let stamp = modules.join(".gaqno-lb-installed-lock");
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == lock) {
+        return Ok(modules);
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir))?;
+    std::fs::write(&stamp, &lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(modules)
+}

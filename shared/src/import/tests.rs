@@ -116,6 +116,7 @@ fn service() -> impl Gen<Value = Service> {
             "/[a-z.]{1,10}/",
             proptest::option::of(0usize..4),
             proptest::option::of(1i64..1000),
+            proptest::option::of("[a-zA-Z0-9]{16,24}"),
         ),
     )
         .prop_map(
@@ -123,7 +124,7 @@ fn service() -> impl Gen<Value = Service> {
                 (name, hosts, path_prefix, port),
                 (servers, hc),
                 sticky,
-                (io, io_path, strategy, priority),
+                (io, io_path, strategy, priority, secret),
             )| {
                 let mut servers: Vec<String> = servers
                     .into_iter()
@@ -154,6 +155,7 @@ fn service() -> impl Gen<Value = Service> {
                     socket_io: SocketIo {
                         enabled: io,
                         path: io_path,
+                        secret,
                     },
                     strategy: strategy.map(|i| Strategy::ALL[i]),
                     priority,

@@ -213,6 +213,10 @@ pub struct SocketIo {
     pub enabled: bool,
     /// The Socket.IO path (`/socket.io/`).
     pub path: String,
+    /// Secret signing the sid tokens (16+ bytes): without it a client can pick its replica
+    /// by writing a token by hand; with it a forged token is stripped and ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 impl SocketIo {
@@ -221,6 +225,7 @@ impl SocketIo {
         SocketIo {
             enabled,
             path: crate::plugin_config::DEFAULT_SOCKET_IO_PATH.into(),
+            secret: None,
         }
     }
 }

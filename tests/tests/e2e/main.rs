@@ -1,7 +1,8 @@
 //! End-to-end tests against real Traefik (3.6.15 and 3.7.15). See `tests/src/lib.rs` for
 //! the harness and how these tests are gated.
 
+mod affinity; // the plugin keeps Socket.IO sessions on one replica (and the controls)
 mod lint_agrees; // bad files: what Traefik does with each, and that the linter flags it
-mod runbook;
+mod runbook; // the runbook's examples: imported, linted, fixed, exported, loaded
 mod support;
-mod traefik_accepts; // the preset and generated projects load with every object enabled // the runbook's examples: imported, linted, fixed, exported, loaded
+mod traefik_accepts; // the preset and generated projects load with every object enabled

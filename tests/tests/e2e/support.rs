@@ -18,8 +18,13 @@ pub fn coolify_files() -> Vec<(String, String)> {
         .collect()
 }
 
-/// A Traefik set up the way the project's target describes (entrypoints, resolver).
-pub fn setup_for(project: &Project, files: Vec<(String, String)>) -> TraefikSetup {
+/// A Traefik set up the way the project's target describes (entrypoints, resolver, the
+/// affinity plugin under the project's plugin name).
+pub fn setup_for(
+    project: &Project,
+    files: Vec<(String, String)>,
+    plugin: &std::path::Path,
+) -> TraefikSetup {
     let target = &project.target;
     let mut entry_points = vec![
         target.http_entry_point.clone(),
@@ -38,6 +43,7 @@ pub fn setup_for(project: &Project, files: Vec<(String, String)>) -> TraefikSetu
         entry_points,
         cert_resolvers,
         files,
+        plugin: Some((target.plugin_name.clone(), plugin.to_path_buf())),
     }
 }
 

@@ -1,0 +1,147 @@
+//! Cookie and Set-Cookie header editing.
+//!
+//! Traefik's load balancer reads the sticky cookie with Go's `req.Cookie(name)`, which takes
+//! the FIRST match: adding a second cookie of the same name would lose to a stale one, so
+//! [`replace`] removes every same-name pair and appends ours, keeping all others as sent.
+
+/// Longest Cookie header (all values together) the plugin rewrites; longer ones pass as-is.
+pub const MAX_COOKIE_HEADER_LEN: usize = 16 * 1024;
+
+/// `(name, value)` pairs of Cookie header values, split on `;` and trimmed, as Go reads them.
+fn pairs<'a>(values: &'a [&'a [u8]]) -> impl Iterator<Item = (&'a [u8], &'a [u8], &'a [u8])> {
+    values
+        .iter()
+        .flat_map(|v| v.split(|&b| b == b';'))
+        .filter_map(|raw| {
+            let pair = raw.trim_ascii();
+            if pair.is_empty() {
+                return None;
+            }
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => {
+                    let (name, value) = pair.split_at(eq);
+                    (
+                        name.trim_ascii(),
+                        value.get(1..).unwrap_or_default().trim_ascii(),
+                    )
+                }
+                None => (pair, &b""[..]),
+            };
+            Some((pair, name, unquote(value)))
+        })
+}
+
+fn unquote(value: &[u8]) -> &[u8] {
+    match value {
+        [b'"', inner @ .., b'"'] => inner,
+        other => other,
+    }
+}
+
+/// The value of cookie `name` in the request's Cookie header values (first match).
+pub fn get<'a>(values: &'a [&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
+    pairs(values)
+        .find(|(_, n, _)| *n == name)
+        .map(|(_, _, v)| v)
+}
+
+/// One Cookie header value: every pair but those named `name`, in order and byte for byte,
+/// then `name=value`. `None` when the header is too long to touch.
+pub fn replace(values: &[&[u8]], name: &[u8], value: &[u8]) -> Option<Vec<u8>> {
+    let total = values
+        .iter()
+        .try_fold(0usize, |acc, v| acc.checked_add(v.len()))?;
+    if total > MAX_COOKIE_HEADER_LEN {
+        return None;
+    }
+    let mut out = Vec::with_capacity(
+        total
+            .saturating_add(name.len())
+            .saturating_add(value.len())
+            .saturating_add(3),
+    );
+    for (pair, n, _) in pairs(values) {
+        if n != name {
+            out.extend_from_slice(pair);
+            out.extend_from_slice(b"; ");
+        }
+    }
+    out.extend_from_slice(name);
+    out.push(b'=');
+    out.extend_from_slice(value);
+    Some(out)
+}
+
+/// The value a response's Set-Cookie header values set for `name` (the last one wins).
+pub fn from_set_cookie<'a>(values: &[&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
+    values
+        .iter()
+        .filter_map(|line| {
+            let first = line.split(|&b| b == b';').next()?.trim_ascii();
+            let eq = first.iter().position(|&b| b == b'=')?;
+            let (n, v) = first.split_at(eq);
+            (n.trim_ascii() == name).then(|| unquote(v.get(1..).unwrap_or_default().trim_ascii()))
+        })
+        .next_back()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn gets_the_first_match() {
+        assert_eq!(
+            get(&[b"a=1; sticky=abc; sticky=def"], b"sticky"),
+            Some(&b"abc"[..])
+        );
+        assert_eq!(get(&[b"a=1", b"sticky=\"q\""], b"sticky"), Some(&b"q"[..]));
+        assert_eq!(get(&[b"stickyx=1; xsticky=2"], b"sticky"), None);
+        assert_eq!(get(&[], b"sticky"), None);
+    }
+
+    #[test]
+    fn replace_keeps_others_and_drops_every_stale_copy() {
+        let out = replace(
+            &[b"a=1; sticky=stale;b=2", b"sticky=older; c"],
+            b"sticky",
+            b"fresh",
+        )
+        .unwrap();
+        assert_eq!(out, b"a=1; b=2; c; sticky=fresh");
+        assert_eq!(replace(&[], b"sticky", b"v").unwrap(), b"sticky=v");
+        assert_eq!(replace(&[b"  ;; "], b"sticky", b"v").unwrap(), b"sticky=v");
+        let huge = vec![b'x'; MAX_COOKIE_HEADER_LEN + 1];
+        assert_eq!(replace(&[&huge], b"sticky", b"v"), None);
+    }
+
+    #[test]
+    fn reads_set_cookie() {
+        let lines: [&[u8]; 3] = [
+            b"other=1; Path=/",
+            b"sticky=b52e7b55edbbb02e; Path=/; HttpOnly; Secure",
+            b"x",
+        ];
+        assert_eq!(
+            from_set_cookie(&lines, b"sticky"),
+            Some(&b"b52e7b55edbbb02e"[..])
+        );
+        assert_eq!(from_set_cookie(&lines, b"missing"), None);
+        assert_eq!(
+            from_set_cookie(&[b"sticky=a", b"sticky=b"], b"sticky"),
+            Some(&b"b"[..])
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn replace_then_get_finds_ours(header in proptest::collection::vec(any::<u8>(), 0..300), value in "[a-f0-9]{16}") {
+            if let Some(out) = replace(&[&header], b"sticky", value.as_bytes()) {
+                let values: [&[u8]; 1] = [&out];
+                prop_assert_eq!(get(&values, b"sticky"), Some(value.as_bytes()));
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Release builds: plugin.wasm (+ manifest and catalog zip) and the CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{cargo, project_root, run, tools};
+
+/// Where `dist` puts the plugin: `plugin.wasm` and `.traefik.yml`, the layout Traefik's
+/// `plugins-local/src/<module>/` wants.
+fn plugin_dist_dir() -> PathBuf {
+    project_root().join("dist/plugin")
+}
+
+/// plugin.wasm's budget after wasm-opt (issue #3).
+pub const PLUGIN_WASM_BUDGET: u64 = 64 * 1024;
+
+/// Features binaryen 132 must be told the Rust wasm32-wasip1 output uses.
+const WASM_OPT_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
+
+/// Builds plugin.wasm (size-optimised, 64 KiB stack), runs wasm-opt, writes `dist/plugin/`
+/// and the catalog zip `dist/gaqno-lb-plugin.zip`; returns the plugin directory.
+pub fn plugin() -> Result<PathBuf, String> {
+    tools::rust_target("wasm32-wasip1")?;
+    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
+    run(cargo().args([
+        "build",
+        "--locked",
+        "--target",
+        "wasm32-wasip1",
+        "--profile",
+        "wasm-release",
+        "-p",
+        "plugin",
+    ]))?;
+    let built = project_root().join("target/wasm32-wasip1/wasm-release/plugin.wasm");
+    let dir = plugin_dist_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out = dir.join("plugin.wasm");
+    run(Command::new(&wasm_opt)
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(&built)
+        .arg("-o")
+        .arg(&out))?;
+    copy(
+        &project_root().join(".traefik.yml"),
+        &dir.join(".traefik.yml"),
+    )?;
+    let size = std::fs::metadata(&out).map_err(|e| e.to_string())?.len();
+    eprintln!(
+        "xtask: {} is {size} bytes (budget {PLUGIN_WASM_BUDGET})",
+        out.display()
+    );
+    if size > PLUGIN_WASM_BUDGET {
+        return Err(format!(
+            "plugin.wasm is {size} bytes, over its {PLUGIN_WASM_BUDGET}-byte budget"
+        ));
+    }
+    zip_catalog_release(&dir)?;
+    Ok(dir)
+}
+
+/// The Traefik catalog's release asset: `plugin.wasm`, `.traefik.yml` and `LICENSE`, flat.
+fn zip_catalog_release(dir: &Path) -> Result<(), String> {
+    let zip = project_root().join("dist/gaqno-lb-plugin.zip");
+    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    for path, name in zip(sys.argv[2::2], sys.argv[3::2]):\n        z.write(path, name)\n";
+    let license = project_root().join("LICENSE");
+    run(Command::new(tools::python())
+        .args(["-c", script])
+        .arg(&zip)
+        .arg(dir.join("plugin.wasm"))
+        .arg("plugin.wasm")
+        .arg(dir.join(".traefik.yml"))
+        .arg(".traefik.yml")
+        .arg(&license)
+        .arg("LICENSE"))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// The CLI at `target/release/gaqno-lb`.
+pub fn cli() -> Result<PathBuf, String> {
+    run(cargo().args(["build", "--release", "--locked", "-p", "cli"]))?;
+    Ok(project_root().join("target/release/gaqno-lb"))
+}
