@@ -7,7 +7,8 @@ const zlib = require('zlib');
 const [port] = process.argv.slice(2);
 const open = '0{"sid":"FAKEsid0000000000001","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}';
 
-http.createServer((req, res) => {
+// Big enough for the huge-Cookie case (Node's default is 16 KiB).
+http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   const seen = { 'x-seen-uri': req.url, 'x-seen-cookie': req.headers.cookie || '' };
   if (req.url.startsWith('/v1/health')) { res.writeHead(200, seen); return res.end('ok'); }
   const q = new URL(req.url, 'http://x').searchParams;

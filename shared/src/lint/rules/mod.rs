@@ -9,6 +9,7 @@ mod invalid_server_url;
 mod invalid_value;
 mod missing_field;
 mod missing_health_check;
+mod null_plugin_config;
 mod plugin_cookie_mismatch;
 mod service_type;
 mod socketio_without_sticky;
@@ -27,6 +28,7 @@ pub static RULES: &[Rule] = &[
     unknown_key::RULE,
     empty_list::RULE,
     go_template::RULE,
+    null_plugin_config::RULE,
     coolify_reserved_name::RULE,
     unsupported_in_version::RULE,
     service_type::RULE,
