@@ -21,9 +21,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("dist") => dist(),
+        Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("serve") => serve(),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | dist | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | dist | fuzz [seconds per target] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -69,6 +70,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
     let plugin = build::plugin()?;
+    fuzz(FUZZ_SECONDS_IN_TEST)?;
     let mut command = cargo();
     command
         .args(["test", "--workspace", "--locked"])
@@ -116,6 +118,41 @@ fn count_before(summary: &str, label: &str) -> u64 {
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// Seconds each fuzz target runs under `cargo xtask test`: a smoke run CI can afford.
+const FUZZ_SECONDS_IN_TEST: u32 = 10;
+
+/// Fuzz targets in `plugin/fuzz/fuzz_targets/`: every parser of the plugin.
+const FUZZ_TARGETS: [&str; 6] = ["codec", "query", "cookie", "handshake", "config", "decide"];
+
+/// Runs every fuzz target for `seconds`, from its committed seeds and the corpus so far.
+fn fuzz(seconds: u32) -> Result<(), String> {
+    let tools = tools::install_all()?;
+    let cargo_fuzz = tools::cargo_fuzz(&tools)?;
+    let plugin = project_root().join("plugin");
+    run(Command::new(&cargo_fuzz)
+        .args(["fuzz", "build"])
+        .current_dir(&plugin)
+        .env("RUSTUP_TOOLCHAIN", "nightly"))?;
+    for target in FUZZ_TARGETS {
+        let corpus = plugin.join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        run(Command::new(&cargo_fuzz)
+            .args(["fuzz", "run", target])
+            .arg(&corpus)
+            .arg(plugin.join("fuzz/seeds").join(target))
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=2048",
+                "-print_final_stats=1",
+            ])
+            .current_dir(&plugin)
+            .env("RUSTUP_TOOLCHAIN", "nightly"))?;
+    }
+    Ok(())
 }
 
 fn dist() -> Result<(), String> {

@@ -1,6 +1,6 @@
 //! Installs the tools tests need into `.tools/` (git-ignored), skipping what is there.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{project_root, run};
@@ -109,4 +109,48 @@ pub fn npm_packages() -> Result<PathBuf, String> {
         .current_dir(&dir))?;
     std::fs::write(&stamp, &lock).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
     Ok(modules)
+}
+
+/// The cargo-fuzz release the fuzz run uses.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// `cargo-fuzz` under `.tools/cargo/bin` (installed with cargo unless that version is
+/// there) and the nightly toolchain it needs; returns the binary.
+pub fn cargo_fuzz(tools: &Path) -> Result<PathBuf, String> {
+    let toolchains = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    if !String::from_utf8_lossy(&toolchains.stdout)
+        .lines()
+        .any(|l| l.starts_with("nightly"))
+    {
+        run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))?;
+    }
+    let root = tools.join("cargo");
+    let binary = root.join("bin/cargo-fuzz");
+    let installed = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ_VERSION));
+    if !installed {
+        run(
+            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+                .args([
+                    "install",
+                    "cargo-fuzz",
+                    "--version",
+                    CARGO_FUZZ_VERSION,
+                    "--root",
+                ])
+                .arg(&root),
+        )?;
+    }
+    Ok(binary)
 }
