@@ -1,9 +1,9 @@
 // One Socket.IO replica: an independent server (no adapter), as GAQNO runs them.
-// usage: node replica.js <port> <name> <protocol: 4 | 3>
+// usage: node replica.js <port> <name> <protocol: 4 | 3> [socket.io path, protocol 4]
 //   GET /v1/health -> 200; Socket.IO event "whoami" acks with <name>.
 'use strict';
 const http = require('http');
-const [port, name, protocol] = process.argv.slice(2);
+const [port, name, protocol, ioPath] = process.argv.slice(2);
 
 const stats = { connections: 0, unknownSid: 0 };
 const server = http.createServer((req, res) => {
@@ -24,7 +24,7 @@ if (protocol === '3') {
   io = require('sio2')(server, { cookie: false });
 } else {
   const { Server } = require('socket.io');
-  io = new Server(server, { cors: { origin: '*' } });
+  io = new Server(server, { cors: { origin: '*' }, path: ioPath || '/socket.io/' });
 }
 const engine = protocol === '3' ? io.eio : io.engine;
 if (engine && engine.on) {

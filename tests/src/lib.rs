@@ -250,6 +250,11 @@ impl ProcessGuard {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process now (a replica dying mid-run).
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -283,6 +288,8 @@ pub struct TraefikSetup {
     pub files: Vec<(String, String)>,
     /// A directory with `plugin.wasm` and `.traefik.yml` to load as local plugin `name`.
     pub plugin: Option<(String, PathBuf)>,
+    /// Prometheus metrics on the API entrypoint (`/metrics`).
+    pub metrics: bool,
 }
 
 /// Prefix of the router in the control file every Traefik gets: it is missing from
@@ -335,6 +342,9 @@ impl Traefik {
             config.push_str(&format!("  {name}: {{address: \"127.0.0.1:{port}\"}}\n"));
             ports.push((name.clone(), port));
         }
+        if setup.metrics {
+            config.push_str("metrics:\n  prometheus:\n    entryPoint: traefik\n");
+        }
         config.push_str(&format!(
             "providers:\n  file: {{directory: \"{}\", watch: false}}\n",
             dynamic.display()
@@ -385,6 +395,11 @@ impl Traefik {
 
     pub fn log(&self) -> String {
         self.process.log()
+    }
+
+    /// Traefik's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
     }
 
     /// The port of entrypoint `name`.

@@ -5,6 +5,8 @@
 //!   build plugin.wasm, then run every test with end-to-end tests required.
 //! - `dist`  — release artifacts: `dist/plugin/` (plugin.wasm + .traefik.yml), the catalog
 //!   zip `dist/gaqno-lb-plugin.zip`, the CLI at `target/release/gaqno-lb`.
+//! - `fuzz [seconds]` — every plugin fuzz target (cargo-fuzz, nightly) for that long.
+//! - `bench` — the plugin's cost in real Traefik, written to BENCHMARKS.md.
 //! - `serve` — the web app (issue #4); until it exists, says so and fails.
 //!
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
@@ -23,8 +25,9 @@ fn main() -> ExitCode {
         Some("dist") => dist(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("serve") => serve(),
+        Some("bench") => bench(),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | dist | fuzz [seconds per target] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | dist | fuzz [seconds per target] | bench | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -164,6 +167,26 @@ fn dist() -> Result<(), String> {
         cli.display()
     );
     Ok(())
+}
+
+/// Measures the plugin in real Traefik and writes BENCHMARKS.md (tests/src/bin/bench.rs).
+fn bench() -> Result<(), String> {
+    let tools = tools::install_all()?;
+    let node_modules = tools::npm_packages()?;
+    let plugin = build::plugin()?;
+    run(cargo()
+        .args([
+            "run",
+            "--release",
+            "--locked",
+            "-p",
+            "tests",
+            "--bin",
+            "bench",
+        ])
+        .env("GAQNO_LB_TOOLS", &tools)
+        .env("GAQNO_LB_NODE_MODULES", &node_modules)
+        .env("GAQNO_LB_PLUGIN_DIR", &plugin))
 }
 
 fn serve() -> Result<(), String> {

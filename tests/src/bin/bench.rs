@@ -1,0 +1,479 @@
+//! `cargo xtask bench`: the plugin's cost, measured side by side in one run, written to
+//! BENCHMARKS.md. Needs what `cargo xtask test` installs and `dist/plugin/`.
+//!
+//! - Traefik CPU per request (sum of its threads' on-CPU time, /proc/<pid>/task/*/schedstat)
+//!   and requests/s, with and without the plugin, for a REST request through the middleware,
+//!   a polling request carrying a token, and the handshake rewrite. Phases interleave
+//!   (with, without, with, ...) and the median of each is reported, so drift hits both.
+//! - plugin.wasm size and initial linear memory.
+//! - Go heap per held WebSocket through the plugin vs without (Traefik's Prometheus metrics).
+//! - The pure core natively: ns per `decide::on_request` for a token.
+//!
+//! Loopback only; every loop is bounded in count and time.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use shared::model::{Project, Service, SocketIo, Target, TraefikVersion};
+use shared::traefik::{sticky_cookie_value, DynamicConfig};
+use tests::{free_port, node, wait_http_ok, TempDir, Traefik, TraefikSetup};
+
+const VERSION: &str = "3.6.15";
+const WEB: &str = "web";
+const REQUESTS_PER_PHASE: usize = 3000;
+const CONNECTIONS: usize = 4;
+const REPETITIONS: usize = 5;
+const HELD_WEBSOCKETS: usize = 200;
+
+fn main() -> anyhow::Result<()> {
+    let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
+    let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
+    tests::node_modules().context("node packages (run `cargo xtask test` once)")?;
+    let mut report = String::new();
+    let started = Instant::now();
+
+    let wasm = std::fs::read(plugin.join("plugin.wasm"))?;
+    let pages = initial_memory_pages(&wasm).context("no memory section in plugin.wasm")?;
+    let native = native_decide_ns();
+
+    let requests = request_costs(&binary, &plugin)?;
+    let heap = heap_per_websocket(&binary, &plugin)?;
+
+    report.push_str(&format!(
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Each with/without pair was measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} keep-alive connections per phase, median reported. Backend: `tests/node/fake-engine.js` on loopback.\n\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        started.elapsed().as_secs()
+    ));
+    report.push_str("## Traefik CPU per request\n\n| request | without plugin | with plugin | CPU ratio | req/s without | req/s with | target |\n|---|---|---|---|---|---|---|\n");
+    for row in &requests {
+        report.push_str(&format!(
+            "| {} | {:.1} µs | {:.1} µs | {:+.1} % | {:.0} | {:.0} | {} |\n",
+            row.label,
+            row.without.cpu_us,
+            row.with.cpu_us,
+            (row.with.cpu_us / row.without.cpu_us - 1.0) * 100.0,
+            row.without.rps,
+            row.with.rps,
+            row.target
+        ));
+    }
+    report.push_str(&format!(
+        "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB |\n| initial linear memory | {pages} pages ({} KiB) | ≤ 2 pages |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, with plugin | {:.1} KiB | |\n| ratio | {:.2}× | ≤ 1.5× |\n",
+        wasm.len(),
+        wasm.len() as f64 / 1024.0,
+        pages * 64,
+        heap.0 / 1024.0,
+        heap.1 / 1024.0,
+        heap.1 / heap.0
+    ));
+    report.push_str(&format!(
+        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes`) sampled before and while held, median of 3 fresh Traefik processes per variant.\n"
+    ));
+    let out = tests::project_root().join("BENCHMARKS.md");
+    std::fs::write(&out, &report)?;
+    print!("{report}");
+    eprintln!("written to {}", out.display());
+    Ok(())
+}
+
+struct Phase {
+    cpu_us: f64,
+    rps: f64,
+}
+
+struct Row {
+    label: &'static str,
+    target: &'static str,
+    with: Phase,
+    without: Phase,
+}
+
+/// One service through the plugin and the same one without it, on one fake engine.io backend.
+fn bench_config(fake_url: &str) -> String {
+    let service = |name: &str, path: &str, plugin: bool| {
+        let mut s = Service::new(name, 0, 0);
+        s.hosts.clear();
+        s.servers = vec![fake_url.to_owned()];
+        s.health_check = None;
+        s.sticky.secure = false;
+        s.path_prefix = Some(format!("/{name}/"));
+        s.socket_io = SocketIo {
+            enabled: plugin,
+            path: path.into(),
+            secret: None,
+        };
+        s
+    };
+    let project = Project {
+        target: Target {
+            traefik_version: TraefikVersion::V3_6,
+            https_entry_point: WEB.into(),
+            cert_resolver: None,
+            redirect_http: false,
+            ..Target::default()
+        },
+        services: vec![
+            service("with", "/socket.io/", true),
+            service("without", "/plain.io/", false),
+        ],
+    };
+    let mut config: DynamicConfig = shared::export::export(&project);
+    let http = config.http.as_mut().expect("http");
+    for router in http.routers.values_mut() {
+        router.tls = None;
+    }
+    // The REST route of the plugin's service also passes through the middleware: case (a).
+    if let Some(router) = http.routers.get_mut("gaqno-with") {
+        router.middlewares = Some(vec!["gaqno-with-affinity".into()]);
+    }
+    // The plain service answers on /plain.io/ as the plugin's does on /socket.io/.
+    let plain_router = http
+        .routers
+        .get("gaqno-with-socketio")
+        .cloned()
+        .map(|mut r| {
+            r.rule = Some("PathPrefix(`/plain.io/`)".into());
+            r.middlewares = None;
+            r.service = Some("gaqno-without".into());
+            r
+        });
+    if let Some(r) = plain_router {
+        http.routers.insert("gaqno-without-plainio".into(), r);
+    }
+    shared::yaml::to_string(&config).expect("YAML")
+}
+
+fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<Row>> {
+    let dir = TempDir::new("bench")?;
+    let fake_port = free_port()?;
+    let _fake = node(
+        "fake-engine.js",
+        &[fake_port.to_string()],
+        dir.path().join("fake.log"),
+    )?;
+    wait_http_ok(fake_port, "/v1/health", 10)?;
+    let fake_url = format!("http://127.0.0.1:{fake_port}");
+    let setup = TraefikSetup {
+        entry_points: vec![WEB.into()],
+        files: vec![("bench.yaml".into(), bench_config(&fake_url))],
+        plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+        ..TraefikSetup::default()
+    };
+    let mut traefik = Traefik::start(binary, VERSION, &setup)?;
+    anyhow::ensure!(
+        matches!(traefik.loaded()?, tests::Loaded::Config(_)),
+        "Traefik did not load the bench config"
+    );
+    let port = traefik.port(WEB).context("web port")?;
+    let value = sticky_cookie_value(&fake_url);
+    let cases: [(&str, &str, String, String); 3] = [
+        (
+            "(a) REST request through the middleware",
+            "≤ +2 %",
+            "/with/users?id=1".into(),
+            "/without/users?id=1".into(),
+        ),
+        (
+            "(b) polling request with a sid token",
+            "≤ +5 %",
+            format!("/socket.io/?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
+            format!("/plain.io/?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
+        ),
+        (
+            "(c) polling handshake (rewritten)",
+            "≤ +5 %",
+            "/socket.io/?EIO=4&transport=polling".into(),
+            "/plain.io/?EIO=4&transport=polling".into(),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (label, target, with_path, without_path) in cases {
+        // Warm both paths (plugin instances, connections) before measuring.
+        load(port, &with_path, 500)?;
+        load(port, &without_path, 500)?;
+        let (mut with, mut without) = (Vec::new(), Vec::new());
+        for _ in 0..REPETITIONS {
+            with.push(phase(&traefik, port, &with_path)?);
+            without.push(phase(&traefik, port, &without_path)?);
+        }
+        rows.push(Row {
+            label,
+            target,
+            with: median(with),
+            without: median(without),
+        });
+    }
+    drop(traefik);
+    Ok(rows)
+}
+
+fn median(mut phases: Vec<Phase>) -> Phase {
+    phases.sort_by(|a, b| a.cpu_us.total_cmp(&b.cpu_us));
+    let cpu_us = phases.get(phases.len() / 2).map_or(0.0, |p| p.cpu_us);
+    let mut rps: Vec<f64> = phases.iter().map(|p| p.rps).collect();
+    rps.sort_by(f64::total_cmp);
+    Phase {
+        cpu_us,
+        rps: rps.get(rps.len() / 2).copied().unwrap_or(0.0),
+    }
+}
+
+fn phase(traefik: &Traefik, port: u16, path: &str) -> anyhow::Result<Phase> {
+    let cpu_before = cpu_ns(traefik.pid())?;
+    let started = Instant::now();
+    let done = load(port, path, REQUESTS_PER_PHASE)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_ns(traefik.pid())?.saturating_sub(cpu_before);
+    Ok(Phase {
+        cpu_us: cpu as f64 / 1000.0 / done as f64,
+        rps: done as f64 / elapsed,
+    })
+}
+
+/// On-CPU nanoseconds of every thread of `pid`.
+fn cpu_ns(pid: u32) -> anyhow::Result<u64> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let schedstat = std::fs::read_to_string(task?.path().join("schedstat")).unwrap_or_default();
+        total += schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(total)
+}
+
+/// `count` GETs of `path` over [`CONNECTIONS`] keep-alive connections, 60 s at most;
+/// returns how many got a 200.
+fn load(port: u16, path: &str, count: usize) -> anyhow::Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let per_connection = count / CONNECTIONS;
+    let results: Vec<anyhow::Result<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                scope.spawn(move || -> anyhow::Result<usize> {
+                    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+                    stream.set_nodelay(true)?;
+                    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+                    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                    let mut ok = 0;
+                    let mut buffer = Vec::with_capacity(4096);
+                    for _ in 0..per_connection {
+                        if Instant::now() > deadline {
+                            break;
+                        }
+                        stream.write_all(request.as_bytes())?;
+                        if read_response(&mut stream, &mut buffer)? == 200 {
+                            ok += 1;
+                        }
+                    }
+                    Ok(ok)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("load thread panicked")))
+            })
+            .collect()
+    });
+    let mut total = 0;
+    for r in results {
+        total += r?;
+    }
+    anyhow::ensure!(
+        total == per_connection * CONNECTIONS,
+        "only {total} of {count} requests to {path} answered 200"
+    );
+    Ok(total)
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body; returns its status.
+fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result<u16> {
+    buffer.clear();
+    let mut chunk = [0u8; 4096];
+    let header_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut chunk)?;
+        anyhow::ensure!(n > 0, "connection closed mid-response");
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("status")?;
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("responses must carry Content-Length")?;
+    while buffer.len() < header_end + length {
+        let n = stream.read(&mut chunk)?;
+        anyhow::ensure!(n > 0, "connection closed mid-body");
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    Ok(status)
+}
+
+/// Median Go heap per held WebSocket `(without, with)` in bytes.
+fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)> {
+    let dir = TempDir::new("bench-ws")?;
+    let mut results = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        for with_plugin in [false, true] {
+            let port = free_port()?;
+            let io_path = if with_plugin {
+                "/socket.io/"
+            } else {
+                "/plain.io/"
+            };
+            let args = vec![
+                port.to_string(),
+                format!("ws-{round}"),
+                "4".into(),
+                io_path.into(),
+            ];
+            let _replica = node(
+                "replica.js",
+                &args,
+                dir.path()
+                    .join(format!("replica-{round}-{with_plugin}.log")),
+            )?;
+            wait_http_ok(port, "/v1/health", 10)?;
+            let mut service = Service::new("ws", 0, 0);
+            service.hosts.clear();
+            service.servers = vec![format!("http://127.0.0.1:{port}")];
+            service.health_check = None;
+            service.socket_io = SocketIo {
+                enabled: with_plugin,
+                path: io_path.into(),
+                secret: None,
+            };
+            let project = Project {
+                target: Target {
+                    https_entry_point: WEB.into(),
+                    cert_resolver: None,
+                    redirect_http: false,
+                    ..Target::default()
+                },
+                services: vec![service],
+            };
+            let mut config = shared::export::export(&project);
+            for router in config.http.iter_mut().flat_map(|h| h.routers.values_mut()) {
+                router.tls = None;
+            }
+            let setup = TraefikSetup {
+                entry_points: vec![WEB.into()],
+                files: vec![("ws.yaml".into(), shared::yaml::to_string(&config)?)],
+                plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+                metrics: true,
+                ..TraefikSetup::default()
+            };
+            let mut traefik = Traefik::start(binary, VERSION, &setup)?;
+            anyhow::ensure!(
+                matches!(traefik.loaded()?, tests::Loaded::Config(_)),
+                "Traefik did not load"
+            );
+            let web = traefik.port(WEB).context("web port")?;
+            std::thread::sleep(Duration::from_millis(1500));
+            let before = heap_inuse(traefik.api_port)?;
+            let hold_args = vec![
+                format!("http://127.0.0.1:{web}"),
+                io_path.into(),
+                HELD_WEBSOCKETS.to_string(),
+                "6000".into(),
+            ];
+            let _holder = node(
+                "hold-ws.js",
+                &hold_args,
+                dir.path().join(format!("hold-{round}-{with_plugin}.log")),
+            )?;
+            std::thread::sleep(Duration::from_millis(4000));
+            let held = heap_inuse(traefik.api_port)?;
+            let log =
+                std::fs::read_to_string(dir.path().join(format!("hold-{round}-{with_plugin}.log")))
+                    .unwrap_or_default();
+            anyhow::ensure!(
+                log.contains(&format!("connected {HELD_WEBSOCKETS}")),
+                "not every WebSocket connected: {log}"
+            );
+            let per = (held - before) / HELD_WEBSOCKETS as f64;
+            if with_plugin {
+                results.1.push(per)
+            } else {
+                results.0.push(per)
+            }
+        }
+    }
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    Ok((mid(results.0), mid(results.1)))
+}
+
+fn heap_inuse(api_port: u16) -> anyhow::Result<f64> {
+    let (_, metrics) = tests::http_get(api_port, "/metrics")?;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("go_memstats_heap_inuse_bytes "))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no go_memstats_heap_inuse_bytes in /metrics")
+}
+
+/// The `min` pages of the module's memory (memory section, id 5).
+fn initial_memory_pages(wasm: &[u8]) -> Option<u64> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    let mut at = 8; // magic + version
+    while at < wasm.len() {
+        let id = *wasm.get(at)?;
+        at += 1;
+        let size = leb(wasm, &mut at)? as usize;
+        if id == 5 {
+            let mut inner = at;
+            let _count = leb(wasm, &mut inner)?;
+            let _flags = *wasm.get(inner)?;
+            inner += 1;
+            return leb(wasm, &mut inner);
+        }
+        at += size;
+    }
+    None
+}
+
+fn native_decide_ns() -> f64 {
+    let settings = plugin::config::parse(br#"{"cookieName":"gaqno_chat"}"#).expect("config");
+    let uri =
+        b"/socket.io/?EIO=4&transport=polling&t=PXa1b2c&sid=Q1x4bUh0bVp5NWcAAAAB~b52e7b55edbbb02e";
+    let rounds = 200_000u32;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(plugin::decide::on_request(
+            &settings,
+            std::hint::black_box(uri),
+            || "GET",
+        ));
+    }
+    started.elapsed().as_nanos() as f64 / f64::from(rounds)
+}
