@@ -290,6 +290,8 @@ pub struct TraefikSetup {
     pub plugin: Option<(String, PathBuf)>,
     /// Prometheus metrics on the API entrypoint (`/metrics`).
     pub metrics: bool,
+    /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`: for benchmarks.
+    pub cpu: Option<usize>,
 }
 
 /// Prefix of the router in the control file every Traefik gets: it is missing from
@@ -375,7 +377,17 @@ impl Traefik {
         }
         let static_file = dir.path().join("traefik.yml");
         std::fs::write(&static_file, config)?;
-        let mut command = Command::new(binary);
+        let mut command = match setup.cpu {
+            Some(cpu) => {
+                let mut c = Command::new("taskset");
+                c.arg("-c")
+                    .arg(cpu.to_string())
+                    .arg(binary)
+                    .env("GOMAXPROCS", "1");
+                c
+            }
+            None => Command::new(binary),
+        };
         command
             .arg(format!("--configfile={}", static_file.display()))
             .current_dir(dir.path());

@@ -23,12 +23,15 @@ use tests::{free_port, node, wait_http_ok, TempDir, Traefik, TraefikSetup};
 
 const VERSION: &str = "3.6.15";
 const WEB: &str = "web";
-const REQUESTS_PER_PHASE: usize = 3000;
+const REQUESTS_PER_PHASE: usize = 6000;
 const CONNECTIONS: usize = 4;
-const REPETITIONS: usize = 5;
+const REPETITIONS: usize = 7;
+/// Traefik runs alone on this CPU; the load generator and the backend share the other.
+const TRAEFIK_CPU: usize = 1;
 const HELD_WEBSOCKETS: usize = 200;
 
 fn main() -> anyhow::Result<()> {
+    pin_to_cpu(0)?;
     let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
     let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
     tests::node_modules().context("node packages (run `cargo xtask test` once)")?;
@@ -43,7 +46,7 @@ fn main() -> anyhow::Result<()> {
     let heap = heap_per_websocket(&binary, &plugin)?;
 
     report.push_str(&format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Each with/without pair was measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} keep-alive connections per phase, median reported. Backend: `tests/node/fake-engine.js` on loopback.\n\n",
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. Each with/without pair was measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} keep-alive connections per phase, median reported. CPU is Traefik's on-CPU time (all threads) per request.\n\n",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         started.elapsed().as_secs()
     ));
@@ -76,6 +79,19 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(&out, &report)?;
     print!("{report}");
     eprintln!("written to {}", out.display());
+    Ok(())
+}
+
+/// Pins this process (and the node processes it starts) to `cpu`, away from Traefik's.
+fn pin_to_cpu(cpu: usize) -> anyhow::Result<()> {
+    let status = std::process::Command::new("taskset")
+        .arg("-p")
+        .arg("-c")
+        .arg(cpu.to_string())
+        .arg(std::process::id().to_string())
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "taskset failed");
     Ok(())
 }
 
@@ -160,6 +176,7 @@ fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<Row>> {
         entry_points: vec![WEB.into()],
         files: vec![("bench.yaml".into(), bench_config(&fake_url))],
         plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+        cpu: Some(TRAEFIK_CPU),
         ..TraefikSetup::default()
     };
     let mut traefik = Traefik::start(binary, VERSION, &setup)?;
@@ -377,6 +394,7 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)
                 files: vec![("ws.yaml".into(), shared::yaml::to_string(&config)?)],
                 plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
                 metrics: true,
+                cpu: Some(TRAEFIK_CPU),
                 ..TraefikSetup::default()
             };
             let mut traefik = Traefik::start(binary, VERSION, &setup)?;

@@ -150,7 +150,7 @@ fn check(binary: &std::path::Path, version: &str, case: &Case) -> Option<String>
         entry_points: vec!["http".into(), "https".into()],
         cert_resolvers: vec!["letsencrypt".into()],
         files,
-        plugin: None,
+        ..TraefikSetup::default()
     };
     let (loaded, log) = load(binary, version, &setup);
     let actual = match &loaded {

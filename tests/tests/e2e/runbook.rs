@@ -94,7 +94,7 @@ fn runbook_examples_are_fixed_into_files_traefik_loads() {
                     entry_points: vec!["http".into(), "https".into()],
                     cert_resolvers: vec!["letsencrypt".into()],
                     files,
-                    plugin: None,
+                    ..TraefikSetup::default()
                 };
                 let (loaded, log) = load(&binary, version, &setup);
                 let Loaded::Config(raw) = loaded else {

@@ -44,6 +44,7 @@ pub fn setup_for(
         cert_resolvers,
         files,
         plugin: Some((target.plugin_name.clone(), plugin.to_path_buf())),
+        ..TraefikSetup::default()
     }
 }
 
