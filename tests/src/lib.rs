@@ -90,6 +90,29 @@ pub fn plugin_dir() -> Option<PathBuf> {
     None
 }
 
+/// The entrypoint end-to-end clients talk to: plain HTTP on loopback.
+pub const WEB: &str = "web";
+
+/// The exporter's Traefik config for `services`, served on entrypoint [`WEB`] over plain
+/// HTTP: the exported routers' TLS is taken off, nothing else is changed.
+pub fn loopback_config(services: Vec<shared::model::Service>) -> shared::traefik::DynamicConfig {
+    use shared::model::{Project, Target};
+    let project = Project {
+        target: Target {
+            https_entry_point: WEB.into(),
+            cert_resolver: None,
+            redirect_http: false,
+            ..Target::default()
+        },
+        services,
+    };
+    let mut config = shared::export::export(&project);
+    for router in config.http.iter_mut().flat_map(|h| h.routers.values_mut()) {
+        router.tls = None;
+    }
+    config
+}
+
 /// The module name the plugin is loaded under, as the Coolify instructions give it.
 pub const PLUGIN_MODULE: &str = "github.com/gaqno/gaqno-lb";
 

@@ -17,12 +17,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use shared::model::{Project, Service, SocketIo, Target, TraefikVersion};
-use shared::traefik::{sticky_cookie_value, DynamicConfig};
-use tests::{free_port, node, wait_http_ok, TempDir, Traefik, TraefikSetup};
+use shared::model::{Service, SocketIo};
+use shared::traefik::sticky_cookie_value;
+use tests::{free_port, node, wait_http_ok, TempDir, Traefik, TraefikSetup, WEB};
 
 const VERSION: &str = "3.6.15";
-const WEB: &str = "web";
 const REQUESTS_PER_PHASE: usize = 6000;
 const CONNECTIONS: usize = 4;
 const REPETITIONS: usize = 7;
@@ -123,24 +122,11 @@ fn bench_config(fake_url: &str) -> String {
         };
         s
     };
-    let project = Project {
-        target: Target {
-            traefik_version: TraefikVersion::V3_6,
-            https_entry_point: WEB.into(),
-            cert_resolver: None,
-            redirect_http: false,
-            ..Target::default()
-        },
-        services: vec![
-            service("with", "/socket.io/", true),
-            service("without", "/plain.io/", false),
-        ],
-    };
-    let mut config: DynamicConfig = shared::export::export(&project);
+    let mut config = tests::loopback_config(vec![
+        service("with", "/socket.io/", true),
+        service("without", "/plain.io/", false),
+    ]);
     let http = config.http.as_mut().expect("http");
-    for router in http.routers.values_mut() {
-        router.tls = None;
-    }
     // The REST route of the plugin's service also passes through the middleware: case (a).
     if let Some(router) = http.routers.get_mut("gaqno-with") {
         router.middlewares = Some(vec!["gaqno-with-affinity".into()]);
@@ -376,19 +362,7 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)
                 path: io_path.into(),
                 secret: None,
             };
-            let project = Project {
-                target: Target {
-                    https_entry_point: WEB.into(),
-                    cert_resolver: None,
-                    redirect_http: false,
-                    ..Target::default()
-                },
-                services: vec![service],
-            };
-            let mut config = shared::export::export(&project);
-            for router in config.http.iter_mut().flat_map(|h| h.routers.values_mut()) {
-                router.tls = None;
-            }
+            let config = tests::loopback_config(vec![service]);
             let setup = TraefikSetup {
                 entry_points: vec![WEB.into()],
                 files: vec![("ws.yaml".into(), shared::yaml::to_string(&config)?)],

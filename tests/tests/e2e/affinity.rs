@@ -11,14 +11,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use shared::model::{HealthCheck, Project, Service, Target, TraefikVersion};
-use shared::traefik::{DynamicConfig, GoDuration};
+use shared::model::{HealthCheck, Service};
+use shared::traefik::GoDuration;
 use tests::{
     free_port, node, wait_http_ok, ProcessGuard, TempDir, Traefik, TraefikSetup, TRAEFIK_VERSIONS,
+    WEB,
 };
 
-/// The entrypoint clients talk to.
-const WEB: &str = "web";
 /// Sessions per scenario and rounds per session.
 const SESSIONS: u64 = 30;
 
@@ -84,20 +83,7 @@ fn dynamic_config(servers: &[String], with_plugin: bool, health_interval: &str) 
         ..HealthCheck::gaqno()
     });
     service.set_socket_io(with_plugin);
-    let project = Project {
-        target: Target {
-            traefik_version: TraefikVersion::V3_6,
-            https_entry_point: WEB.into(),
-            cert_resolver: None,
-            redirect_http: false,
-            ..Target::default()
-        },
-        services: vec![service],
-    };
-    let mut config: DynamicConfig = shared::export::export(&project);
-    for router in config.http.iter_mut().flat_map(|h| h.routers.values_mut()) {
-        router.tls = None;
-    }
+    let config = tests::loopback_config(vec![service]);
     shared::yaml::to_string(&config).expect("YAML")
 }
 

@@ -5,14 +5,13 @@
 //! with our reason in Traefik's log.
 
 use serde_json::{json, Value};
-use shared::model::{Project, Service, SocketIo, Target, TraefikVersion};
-use shared::traefik::{sticky_cookie_value, DynamicConfig, Middleware, Router};
+use shared::model::{Service, SocketIo};
+use shared::traefik::{sticky_cookie_value, Middleware, Router};
 use tests::{
     free_port, http_request, node, wait_http_ok, HttpResponse, Loaded, TempDir, Traefik,
-    TraefikSetup, TRAEFIK_VERSIONS,
+    TraefikSetup, TRAEFIK_VERSIONS, WEB,
 };
 
-const WEB: &str = "web";
 const SECRET: &str = "a-secret-of-more-than-16-bytes";
 
 /// Bad configs, each under `/bad-<i>/`, with the reason Traefik's log must show. (A `null`
@@ -60,24 +59,11 @@ fn config(fake_url: &str) -> String {
         };
         s
     };
-    let project = Project {
-        target: Target {
-            traefik_version: TraefikVersion::V3_6,
-            https_entry_point: WEB.into(),
-            cert_resolver: None,
-            redirect_http: false,
-            ..Target::default()
-        },
-        services: vec![
-            service("chat", "/socket.io/", None),
-            service("signed", "/signed/", Some(SECRET)),
-        ],
-    };
-    let mut config: DynamicConfig = shared::export::export(&project);
+    let mut config = tests::loopback_config(vec![
+        service("chat", "/socket.io/", None),
+        service("signed", "/signed/", Some(SECRET)),
+    ]);
     let http = config.http.as_mut().expect("http");
-    for router in http.routers.values_mut() {
-        router.tls = None;
-    }
     // The debug header on the unsigned service, set the way the file provider sends it.
     if let Some(Value::Object(plugin)) = http
         .middlewares
