@@ -311,6 +311,8 @@ pub struct TraefikSetup {
     pub files: Vec<(String, String)>,
     /// A directory with `plugin.wasm` and `.traefik.yml` to load as local plugin `name`.
     pub plugin: Option<(String, PathBuf)>,
+    /// A second local plugin `(name, module, directory)`: the benchmark's empty guest.
+    pub reference_plugin: Option<(String, String, PathBuf)>,
     /// Prometheus metrics on the API entrypoint (`/metrics`).
     pub metrics: bool,
     /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`: for benchmarks.
@@ -387,16 +389,22 @@ impl Traefik {
                 ));
             }
         }
+        let mut plugins = Vec::new();
         if let Some((name, plugin)) = &setup.plugin {
-            let target = dir.path().join("plugins-local/src").join(PLUGIN_MODULE);
+            plugins.push((name.clone(), PLUGIN_MODULE.to_owned(), plugin.clone()));
+        }
+        plugins.extend(setup.reference_plugin.clone());
+        if !plugins.is_empty() {
+            config.push_str("experimental:\n  localPlugins:\n");
+        }
+        for (name, module, source) in &plugins {
+            let target = dir.path().join("plugins-local/src").join(module);
             std::fs::create_dir_all(&target)?;
             for file in ["plugin.wasm", ".traefik.yml"] {
-                std::fs::copy(plugin.join(file), target.join(file))
+                std::fs::copy(source.join(file), target.join(file))
                     .with_context(|| format!("copying {file}"))?;
             }
-            config.push_str(&format!(
-                "experimental:\n  localPlugins:\n    {name}:\n      moduleName: {PLUGIN_MODULE}\n"
-            ));
+            config.push_str(&format!("    {name}:\n      moduleName: {module}\n"));
         }
         let static_file = dir.path().join("traefik.yml");
         std::fs::write(&static_file, config)?;

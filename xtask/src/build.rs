@@ -67,6 +67,36 @@ pub fn plugin() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// The empty reference guest for the benchmark (`plugin/bench/empty_guest.rs`), laid out
+/// like the plugin in `dist/bench/empty-guest/`.
+pub fn empty_guest() -> Result<PathBuf, String> {
+    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
+    run(cargo().args([
+        "build",
+        "--locked",
+        "--target",
+        "wasm32-wasip1",
+        "--profile",
+        "wasm-release",
+        "-p",
+        "plugin",
+        "--bin",
+        "empty-guest",
+    ]))?;
+    let built = project_root().join("target/wasm32-wasip1/wasm-release/empty-guest.wasm");
+    let dir = project_root().join("dist/bench/empty-guest");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    run(Command::new(&wasm_opt)
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(&built)
+        .arg("-o")
+        .arg(dir.join("plugin.wasm")))?;
+    let manifest = "displayName: empty guest (benchmark reference)\ntype: middleware\nruntime: wasm\nsummary: Does nothing.\ntestData: {}\n";
+    std::fs::write(dir.join(".traefik.yml"), manifest).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
 /// The Traefik catalog's release asset: `plugin.wasm`, `.traefik.yml` and `LICENSE`, flat.
 fn zip_catalog_release(dir: &Path) -> Result<(), String> {
     let zip = project_root().join("dist/gaqno-lb-plugin.zip");

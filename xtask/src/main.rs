@@ -174,7 +174,9 @@ fn bench() -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
     let plugin = build::plugin()?;
+    let empty_guest = build::empty_guest()?;
     run(cargo()
+        .env("GAQNO_LB_EMPTY_GUEST_DIR", &empty_guest)
         .args([
             "run",
             "--release",

@@ -2,11 +2,12 @@
 //! BENCHMARKS.md. Needs what `cargo xtask test` installs and `dist/plugin/`.
 //!
 //! - Traefik CPU per request (sum of its threads' on-CPU time, /proc/<pid>/task/*/schedstat)
-//!   and requests/s, with and without the plugin, for a REST request through the middleware,
-//!   a polling request carrying a token, and the handshake rewrite. Phases interleave
-//!   (with, without, with, ...) and the median of each is reported, so drift hits both.
+//!   and requests/s without middleware, through an empty http-wasm guest (the host's own
+//!   price) and through gaqno-lb, for a REST request through the middleware, a polling
+//!   request carrying a token, and the handshake rewrite. Phases interleave and the median
+//!   of each is reported, so drift hits all three alike.
 //! - plugin.wasm size and initial linear memory.
-//! - Go heap per held WebSocket through the plugin vs without (Traefik's Prometheus metrics).
+//! - Go heap per held WebSocket, same three variants (Traefik's Prometheus metrics).
 //! - The pure core natively: ns per `decide::on_request` for a token.
 //!
 //! Loopback only; every loop is bounded in count and time.
@@ -49,30 +50,36 @@ fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         started.elapsed().as_secs()
     ));
-    report.push_str("## Traefik CPU per request\n\n| request | without plugin | with plugin | CPU ratio | req/s without | req/s with | target |\n|---|---|---|---|---|---|---|\n");
+    report.push_str("## Traefik CPU per request\n\n| request | without plugin | empty guest | gaqno-lb | gaqno-lb vs without | gaqno-lb vs empty guest | req/s without / empty / gaqno-lb | target (vs without) |\n|---|---|---|---|---|---|---|---|\n");
     for row in &requests {
+        let pct = |a: f64, b: f64| (a / b - 1.0) * 100.0;
         report.push_str(&format!(
-            "| {} | {:.1} µs | {:.1} µs | {:+.1} % | {:.0} | {:.0} | {} |\n",
+            "| {} | {:.1} µs | {:.1} µs | {:.1} µs | {:+.1} % | {:+.1} % | {:.0} / {:.0} / {:.0} | {} |\n",
             row.label,
             row.without.cpu_us,
+            row.empty.cpu_us,
             row.with.cpu_us,
-            (row.with.cpu_us / row.without.cpu_us - 1.0) * 100.0,
+            pct(row.with.cpu_us, row.without.cpu_us),
+            pct(row.with.cpu_us, row.empty.cpu_us),
             row.without.rps,
+            row.empty.rps,
             row.with.rps,
             row.target
         ));
     }
     report.push_str(&format!(
-        "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB |\n| initial linear memory | {pages} pages ({} KiB) | ≤ 2 pages |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, with plugin | {:.1} KiB | |\n| ratio | {:.2}× | ≤ 1.5× |\n",
+        "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB |\n| initial linear memory | {pages} pages ({} KiB) | ≤ 2 pages |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, empty guest | {:.1} KiB | |\n| Go heap per held WebSocket, gaqno-lb | {:.1} KiB | |\n| gaqno-lb vs without | {:.2}× | ≤ 1.5× |\n| gaqno-lb vs empty guest | {:.2}× | |\n",
         wasm.len(),
         wasm.len() as f64 / 1024.0,
         pages * 64,
         heap.0 / 1024.0,
+        heap.2 / 1024.0,
         heap.1 / 1024.0,
-        heap.1 / heap.0
+        heap.1 / heap.0,
+        heap.1 / heap.2
     ));
     report.push_str(&format!(
-        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes`) sampled before and while held, median of 3 fresh Traefik processes per variant.\n"
+        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
     ));
     let out = tests::project_root().join("BENCHMARKS.md");
     std::fs::write(&out, &report)?;
@@ -94,6 +101,71 @@ fn pin_to_cpu(cpu: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What stands in front of the backend.
+#[derive(Clone, Copy, PartialEq)]
+enum Variant {
+    /// No middleware.
+    Without,
+    /// `plugin/bench/empty_guest.rs`: the http-wasm host's own price.
+    EmptyGuest,
+    /// gaqno-lb.
+    Plugin,
+}
+
+impl Variant {
+    const ALL: [Variant; 3] = [Variant::Plugin, Variant::Without, Variant::EmptyGuest];
+
+    /// `(REST path prefix, Socket.IO path)` routed to this variant.
+    fn paths(self) -> (&'static str, &'static str) {
+        match self {
+            Variant::Without => ("/without/", "/plain.io/"),
+            Variant::EmptyGuest => ("/empty/", "/empty.io/"),
+            Variant::Plugin => ("/with/", "/socket.io/"),
+        }
+    }
+}
+
+/// Name of the empty guest as a local plugin, and its middleware.
+const EMPTY_GUEST: &str = "empty-guest";
+
+fn empty_guest_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::var_os("GAQNO_LB_EMPTY_GUEST_DIR")
+        .map(std::path::PathBuf::from)
+        .context("GAQNO_LB_EMPTY_GUEST_DIR (run through `cargo xtask bench`)")?;
+    anyhow::ensure!(
+        dir.join("plugin.wasm").is_file(),
+        "no plugin.wasm in {}",
+        dir.display()
+    );
+    Ok(dir)
+}
+
+fn reference_plugin() -> anyhow::Result<Option<(String, String, std::path::PathBuf)>> {
+    Ok(Some((
+        EMPTY_GUEST.into(),
+        "github.com/gaqno/empty-guest".into(),
+        empty_guest_dir()?,
+    )))
+}
+
+/// Puts the empty guest in front of `routers`.
+fn add_empty_guest(http: &mut shared::traefik::HttpConfig, routers: &[&str]) {
+    let middleware = shared::traefik::Middleware {
+        plugin: Some(
+            [(EMPTY_GUEST.to_owned(), serde_json::json!({}))]
+                .into_iter()
+                .collect(),
+        ),
+        ..Default::default()
+    };
+    http.middlewares.insert(EMPTY_GUEST.into(), middleware);
+    for name in routers {
+        if let Some(router) = http.routers.get_mut(*name) {
+            router.middlewares = Some(vec![EMPTY_GUEST.into()]);
+        }
+    }
+}
+
 struct Phase {
     cpu_us: f64,
     rps: f64,
@@ -104,6 +176,7 @@ struct Row {
     target: &'static str,
     with: Phase,
     without: Phase,
+    empty: Phase,
 }
 
 /// One service through the plugin and the same one without it, on one fake engine.io backend.
@@ -125,6 +198,7 @@ fn bench_config(fake_url: &str) -> String {
     let mut config = tests::loopback_config(vec![
         service("with", "/socket.io/", true),
         service("without", "/plain.io/", false),
+        service("empty", "/empty.io/", false),
     ]);
     let http = config.http.as_mut().expect("http");
     // The REST route of the plugin's service also passes through the middleware: case (a).
@@ -142,9 +216,16 @@ fn bench_config(fake_url: &str) -> String {
             r.service = Some("gaqno-without".into());
             r
         });
-    if let Some(r) = plain_router {
+    if let Some(r) = plain_router.clone() {
         http.routers.insert("gaqno-without-plainio".into(), r);
     }
+    // The empty guest's service answers on /empty.io/ and /empty/, through the empty guest.
+    if let Some(mut r) = plain_router {
+        r.rule = Some("PathPrefix(`/empty.io/`)".into());
+        r.service = Some("gaqno-empty".into());
+        http.routers.insert("gaqno-empty-emptyio".into(), r);
+    }
+    add_empty_guest(http, &["gaqno-empty", "gaqno-empty-emptyio"]);
     shared::yaml::to_string(&config).expect("YAML")
 }
 
@@ -162,51 +243,59 @@ fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<Row>> {
         entry_points: vec![WEB.into()],
         files: vec![("bench.yaml".into(), bench_config(&fake_url))],
         plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+        reference_plugin: reference_plugin()?,
         cpu: Some(TRAEFIK_CPU),
         ..TraefikSetup::default()
     };
     let mut traefik = Traefik::start(binary, VERSION, &setup)?;
-    anyhow::ensure!(
-        matches!(traefik.loaded()?, tests::Loaded::Config(_)),
-        "Traefik did not load the bench config"
-    );
+    match traefik.loaded()? {
+        tests::Loaded::Config(raw) => {
+            let broken: Vec<_> = tests::file_objects(&raw)
+                .into_iter()
+                .filter(|o| o.2 != "enabled")
+                .collect();
+            anyhow::ensure!(
+                broken.is_empty(),
+                "bench config not loaded: {broken:?}\n{}",
+                traefik.log()
+            );
+        }
+        other => anyhow::bail!("Traefik did not load the bench config: {other:?}"),
+    }
     let port = traefik.port(WEB).context("web port")?;
     let value = sticky_cookie_value(&fake_url);
-    let cases: [(&str, &str, String, String); 3] = [
-        (
-            "(a) REST request through the middleware",
-            "≤ +2 %",
-            "/with/users?id=1".into(),
-            "/without/users?id=1".into(),
-        ),
-        (
-            "(b) polling request with a sid token",
-            "≤ +5 %",
-            format!("/socket.io/?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
-            format!("/plain.io/?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
-        ),
-        (
-            "(c) polling handshake (rewritten)",
-            "≤ +5 %",
-            "/socket.io/?EIO=4&transport=polling".into(),
-            "/plain.io/?EIO=4&transport=polling".into(),
-        ),
+    let path = |variant: Variant, case: usize| {
+        let (rest, io) = variant.paths();
+        match case {
+            0 => format!("{rest}users?id=1"),
+            1 => format!("{io}?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
+            _ => format!("{io}?EIO=4&transport=polling"),
+        }
+    };
+    let cases = [
+        ("(a) REST request through the middleware", "≤ +2 %"),
+        ("(b) polling request with a sid token", "≤ +5 %"),
+        ("(c) polling handshake (rewritten)", "≤ +5 %"),
     ];
     let mut rows = Vec::new();
-    for (label, target, with_path, without_path) in cases {
-        // Warm both paths (plugin instances, connections) before measuring.
-        load(port, &with_path, 500)?;
-        load(port, &without_path, 500)?;
-        let (mut with, mut without) = (Vec::new(), Vec::new());
-        for _ in 0..REPETITIONS {
-            with.push(phase(&traefik, port, &with_path)?);
-            without.push(phase(&traefik, port, &without_path)?);
+    for (case, (label, target)) in cases.into_iter().enumerate() {
+        // Warm every path (guest instances, connections) before measuring.
+        for variant in Variant::ALL {
+            load(port, &path(variant, case), 500)?;
         }
+        let mut phases: [Vec<Phase>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        for _ in 0..REPETITIONS {
+            for (i, variant) in Variant::ALL.into_iter().enumerate() {
+                phases[i].push(phase(&traefik, port, &path(variant, case))?);
+            }
+        }
+        let [with, without, empty] = phases.map(median);
         rows.push(Row {
             label,
             target,
-            with: median(with),
-            without: median(without),
+            with,
+            without,
+            empty,
         });
     }
     drop(traefik);
@@ -328,18 +417,15 @@ fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result
     Ok(status)
 }
 
-/// Median Go heap per held WebSocket `(without, with)` in bytes.
-fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)> {
+/// Median Go heap per held WebSocket `(without, gaqno-lb, empty guest)` in bytes.
+fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64, f64)> {
     let dir = TempDir::new("bench-ws")?;
-    let mut results = (Vec::new(), Vec::new());
+    let mut results: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..3 {
-        for with_plugin in [false, true] {
+        for (v, variant) in Variant::ALL.into_iter().enumerate() {
             let port = free_port()?;
-            let io_path = if with_plugin {
-                "/socket.io/"
-            } else {
-                "/plain.io/"
-            };
+            let io_path = variant.paths().1;
+            let log_name = format!("{round}-{v}");
             let args = vec![
                 port.to_string(),
                 format!("ws-{round}"),
@@ -349,8 +435,7 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)
             let _replica = node(
                 "replica.js",
                 &args,
-                dir.path()
-                    .join(format!("replica-{round}-{with_plugin}.log")),
+                dir.path().join(format!("replica-{log_name}.log")),
             )?;
             wait_http_ok(port, "/v1/health", 10)?;
             let mut service = Service::new("ws", 0, 0);
@@ -358,15 +443,21 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)
             service.servers = vec![format!("http://127.0.0.1:{port}")];
             service.health_check = None;
             service.socket_io = SocketIo {
-                enabled: with_plugin,
+                enabled: variant == Variant::Plugin,
                 path: io_path.into(),
                 secret: None,
             };
-            let config = tests::loopback_config(vec![service]);
+            let mut config = tests::loopback_config(vec![service]);
+            if variant == Variant::EmptyGuest {
+                if let Some(http) = config.http.as_mut() {
+                    add_empty_guest(http, &["gaqno-ws"]);
+                }
+            }
             let setup = TraefikSetup {
                 entry_points: vec![WEB.into()],
                 files: vec![("ws.yaml".into(), shared::yaml::to_string(&config)?)],
                 plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+                reference_plugin: reference_plugin()?,
                 metrics: true,
                 cpu: Some(TRAEFIK_CPU),
                 ..TraefikSetup::default()
@@ -379,39 +470,29 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64)
             let web = traefik.port(WEB).context("web port")?;
             std::thread::sleep(Duration::from_millis(1500));
             let before = heap_inuse(traefik.api_port)?;
+            let hold_log = dir.path().join(format!("hold-{log_name}.log"));
             let hold_args = vec![
                 format!("http://127.0.0.1:{web}"),
                 io_path.into(),
                 HELD_WEBSOCKETS.to_string(),
                 "6000".into(),
             ];
-            let _holder = node(
-                "hold-ws.js",
-                &hold_args,
-                dir.path().join(format!("hold-{round}-{with_plugin}.log")),
-            )?;
+            let _holder = node("hold-ws.js", &hold_args, hold_log.clone())?;
             std::thread::sleep(Duration::from_millis(4000));
             let held = heap_inuse(traefik.api_port)?;
-            let log =
-                std::fs::read_to_string(dir.path().join(format!("hold-{round}-{with_plugin}.log")))
-                    .unwrap_or_default();
+            let log = std::fs::read_to_string(&hold_log).unwrap_or_default();
             anyhow::ensure!(
                 log.contains(&format!("connected {HELD_WEBSOCKETS}")),
                 "not every WebSocket connected: {log}"
             );
-            let per = (held - before) / HELD_WEBSOCKETS as f64;
-            if with_plugin {
-                results.1.push(per)
-            } else {
-                results.0.push(per)
-            }
+            results[v].push((held - before) / HELD_WEBSOCKETS as f64);
         }
     }
-    let mid = |mut v: Vec<f64>| {
+    let [with, without, empty] = results.map(|mut v| {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
-    };
-    Ok((mid(results.0), mid(results.1)))
+    });
+    Ok((without, with, empty))
 }
 
 fn heap_inuse(api_port: u16) -> anyhow::Result<f64> {
