@@ -31,6 +31,9 @@ const TRAEFIK_CPU: usize = 1;
 const HELD_WEBSOCKETS: usize = 200;
 
 fn main() -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     pin_to_cpu(0)?;
     let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
     let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
@@ -46,8 +49,8 @@ fn main() -> anyhow::Result<()> {
     let heap = heap_per_websocket(&binary, &plugin)?;
 
     report.push_str(&format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. Each with/without pair was measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} keep-alive connections per phase, median reported. CPU is Traefik's on-CPU time (all threads) per request.\n\n",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. All three variants (no middleware, an empty http-wasm guest, gaqno-lb) were measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} keep-alive connections per phase, median reported. CPU is Traefik's on-CPU time (all threads) per request.\n\n",
+        cores,
         started.elapsed().as_secs()
     ));
     report.push_str("## Traefik CPU per request\n\n| request | without plugin | empty guest | gaqno-lb | gaqno-lb vs without | gaqno-lb vs empty guest | req/s without / empty / gaqno-lb | target (vs without) |\n|---|---|---|---|---|---|---|---|\n");
@@ -67,6 +70,7 @@ fn main() -> anyhow::Result<()> {
             row.target
         ));
     }
+    report.push_str("\nThe empty guest (`plugin/bench/empty_guest.rs`) is what any http-wasm middleware costs on this host; the column against it is gaqno-lb's own work. `gaqno-lb export` never puts the plugin on REST routes (it gets a router for the Socket.IO path only), so (a) is the cost of a misrouted REST request, not of normal REST traffic.\n");
     report.push_str(&format!(
         "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB |\n| initial linear memory | {pages} pages ({} KiB) | ≤ 2 pages |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, empty guest | {:.1} KiB | |\n| Go heap per held WebSocket, gaqno-lb | {:.1} KiB | |\n| gaqno-lb vs without | {:.2}× | ≤ 1.5× |\n| gaqno-lb vs empty guest | {:.2}× | |\n",
         wasm.len(),
