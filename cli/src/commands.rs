@@ -18,6 +18,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Fix(flags) => fix(flags),
         Command::Import(flags) => import(flags),
         Command::Cookie(flags) => cookie(flags),
+        Command::Serve(flags) => crate::serve::run(&flags.addr),
     }
 }
 

@@ -25,6 +25,15 @@ pub enum Command {
     Import(Import),
     /// Print the sticky cookie value Traefik gives each server URL.
     Cookie(Cookie),
+    /// Serve the web app (embedded in this binary) and the plugin files.
+    Serve(Serve),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Serve {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
 }
 
 #[derive(Debug, clap::Args)]

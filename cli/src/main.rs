@@ -2,6 +2,7 @@
 
 mod commands;
 mod flags;
+mod serve;
 
 use std::process::ExitCode;
 

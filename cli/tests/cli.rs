@@ -160,3 +160,64 @@ fn cookie_values_match_traefik() {
         "296212fbce803c71  http://10.0.0.1:3000\nb52e7b55edbbb02e  http://127.0.0.1:9001\n"
     );
 }
+
+/// `gaqno-lb serve` answers with the embedded app and plugin files (built by `cargo xtask
+/// test`; skipped with a message when `dist/web` is missing outside it).
+#[test]
+fn serve_answers_with_the_app_and_the_plugin() {
+    if !root().join("dist/web/index.html").is_file() {
+        assert!(
+            std::env::var("GAQNO_LB_E2E").is_err(),
+            "dist/web is missing under cargo xtask test"
+        );
+        eprintln!("skipping: dist/web not built (run `cargo xtask dist`)");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gaqno-lb"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .expect("serve");
+    let get = |path: &str| -> Option<(u16, String, usize)> {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).ok()?;
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        let content_type = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-type: "))
+            .unwrap_or_default()
+            .to_owned();
+        Some((status, content_type, raw.len() - split - 4))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while get("/").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let results = [
+        get("/"),
+        get("/web_bg.wasm"),
+        get("/plugin/plugin.wasm"),
+        get("/plugin/.traefik.yml"),
+        get("/nope"),
+    ];
+    let _ = child.kill();
+    let _ = child.wait();
+    let [index, wasm, plugin, manifest, missing] = results.map(|r| r.expect("an answer"));
+    assert_eq!(
+        (index.0, index.1.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    assert_eq!((wasm.0, wasm.1.as_str()), (200, "application/wasm"));
+    assert!(wasm.2 > 10_000, "{wasm:?}");
+    assert_eq!((plugin.0, plugin.1.as_str()), (200, "application/wasm"));
+    assert_eq!(manifest.0, 200);
+    assert_eq!(missing.0, 404);
+}

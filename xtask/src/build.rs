@@ -124,3 +124,45 @@ pub fn cli() -> Result<PathBuf, String> {
     run(cargo().args(["build", "--release", "--locked", "-p", "cli"]))?;
     Ok(project_root().join("target/release/gaqno-lb"))
 }
+
+/// The web app in `dist/web/`: release wasm for wasm32-unknown-unknown, wasm-bindgen (the
+/// CLI pinned to Cargo.lock's version), wasm-opt, and the static files of `web/static/`.
+pub fn web() -> Result<PathBuf, String> {
+    tools::rust_target("wasm32-unknown-unknown")?;
+    let tools_dir = tools::install_all()?;
+    let wasm_bindgen = tools::wasm_bindgen(&tools_dir)?;
+    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
+    run(cargo().args([
+        "build",
+        "--locked",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        "-p",
+        "web",
+        "--bin",
+        "web",
+    ]))?;
+    let dir = project_root().join("dist/web");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    run(Command::new(&wasm_bindgen)
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&dir)
+        .arg(project_root().join("target/wasm32-unknown-unknown/wasm-release/web.wasm")))?;
+    let bindgen_wasm = dir.join("web_bg.wasm");
+    run(Command::new(&wasm_opt)
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(&bindgen_wasm)
+        .arg("-o")
+        .arg(&bindgen_wasm))?;
+    for file in ["index.html", "style.css"] {
+        copy(
+            &project_root().join("web/static").join(file),
+            &dir.join(file),
+        )?;
+    }
+    Ok(dir)
+}

@@ -7,7 +7,7 @@
 //!   zip `dist/gaqno-lb-plugin.zip`, the CLI at `target/release/gaqno-lb`.
 //! - `fuzz [seconds]` — every plugin fuzz target (cargo-fuzz, nightly) for that long.
 //! - `bench` — the plugin's cost in real Traefik, written to BENCHMARKS.md.
-//! - `serve` — the web app (issue #4); until it exists, says so and fails.
+//! - `serve` — build plugin and web app, serve the app at http://127.0.0.1:8080.
 //!
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
 
@@ -73,6 +73,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
     let plugin = build::plugin()?;
+    build::web()?;
     fuzz(FUZZ_SECONDS_IN_TEST)?;
     let mut command = cargo();
     command
@@ -160,6 +161,7 @@ fn fuzz(seconds: u32) -> Result<(), String> {
 
 fn dist() -> Result<(), String> {
     let plugin = build::plugin()?;
+    build::web()?;
     let cli = build::cli()?;
     eprintln!(
         "xtask: plugin in {}, CLI at {}",
@@ -191,8 +193,21 @@ fn bench() -> Result<(), String> {
         .env("GAQNO_LB_PLUGIN_DIR", &plugin))
 }
 
+/// Builds the plugin and the web app, then runs `gaqno-lb serve` on 127.0.0.1:8080.
 fn serve() -> Result<(), String> {
-    Err("the web app is not built yet (issue #4): until then use `cargo run -p cli -- export` for the YAML".into())
+    build::plugin()?;
+    build::web()?;
+    run(cargo().args([
+        "run",
+        "--release",
+        "--locked",
+        "-p",
+        "cli",
+        "--",
+        "serve",
+        "--addr",
+        "127.0.0.1:8080",
+    ]))
 }
 
 #[cfg(test)]

@@ -154,3 +154,39 @@ pub fn cargo_fuzz(tools: &Path) -> Result<PathBuf, String> {
     }
     Ok(binary)
 }
+
+/// `wasm-bindgen` matching the `wasm-bindgen` version in Cargo.lock, under `.tools/cargo/bin`
+/// (`cargo install` without `--locked`, which fails against this registry).
+pub fn wasm_bindgen(tools: &Path) -> Result<PathBuf, String> {
+    let lock = std::fs::read_to_string(project_root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("\nname = \"wasm-bindgen\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .and_then(|v| v.strip_suffix('"'))
+        .ok_or("no wasm-bindgen in Cargo.lock")?
+        .to_owned();
+    let root = tools.join("cargo");
+    let binary = root.join("bin/wasm-bindgen");
+    let installed = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout).trim() == format!("wasm-bindgen {version}")
+        });
+    if !installed {
+        run(
+            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+                .args([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--version",
+                    &version,
+                    "--root",
+                ])
+                .arg(&root),
+        )?;
+    }
+    Ok(binary)
+}

@@ -1,0 +1,335 @@
+//! The Leptos UI (wasm only). One root signal holds the [`History`]; every edit goes through
+//! `History::edit` with a `shared` model operation, so undo/redo covers everything. The
+//! preview, the findings and the download all derive from the same export.
+
+use gloo_storage::Storage;
+use leptos::prelude::*;
+use shared::model::{Project, SameSite, Service, Strategy, TraefikVersion};
+use shared::traefik::{sticky_cookie_value, GoDuration};
+
+use crate::{apply_fix, finding_service, findings, load_project, History, STORAGE_KEY};
+
+/// Panic hook, then the app.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+fn saved_project() -> Project {
+    gloo_storage::LocalStorage::raw()
+        .get_item(STORAGE_KEY)
+        .ok()
+        .flatten()
+        .and_then(|text| load_project(&text))
+        .unwrap_or_else(Project::gaqno)
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let history = RwSignal::new(History::new(saved_project()));
+    let yaml = Memo::new(move |_| {
+        history.with(|h| shared::export::to_yaml(&h.current).unwrap_or_default())
+    });
+    // Autosave: the only effect, syncing outward.
+    Effect::new(move |_| {
+        if let Ok(text) = history.with(|h| shared::yaml::to_string(&h.current)) {
+            let _ = gloo_storage::LocalStorage::raw().set_item(STORAGE_KEY, &text);
+        }
+    });
+    let edit = move |f: Box<dyn FnOnce(&mut Project)>| history.update(|h| h.edit(f));
+    provide_context(history);
+    let service_count = Memo::new(move |_| history.with(|h| h.current.services.len()));
+    view! {
+        <header>
+            <h1>"gaqno-lb"</h1>
+            <p class="tagline">"Traefik load balancing for GAQNO's services on Coolify"</p>
+            <nav class="toolbar">
+                <button data-testid="undo" prop:disabled=move || history.with(|h| !h.can_undo()) on:click=move |_| history.update(|h| { h.undo(); })>"Undo"</button>
+                <button data-testid="redo" prop:disabled=move || history.with(|h| !h.can_redo()) on:click=move |_| history.update(|h| { h.redo(); })>"Redo"</button>
+                <button data-testid="reset" on:click=move |_| edit(Box::new(|p| *p = Project::gaqno()))>"Reset to preset"</button>
+            </nav>
+        </header>
+        <main>
+            <section class="editor">
+                <TargetPanel/>
+                <h2>"Services"</h2>
+                <For each=move || 0..service_count.get() key=|i| *i children=move |i| view! { <ServiceEditor index=i/> }/>
+                <button data-testid="add-service" on:click=move |_| edit(Box::new(|p| { p.add_service(); }))>"Add service"</button>
+                <ImportPanel/>
+                <PluginPanel/>
+            </section>
+            <section class="output">
+                <Findings/>
+                <DownloadBar yaml=yaml/>
+                <pre data-testid="yaml-preview">{move || yaml.get()}</pre>
+            </section>
+        </main>
+    }
+}
+
+fn history() -> RwSignal<History> {
+    expect_context::<RwSignal<History>>()
+}
+
+/// Applies `f` to the service at `index` as one undoable edit.
+fn edit_service(index: usize, f: impl FnOnce(&mut Service) + 'static) {
+    history().update(|h| {
+        h.edit(|p| {
+            if let Some(s) = p.services.get_mut(index) {
+                f(s)
+            }
+        })
+    });
+}
+
+fn read_service<T: Default>(index: usize, f: impl Fn(&Service) -> T) -> T {
+    history().with(|h| h.current.services.get(index).map(&f).unwrap_or_default())
+}
+
+#[component]
+fn TargetPanel() -> impl IntoView {
+    let history = history();
+    let target = move |f: Box<dyn FnOnce(&mut shared::model::Target)>| {
+        history.update(|h| h.edit(|p| f(&mut p.target)))
+    };
+    let read =
+        move |f: fn(&shared::model::Target) -> String| history.with(|h| f(&h.current.target));
+    view! {
+        <fieldset class="target">
+            <legend>"Traefik"</legend>
+            <label>"Version "
+                <select data-testid="traefik-version" on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    if let Ok(version) = v.parse::<TraefikVersion>() { target(Box::new(move |t| t.traefik_version = version)) }
+                } prop:value=move || read(|t| t.traefik_version.to_string())>
+                    <option value="3.6">"3.6 (Coolify)"</option>
+                    <option value="3.7">"3.7"</option>
+                </select>
+            </label>
+            <label>"Entrypoints "
+                <button data-testid="entrypoints-coolify" on:click=move |_| target(Box::new(|t| { t.http_entry_point = "http".into(); t.https_entry_point = "https".into(); }))>"Coolify http/https"</button>
+                <button data-testid="entrypoints-dokploy" on:click=move |_| target(Box::new(|t| { t.http_entry_point = "web".into(); t.https_entry_point = "websecure".into(); }))>"Dokploy web/websecure"</button>
+            </label>
+            <label>"HTTP " <input data-testid="http-entrypoint" prop:value=move || read(|t| t.http_entry_point.clone()) on:change=move |ev| { let v = event_target_value(&ev); target(Box::new(move |t| t.http_entry_point = v)) }/></label>
+            <label>"HTTPS " <input data-testid="https-entrypoint" prop:value=move || read(|t| t.https_entry_point.clone()) on:change=move |ev| { let v = event_target_value(&ev); target(Box::new(move |t| t.https_entry_point = v)) }/></label>
+            <label>"Cert resolver " <input data-testid="cert-resolver" prop:value=move || read(|t| t.cert_resolver.clone().unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); target(Box::new(move |t| t.cert_resolver = Some(v).filter(|v| !v.is_empty()))) }/></label>
+            <label>"Plugin name " <input data-testid="plugin-name" prop:value=move || read(|t| t.plugin_name.clone()) on:change=move |ev| { let v = event_target_value(&ev); target(Box::new(move |t| t.plugin_name = v)) }/></label>
+        </fieldset>
+    }
+}
+
+#[component]
+fn ServiceEditor(index: usize) -> impl IntoView {
+    let history = history();
+    let name = move || read_service(index, |s| s.name.clone());
+    let server_count = Memo::new(move |_| read_service(index, |s| s.servers.len()));
+    let issues = Memo::new(move |_| {
+        history.with(|h| {
+            let name = h
+                .current
+                .services
+                .get(index)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            findings(&h.current)
+                .into_iter()
+                .filter(|d| finding_service(&h.current, d) == Some(name.as_str()))
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+        })
+    });
+    let text = move |testid: &'static str,
+                     get: fn(&Service) -> String,
+                     set: fn(&mut Service, String)| {
+        view! { <input data-testid=format!("service-{index}-{testid}") prop:value=move || read_service(index, get) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| set(s, v)) }/> }
+    };
+    let check = move |testid: &'static str,
+                      get: fn(&Service) -> bool,
+                      set: fn(&mut Service, bool)| {
+        view! { <input type="checkbox" data-testid=format!("service-{index}-{testid}") prop:checked=move || read_service(index, get) on:change=move |ev| { let v = event_target_checked(&ev); edit_service(index, move |s| set(s, v)) }/> }
+    };
+    view! {
+        <fieldset class="service" data-testid=format!("service-{index}")>
+            <legend>{name}</legend>
+            <div class="row">
+                <button data-testid=format!("service-{index}-up") on:click=move |_| history.update(|h| h.edit(|p| { if index > 0 { p.move_service(index, index - 1); } }))>"↑"</button>
+                <button data-testid=format!("service-{index}-down") on:click=move |_| history.update(|h| h.edit(|p| { p.move_service(index, index + 1); }))>"↓"</button>
+                <button data-testid=format!("service-{index}-duplicate") on:click=move |_| history.update(|h| h.edit(|p| { p.duplicate_service(index); }))>"Duplicate"</button>
+                <button data-testid=format!("service-{index}-remove") on:click=move |_| history.update(|h| h.edit(|p| { p.remove_service(index); }))>"Remove"</button>
+            </div>
+            <label>"Name " {text("name", |s| s.name.clone(), |s, v| s.rename(&v))}</label>
+            <label>"Hosts " {text("hosts", |s| s.hosts.join(", "), |s, v| s.hosts = v.split(',').map(str::trim).filter(|h| !h.is_empty()).map(String::from).collect())}</label>
+            <label>"Path prefix " {text("path-prefix", |s| s.path_prefix.clone().unwrap_or_default(), |s, v| s.path_prefix = Some(v).filter(|v| !v.is_empty()))}</label>
+            <label>"Port " {text("port", |s| s.port.to_string(), |s, v| { if let Ok(p) = v.trim().parse() { s.port = p } })}</label>
+            <label>"Priority " {text("priority", |s| s.priority.map(|p| p.to_string()).unwrap_or_default(), |s, v| s.priority = v.trim().parse().ok())}</label>
+            <label>"Strategy "
+                <select data-testid=format!("service-{index}-strategy") prop:value=move || read_service(index, |s| s.strategy.map(|s| s.as_str().to_owned()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| s.strategy = Strategy::parse(&v)) }>
+                    <option value="">"default (wrr)"</option>
+                    {Strategy::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).to_vec()}
+                </select>
+            </label>
+            <h3>"Replicas"</h3>
+            <ul class="servers">
+                <For each=move || 0..server_count.get() key=|j| *j children=move |j| {
+                    let url = move || read_service(index, move |s| s.servers.get(j).cloned().unwrap_or_default());
+                    view! {
+                        <li>
+                            <input data-testid=format!("service-{index}-server-{j}") prop:value=url on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| { if let Some(u) = s.servers.get_mut(j) { *u = v } }) }/>
+                            <code class="cookie" title="Traefik's sticky cookie value for this replica" data-testid=format!("service-{index}-cookie-{j}")>{move || sticky_cookie_value(&url())}</code>
+                            <button data-testid=format!("service-{index}-remove-server-{j}") on:click=move |_| edit_service(index, move |s| { s.remove_replica(j); })>"×"</button>
+                        </li>
+                    }
+                }/>
+            </ul>
+            <button data-testid=format!("service-{index}-add-server") on:click=move |_| edit_service(index, |s| { s.add_replica(); })>"Add replica"</button>
+            <h3>"Health check"</h3>
+            <label>{check("health", |s| s.health_check.is_some(), |s, on| s.health_check = on.then(shared::model::HealthCheck::gaqno))} " on"</label>
+            <label>"Path " {text("health-path", |s| s.health_check.as_ref().map(|h| h.path.clone()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.path = v } })}</label>
+            <label>"Interval " {text("health-interval", |s| s.health_check.as_ref().and_then(|h| h.interval.as_ref()).map(|d| d.to_string()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.interval = Some(v).filter(|v| !v.is_empty()).map(GoDuration::new) } })}</label>
+            <label>"Timeout " {text("health-timeout", |s| s.health_check.as_ref().and_then(|h| h.timeout.as_ref()).map(|d| d.to_string()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.timeout = Some(v).filter(|v| !v.is_empty()).map(GoDuration::new) } })}</label>
+            <h3>"Sticky cookie"</h3>
+            <label>{check("sticky", |s| s.sticky.enabled, |s, on| s.sticky.enabled = on)} " on"</label>
+            <label>"Name " {text("cookie-name", |s| s.sticky.name.clone(), |s, v| s.sticky.name = v)}</label>
+            <label>{check("secure", |s| s.sticky.secure, |s, on| s.sticky.secure = on)} " Secure"</label>
+            <label>{check("http-only", |s| s.sticky.http_only, |s, on| s.sticky.http_only = on)} " HttpOnly"</label>
+            <label>"SameSite "
+                <select data-testid=format!("service-{index}-same-site") prop:value=move || read_service(index, |s| s.sticky.same_site.map(|v| v.as_str().to_owned()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| s.sticky.same_site = SameSite::parse(&v)) }>
+                    <option value="">"not set"</option>
+                    <option value="lax">"lax"</option>
+                    <option value="strict">"strict"</option>
+                    <option value="none">"none"</option>
+                </select>
+            </label>
+            <label>"Max age (s) " {text("max-age", |s| s.sticky.max_age.map(|a| a.to_string()).unwrap_or_default(), |s, v| s.sticky.max_age = v.trim().parse().ok())}</label>
+            <h3>"Socket.IO affinity"</h3>
+            <label>{check("socketio", |s| s.socket_io.enabled, |s, on| s.set_socket_io(on))} " through the gaqno-lb plugin"</label>
+            <label>"Path " {text("socketio-path", |s| s.socket_io.path.clone(), |s, v| s.socket_io.path = v)}</label>
+            <ul class="findings" data-testid=format!("service-{index}-findings")>
+                {move || issues.get().into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+            </ul>
+        </fieldset>
+    }
+}
+
+#[component]
+fn Findings() -> impl IntoView {
+    let history = history();
+    let all = Memo::new(move |_| history.with(|h| findings(&h.current)));
+    view! {
+        <section class="all-findings">
+            <h2>"Findings"</h2>
+            <p data-testid="finding-count">{move || format!("{} finding(s)", all.with(Vec::len))}</p>
+            <ul data-testid="findings">
+                {move || all.get().into_iter().enumerate().map(|(i, d)| {
+                    let fix = d.fix.clone();
+                    let diagnostic = d.clone();
+                    view! {
+                        <li class=d.severity.to_string() data-testid=format!("finding-{i}")>
+                            {d.to_string()}
+                            {fix.map(|title| view! {
+                                <button data-testid=format!("fix-{i}") on:click=move |_| {
+                                    let d = diagnostic.clone();
+                                    history.update(|h| { if let Some(fixed) = apply_fix(&h.current, &d) { h.edit(|p| *p = fixed) } })
+                                }>{format!("Fix: {title}")}</button>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
+    let history = history();
+    let errors = Memo::new(move |_| {
+        history.with(|h| {
+            findings(&h.current)
+                .iter()
+                .filter(|d| d.severity == shared::lint::Severity::Error)
+                .count()
+        })
+    });
+    let copied = RwSignal::new(false);
+    view! {
+        <div class="download">
+            <button data-testid="download" on:click=move |_| download(shared::export::COOLIFY_FILE_NAME, &yaml.get())>{format!("Download {}", shared::export::COOLIFY_FILE_NAME)}</button>
+            <button data-testid="copy" on:click=move |_| {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.navigator().clipboard().write_text(&yaml.get());
+                    copied.set(true);
+                }
+            }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            <Show when=move || { errors.get() > 0 }>
+                <span class="warning" data-testid="download-warning">{move || format!("{} error(s) left: Traefik will reject or mis-serve this file", errors.get())}</span>
+            </Show>
+        </div>
+    }
+}
+
+fn download(name: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/yaml");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(anchor) = document.create_element("a") {
+        use wasm_bindgen::JsCast;
+        if let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlAnchorElement>() {
+            anchor.set_href(&url);
+            anchor.set_download(name);
+            anchor.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[component]
+fn ImportPanel() -> impl IntoView {
+    let history = history();
+    let text = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<(bool, String)>);
+    view! {
+        <fieldset class="import">
+            <legend>"Import Traefik YAML"</legend>
+            <textarea data-testid="import-text" rows="6" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <button data-testid="import" on:click=move |_| {
+                match shared::import::import_yaml(&text.get()) {
+                    Ok(imported) => {
+                        let notes: Vec<String> = imported.unmapped.iter().map(ToString::to_string).collect();
+                        let summary = format!("imported {} service(s); not mapped: {}", imported.project.services.len(), if notes.is_empty() { "nothing".to_owned() } else { notes.join("; ") });
+                        history.update(|h| h.edit(|p| *p = imported.project));
+                        message.set(Some((true, summary)));
+                    }
+                    // The current project stays as it is.
+                    Err(e) => message.set(Some((false, format!("not imported: {e}")))),
+                }
+            }>"Import"</button>
+            <p data-testid="import-message" class=move || if message.get().is_some_and(|(ok, _)| ok) { "ok" } else { "error" }>{move || message.get().map(|(_, m)| m).unwrap_or_default()}</p>
+        </fieldset>
+    }
+}
+
+#[component]
+fn PluginPanel() -> impl IntoView {
+    let history = history();
+    let name = move || history.with(|h| h.current.target.plugin_name.clone());
+    view! {
+        <details class="plugin" data-testid="plugin-panel">
+            <summary>"Load the plugin in Coolify"</summary>
+            <ol>
+                <li>"Copy " <a href="/plugin/plugin.wasm" download="plugin.wasm" data-testid="download-wasm">"plugin.wasm"</a> " and " <a href="/plugin/.traefik.yml" download=".traefik.yml" data-testid="download-manifest">".traefik.yml"</a> " to " <code>"/data/coolify/proxy/plugins-local/src/github.com/gaqno/gaqno-lb/"</code> " on every server."</li>
+                <li>"Servers → Proxy → Configuration: add to the command " <code data-testid="plugin-flag">{move || format!("--experimental.localPlugins.{}.moduleName=github.com/gaqno/gaqno-lb", name())}</code> " and the volume " <code>"/data/coolify/proxy/plugins-local:/plugins-local:ro"</code> "."</li>
+                <li>"Save, Restart Proxy, and look for " <code>"Plugins loaded."</code> " in Proxy → Logs."</li>
+            </ol>
+        </details>
+    }
+}
