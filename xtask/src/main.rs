@@ -72,6 +72,7 @@ pub fn run(command: &mut Command) -> Result<(), String> {
 fn test(extra: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
+    tools::chromium()?;
     let plugin = build::plugin()?;
     build::web()?;
     fuzz(FUZZ_SECONDS_IN_TEST)?;

@@ -190,3 +190,15 @@ pub fn wasm_bindgen(tools: &Path) -> Result<PathBuf, String> {
     }
     Ok(binary)
 }
+
+/// Debian's Chromium and chromedriver for the browser tests (`apt-get`, as root), unless both
+/// are installed.
+pub fn chromium() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").is_file() && Path::new("/usr/bin/chromedriver").is_file() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}

@@ -7,3 +7,4 @@ mod plugin_inputs; // hostile requests, odd handshakes, bad configs through real
 mod runbook; // the runbook's examples: imported, linted, fixed, exported, loaded
 mod support;
 mod traefik_accepts; // the preset and generated projects load with every object enabled
+mod web_ui; // the web app in headless Chromium

@@ -1,0 +1,322 @@
+//! The web app in real headless Chromium (Debian's chromium + chromedriver, driven with
+//! fantoccini), served by `gaqno-lb serve`. One browser session walks the operator's
+//! journeys; screenshots of the main screens land in `target/screenshots/`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use shared::model::Project;
+use tests::{free_port, wait_http_ok, ProcessGuard, TempDir};
+
+fn chromium() -> Option<(PathBuf, PathBuf)> {
+    let pair = (
+        PathBuf::from("/usr/bin/chromium"),
+        PathBuf::from("/usr/bin/chromedriver"),
+    );
+    if pair.0.is_file() && pair.1.is_file() {
+        return Some(pair);
+    }
+    let why = "Chromium and chromedriver not installed (run `cargo xtask test`)";
+    assert!(!tests::e2e_required(), "{why}");
+    eprintln!("skipping end-to-end test: {why}");
+    None
+}
+
+/// `target/<profile>/gaqno-lb`, built by `cargo test --workspace` for the cli's own tests.
+fn gaqno_lb() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let binary = exe.parent()?.parent()?.join("gaqno-lb");
+    let built = binary.is_file() && tests::project_root().join("dist/web/index.html").is_file();
+    if !built {
+        assert!(!tests::e2e_required(), "gaqno-lb or dist/web is missing");
+        eprintln!("skipping end-to-end test: gaqno-lb with the web app not built (run `cargo xtask test`)");
+        return None;
+    }
+    Some(binary)
+}
+
+struct Page {
+    client: Client,
+    base: String,
+}
+
+impl Page {
+    async fn find(&self, testid: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
+            .await
+            .unwrap_or_else(|e| panic!("{testid}: {e}"))
+    }
+
+    async fn text(&self, testid: &str) -> String {
+        self.find(testid).await.text().await.unwrap_or_default()
+    }
+
+    /// The text of `testid`, or `None` while it is not on the page (yet).
+    async fn try_text(&self, testid: &str) -> Option<String> {
+        let element = self
+            .client
+            .find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
+            .await
+            .ok()?;
+        element.text().await.ok()
+    }
+
+    async fn click(&self, testid: &str) {
+        self.find(testid)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {testid}: {e}"));
+    }
+
+    /// Sets a field's value the way typing and leaving it does (input, then change).
+    async fn set(&self, testid: &str, value: &str) {
+        let script = "const e = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true}));";
+        self.client
+            .execute(script, vec![json!(testid), json!(value)])
+            .await
+            .unwrap_or_else(|e| panic!("set {testid}: {e}"));
+    }
+
+    /// Waits (10 s at most, the first load included) until `testid`'s text satisfies `check`; returns the text.
+    async fn wait_text(&self, testid: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.try_text(testid).await.unwrap_or_default();
+            if check(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{testid}: expected {what}, got:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn errors(&self) -> Vec<Value> {
+        self.client
+            .execute("return window.__gaqnoErrors || ['no error hook'];", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = tests::project_root().join("target/screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+}
+
+#[test]
+fn operator_journeys_in_chromium() {
+    let (Some((chromium, chromedriver)), Some(gaqno_lb)) = (chromium(), gaqno_lb()) else {
+        return;
+    };
+    let dir = TempDir::new("web-ui").expect("temp dir");
+    let app_port = free_port().expect("port");
+    let mut serve = Command::new(&gaqno_lb);
+    serve.args(["serve", "--addr", &format!("127.0.0.1:{app_port}")]);
+    let _serve =
+        ProcessGuard::spawn("gaqno-lb serve", serve, dir.path().join("serve.log")).expect("serve");
+    wait_http_ok(app_port, "/", 10).expect("gaqno-lb serve up");
+    let driver_port = free_port().expect("port");
+    let mut driver = Command::new(&chromedriver);
+    driver.arg(format!("--port={driver_port}"));
+    let _driver = ProcessGuard::spawn("chromedriver", driver, dir.path().join("chromedriver.log"))
+        .expect("chromedriver");
+    // chromedriver keeps HTTP/1.0 connections open: wait for its port instead.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {driver_port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).expect("downloads dir");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    runtime.block_on(async {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=1280,900", format!("--user-data-dir={}", dir.path().join("profile").display())],
+                "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false},
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("WebDriver session");
+        let page = Page { client, base: format!("http://127.0.0.1:{app_port}/") };
+        // Always close the session, also on failure, or Chromium stays behind.
+        let outcome = tokio::spawn(journeys(page.client.clone(), page.base.clone(), downloads.clone())).await;
+        let _ = page.client.close().await;
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
+}
+
+async fn journeys(client: Client, base: String, downloads: PathBuf) {
+    let page = Page { client, base };
+    let preset_yaml = shared::export::to_yaml(&Project::gaqno()).expect("export");
+
+    // Load: the preset's YAML, no errors.
+    page.client.goto(&page.base).await.expect("open the app");
+    page.wait_text("yaml-preview", "the preset", |t| {
+        t.contains("gaqno-omnichannel-service-socketio")
+    })
+    .await;
+    assert_eq!(page.errors().await, Vec::<Value>::new(), "errors on load");
+    assert_eq!(page.text("finding-count").await, "0 finding(s)");
+    page.screenshot("01-preset").await;
+
+    // Edit: a replica, the cookie name, Socket.IO off; the preview follows.
+    page.click("service-0-add-server").await;
+    page.wait_text("yaml-preview", "a third replica", |t| {
+        t.contains("url: http://omnichannel-service-3:4008")
+    })
+    .await;
+    let cookie = page.text("service-0-cookie-2").await;
+    assert_eq!(
+        cookie,
+        shared::traefik::sticky_cookie_value("http://omnichannel-service-3:4008")
+    );
+    page.set("service-0-cookie-name", "omni_sticky").await;
+    page.wait_text(
+        "yaml-preview",
+        "the new cookie name in service and plugin",
+        |t| t.contains("name: omni_sticky") && t.contains("cookieName: omni_sticky"),
+    )
+    .await;
+    page.click("service-0-socketio").await;
+    page.wait_text("yaml-preview", "no Socket.IO router", |t| {
+        !t.contains("socketio")
+    })
+    .await;
+
+    // Lint: a finding appears inline and in the list; its fix removes it; undo/redo.
+    page.click("service-1-health").await;
+    page.wait_text("finding-count", "one finding", |t| t == "1 finding(s)")
+        .await;
+    assert!(page
+        .text("service-1-findings")
+        .await
+        .contains("missing-health-check"));
+    page.screenshot("02-finding").await;
+    page.click("fix-0").await;
+    page.wait_text("finding-count", "no finding", |t| t == "0 finding(s)")
+        .await;
+    page.click("undo").await;
+    page.wait_text("finding-count", "the finding back", |t| t == "1 finding(s)")
+        .await;
+    page.click("redo").await;
+    page.wait_text("finding-count", "fixed again", |t| t == "0 finding(s)")
+        .await;
+
+    // Import: a broken file says where and why and changes nothing; a good one replaces.
+    let before = page.text("yaml-preview").await;
+    page.set("import-text", "http:\n  services:\n    api:\n      loadBalancer:\n        servers:\n          - url: http://a:1\n            weight: heavy\n").await;
+    page.click("import").await;
+    let message = page
+        .wait_text("import-message", "an error", |t| !t.is_empty())
+        .await;
+    assert!(
+        message.contains("line 7") && message.contains("servers[0].weight"),
+        "{message}"
+    );
+    assert_eq!(
+        page.text("yaml-preview").await,
+        before,
+        "a failed import must leave the project alone"
+    );
+
+    // Reload: the state persisted.
+    page.client.refresh().await.expect("reload");
+    page.wait_text("yaml-preview", "the edited project after reload", |t| {
+        t == before
+    })
+    .await;
+
+    // Reset and download: the file is byte for byte `gaqno-lb export` of the preset.
+    page.click("reset").await;
+    page.wait_text("yaml-preview", "the preset again", |t| {
+        t.contains("gaqno-omnichannel-service-socketio") && !t.contains("omni_sticky")
+    })
+    .await;
+    page.click("download").await;
+    let file = downloads.join(shared::export::COOLIFY_FILE_NAME);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let downloaded = loop {
+        let partial = std::fs::read_dir(&downloads)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "crdownload"))
+            })
+            .unwrap_or(true);
+        match std::fs::read_to_string(&file) {
+            Ok(text) if !text.is_empty() && !partial => break text,
+            _ => {
+                assert!(
+                    Instant::now() < deadline,
+                    "no download in {}",
+                    downloads.display()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    assert_eq!(
+        downloaded, preset_yaml,
+        "the download must equal `gaqno-lb export`"
+    );
+
+    let mut small = Project::gaqno();
+    small.services.truncate(1);
+    small.services[0].name = "chat".into();
+    page.set(
+        "import-text",
+        &shared::export::to_yaml(&small).expect("export"),
+    )
+    .await;
+    page.click("import").await;
+    page.wait_text("import-message", "a success", |t| {
+        t.starts_with("imported 1 service(s)")
+    })
+    .await;
+    page.wait_text("yaml-preview", "the imported project", |t| {
+        t.contains("gaqno-chat-socketio") && !t.contains("ai-service")
+    })
+    .await;
+    page.screenshot("03-imported").await;
+
+    page.client
+        .set_window_size(390, 844)
+        .await
+        .expect("phone width");
+    page.screenshot("04-phone").await;
+    assert_eq!(
+        page.errors().await,
+        Vec::<Value>::new(),
+        "errors during the journeys"
+    );
+}
