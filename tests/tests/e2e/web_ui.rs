@@ -1,6 +1,7 @@
 //! The web app in real headless Chromium (Debian's chromium + chromedriver, driven with
 //! fantoccini), served by `gaqno-lb serve`. One browser session walks the operator's
-//! journeys; screenshots of the main screens land in `target/screenshots/`.
+//! journeys; the downloaded file is loaded into real Traefik; screenshots of the main screens
+//! land in `target/screenshots/`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -289,6 +290,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         downloaded, preset_yaml,
         "the download must equal `gaqno-lb export`"
     );
+    loads_into_traefik(&downloaded);
 
     let mut small = Project::gaqno();
     small.services.truncate(1);
@@ -319,4 +321,38 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         Vec::<Value>::new(),
         "errors during the journeys"
     );
+}
+
+/// The downloaded file loads into real Traefik (both versions) beside Coolify's files, with the
+/// plugin, every object enabled: the foundation's check, on the browser's bytes.
+fn loads_into_traefik(yaml: &str) {
+    let Some(plugin) = tests::plugin_dir() else {
+        return;
+    };
+    for version in tests::TRAEFIK_VERSIONS {
+        let Some(binary) = tests::traefik_binary(version) else {
+            return;
+        };
+        let mut files = crate::support::coolify_files();
+        files.push((
+            shared::export::COOLIFY_FILE_NAME.to_owned(),
+            yaml.to_owned(),
+        ));
+        let setup = crate::support::setup_for(&Project::gaqno(), files, &plugin);
+        let (loaded, log) = crate::support::load(&binary, version, &setup);
+        let tests::Loaded::Config(raw) = loaded else {
+            panic!("Traefik {version} refused the download: {loaded:?}\n{log}")
+        };
+        let objects = tests::file_objects(&raw);
+        assert!(
+            objects.iter().filter(|o| o.1.starts_with("gaqno-")).count() >= 15,
+            "Traefik {version}: {objects:?}"
+        );
+        let broken: Vec<_> = objects.iter().filter(|o| o.2 != "enabled").collect();
+        eprintln!(
+            "the download loaded into Traefik {version}: {} objects",
+            objects.len()
+        );
+        assert!(broken.is_empty(), "Traefik {version}: {broken:?}\n{log}");
+    }
 }
