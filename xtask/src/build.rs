@@ -24,31 +24,48 @@ const WASM_OPT_FEATURES: [&str; 6] = [
     "--enable-reference-types",
 ];
 
-/// Builds plugin.wasm (size-optimised, 64 KiB stack), runs wasm-opt, writes `dist/plugin/`
-/// and the catalog zip `dist/gaqno-lb-plugin.zip`; returns the plugin directory.
-pub fn plugin() -> Result<PathBuf, String> {
-    tools::rust_target("wasm32-wasip1")?;
-    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
+/// `cargo build --profile wasm-release --target <target> -p <package> --bin <bin>`; returns
+/// the built `.wasm`.
+fn cargo_wasm(target: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
+    tools::rust_target(target)?;
     run(cargo().args([
         "build",
         "--locked",
         "--target",
-        "wasm32-wasip1",
+        target,
         "--profile",
         "wasm-release",
         "-p",
-        "plugin",
+        package,
+        "--bin",
+        bin,
     ]))?;
-    let built = project_root().join("target/wasm32-wasip1/wasm-release/plugin.wasm");
-    let dir = plugin_dist_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let out = dir.join("plugin.wasm");
+    Ok(project_root()
+        .join("target")
+        .join(target)
+        .join("wasm-release")
+        .join(format!("{bin}.wasm")))
+}
+
+/// `wasm-opt -Oz` (binaryen 132 from npm) with the features Rust's output uses.
+fn wasm_opt(input: &Path, output: &Path) -> Result<(), String> {
+    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
     run(Command::new(&wasm_opt)
         .arg("-Oz")
         .args(WASM_OPT_FEATURES)
-        .arg(&built)
+        .arg(input)
         .arg("-o")
-        .arg(&out))?;
+        .arg(output))
+}
+
+/// Builds plugin.wasm (size-optimised, 16 KiB stack), runs wasm-opt, writes `dist/plugin/`
+/// and the catalog zip `dist/gaqno-lb-plugin.zip`; returns the plugin directory.
+pub fn plugin() -> Result<PathBuf, String> {
+    let built = cargo_wasm("wasm32-wasip1", "plugin", "plugin")?;
+    let dir = plugin_dist_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let out = dir.join("plugin.wasm");
+    wasm_opt(&built, &out)?;
     copy(
         &project_root().join(".traefik.yml"),
         &dir.join(".traefik.yml"),
@@ -70,28 +87,10 @@ pub fn plugin() -> Result<PathBuf, String> {
 /// The empty reference guest for the benchmark (`plugin/bench/empty_guest.rs`), laid out
 /// like the plugin in `dist/bench/empty-guest/`.
 pub fn empty_guest() -> Result<PathBuf, String> {
-    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
-    run(cargo().args([
-        "build",
-        "--locked",
-        "--target",
-        "wasm32-wasip1",
-        "--profile",
-        "wasm-release",
-        "-p",
-        "plugin",
-        "--bin",
-        "empty-guest",
-    ]))?;
-    let built = project_root().join("target/wasm32-wasip1/wasm-release/empty-guest.wasm");
+    let built = cargo_wasm("wasm32-wasip1", "plugin", "empty-guest")?;
     let dir = project_root().join("dist/bench/empty-guest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    run(Command::new(&wasm_opt)
-        .arg("-Oz")
-        .args(WASM_OPT_FEATURES)
-        .arg(&built)
-        .arg("-o")
-        .arg(dir.join("plugin.wasm")))?;
+    wasm_opt(&built, &dir.join("plugin.wasm"))?;
     let manifest = "displayName: empty guest (benchmark reference)\ntype: middleware\nruntime: wasm\nsummary: Does nothing.\ntestData: {}\n";
     std::fs::write(dir.join(".traefik.yml"), manifest).map_err(|e| e.to_string())?;
     Ok(dir)
@@ -128,36 +127,17 @@ pub fn cli() -> Result<PathBuf, String> {
 /// The web app in `dist/web/`: release wasm for wasm32-unknown-unknown, wasm-bindgen (the
 /// CLI pinned to Cargo.lock's version), wasm-opt, and the static files of `web/static/`.
 pub fn web() -> Result<PathBuf, String> {
-    tools::rust_target("wasm32-unknown-unknown")?;
-    let tools_dir = tools::install_all()?;
-    let wasm_bindgen = tools::wasm_bindgen(&tools_dir)?;
-    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
-    run(cargo().args([
-        "build",
-        "--locked",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-        "-p",
-        "web",
-        "--bin",
-        "web",
-    ]))?;
+    let wasm_bindgen = tools::wasm_bindgen(&tools::install_all()?)?;
+    let built = cargo_wasm("wasm32-unknown-unknown", "web", "web")?;
     let dir = project_root().join("dist/web");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     run(Command::new(&wasm_bindgen)
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&dir)
-        .arg(project_root().join("target/wasm32-unknown-unknown/wasm-release/web.wasm")))?;
+        .arg(&built))?;
     let bindgen_wasm = dir.join("web_bg.wasm");
-    run(Command::new(&wasm_opt)
-        .arg("-Oz")
-        .args(WASM_OPT_FEATURES)
-        .arg(&bindgen_wasm)
-        .arg("-o")
-        .arg(&bindgen_wasm))?;
+    wasm_opt(&bindgen_wasm, &bindgen_wasm)?;
     for file in ["index.html", "style.css"] {
         copy(
             &project_root().join("web/static").join(file),
