@@ -90,27 +90,30 @@ pub fn is_safe_uri(uri: &[u8]) -> bool {
         && uri.iter().all(|b| b.is_ascii_graphic())
 }
 
-/// What the response phase of a handshake sees.
+/// What the response phase of a handshake sees. `Content-Type` is not among it: only a
+/// body that parses as an engine.io open packet is rewritten, and a binary (EIO 3
+/// `application/octet-stream`) one never parses, so reading the header would buy nothing
+/// for a host call.
 #[derive(Debug, Clone, Copy)]
 pub struct HandshakeResponse<'a> {
     /// The status code.
     pub status: i32,
-    /// `Content-Type`, if any.
-    pub content_type: Option<&'a [u8]>,
     /// `Content-Encoding`, if any.
     pub content_encoding: Option<&'a [u8]>,
     /// The buffered body.
     pub body: &'a [u8],
     /// The response's `Set-Cookie` values (the load balancer's choice).
     pub set_cookies: &'a [&'a [u8]],
-    /// The request's `Cookie` values (a client that already had the cookie).
-    pub request_cookies: &'a [&'a [u8]],
 }
 
 /// The rewritten body of a handshake response; `None` leaves the response untouched.
-pub fn on_handshake_response(
+/// `request_cookies` (the request's `Cookie` values: a client that already had the cookie
+/// gets no `Set-Cookie`) is fetched only when the response has no cookie of ours, as it
+/// costs a host call.
+pub fn on_handshake_response<C: AsRef<[u8]>>(
     settings: &Settings,
     response: &HandshakeResponse<'_>,
+    request_cookies: impl FnOnce() -> Vec<C>,
 ) -> Option<Vec<u8>> {
     if response.status != 200
         || response
@@ -119,16 +122,18 @@ pub fn on_handshake_response(
     {
         return None;
     }
-    if response
-        .content_type
-        .is_some_and(|t| !t.to_ascii_lowercase().starts_with(b"text/plain"))
-    {
-        return None;
-    }
     let handshake = handshake::parse(response.body)?;
     let name = settings.config.cookie_name.as_bytes();
-    let value = cookie::from_set_cookie(response.set_cookies, name)
-        .or_else(|| cookie::get(response.request_cookies, name))?;
+    let fetched: Vec<C>;
+    let fetched_refs: Vec<&[u8]>;
+    let value = match cookie::from_set_cookie(response.set_cookies, name) {
+        Some(value) => value,
+        None => {
+            fetched = request_cookies();
+            fetched_refs = fetched.iter().map(AsRef::as_ref).collect();
+            cookie::get(&fetched_refs, name)?
+        }
+    };
     let token = codec::token(handshake.sid(response.body)?, value, settings.key.as_ref())?;
     handshake::rewrite(response.body, &handshake, &token)
 }
@@ -226,19 +231,17 @@ mod tests {
         );
     }
 
-    fn response<'a>(
-        body: &'a [u8],
-        set_cookies: &'a [&'a [u8]],
-        request_cookies: &'a [&'a [u8]],
-    ) -> HandshakeResponse<'a> {
+    fn response<'a>(body: &'a [u8], set_cookies: &'a [&'a [u8]]) -> HandshakeResponse<'a> {
         HandshakeResponse {
             status: 200,
-            content_type: Some(b"text/plain; charset=UTF-8"),
             content_encoding: None,
             body,
             set_cookies,
-            request_cookies,
         }
+    }
+
+    fn no_cookies() -> Vec<&'static [u8]> {
+        Vec::new()
     }
 
     #[test]
@@ -246,18 +249,29 @@ mod tests {
         let s = settings(false);
         let body = b"0{\"sid\":\"abc\",\"upgrades\":[\"websocket\"]}";
         let set: [&[u8]; 1] = [b"sticky=b52e7b55edbbb02e; Path=/"];
-        let out = on_handshake_response(&s, &response(body, &set, &[])).unwrap();
+        let request_cookies_read = std::cell::Cell::new(false);
+        let out = on_handshake_response(&s, &response(body, &set), || {
+            request_cookies_read.set(true);
+            no_cookies()
+        })
+        .unwrap();
+        assert!(
+            !request_cookies_read.get(),
+            "a Set-Cookie of ours spares the request's Cookie read"
+        );
         assert_eq!(
             out,
             b"0{\"sid\":\"abc~b52e7b55edbbb02e\",\"upgrades\":[\"websocket\"]}"
         );
         // A client that sent the cookie gets no Set-Cookie: its own cookie is the answer.
-        let cookies: [&[u8]; 1] = [b"a=1; sticky=296212fbce803c71"];
-        let out = on_handshake_response(&s, &response(body, &[], &cookies)).unwrap();
+        let out = on_handshake_response(&s, &response(body, &[]), || {
+            vec![b"a=1; sticky=296212fbce803c71".to_vec()]
+        })
+        .unwrap();
         assert!(out.starts_with(b"0{\"sid\":\"abc~296212fbce803c71\""));
         // Signed: the token verifies on the way back in.
         let signed = settings(true);
-        let out = on_handshake_response(&signed, &response(body, &set, &[])).unwrap();
+        let out = on_handshake_response(&signed, &response(body, &set), no_cookies).unwrap();
         let sid = &out[9..out.iter().skip(9).position(|&b| b == b'"').unwrap() + 9];
         let uri = [&b"/socket.io/?EIO=4&transport=polling&sid="[..], sid].concat();
         assert!(matches!(
@@ -271,19 +285,24 @@ mod tests {
         let s = settings(false);
         let body = b"0{\"sid\":\"abc\"}";
         let set: [&[u8]; 1] = [b"sticky=v1"];
-        let mut r = response(body, &set, &[]);
-        assert!(on_handshake_response(&s, &r).is_some());
+        let mut r = response(body, &set);
+        assert!(on_handshake_response(&s, &r, no_cookies).is_some());
         r.status = 400;
-        assert_eq!(on_handshake_response(&s, &r), None);
+        assert_eq!(on_handshake_response(&s, &r, no_cookies), None);
         r.status = 200;
         r.content_encoding = Some(b"gzip");
-        assert_eq!(on_handshake_response(&s, &r), None);
+        assert_eq!(on_handshake_response(&s, &r, no_cookies), None);
         r.content_encoding = None;
-        r.content_type = Some(b"application/octet-stream");
-        assert_eq!(on_handshake_response(&s, &r), None);
-        r.content_type = None;
+        // EIO 3 binary framing (`application/octet-stream`): not an open packet as text.
+        r.body = b"\x00\x01\x04\xff0{\"sid\":\"abc\"}";
+        assert_eq!(on_handshake_response(&s, &r, no_cookies), None);
+        r.body = body;
         r.set_cookies = &[];
-        assert_eq!(on_handshake_response(&s, &r), None, "no cookie, no token");
+        assert_eq!(
+            on_handshake_response(&s, &r, no_cookies),
+            None,
+            "no cookie, no token"
+        );
     }
 
     #[test]

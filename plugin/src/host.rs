@@ -3,8 +3,10 @@
 //!
 //! Host calls per request (debug header off):
 //! - outside `socketIoPath`, and Socket.IO requests without our token: 1 (`uri`);
-//!   the handshake adds `method`, `enable(BufferResponse)` and, in the response phase,
-//!   status, 3 header reads, body read, request cookie read, body write, length write;
+//! - the polling handshake: `uri`, `method`, `enable(BufferResponse)`, then in the response
+//!   phase `Content-Length`, `Content-Encoding` and `Set-Cookie` reads, status, body read,
+//!   body write, length write = 10 (+1 request `Cookie` read when the balancer set no
+//!   cookie because the client already had one);
 //! - a sid with our token: `uri`, `set_uri`, cookie read, cookie write = 4.
 //!
 //! Never panic or trap while serving: a trapped instance returns to Traefik's pool damaged.
@@ -155,22 +157,20 @@ impl Guest for Affinity {
         if too_long {
             return;
         }
-        let content_type = response.header.get(b"content-type");
         let content_encoding = response.header.get(b"content-encoding");
         let set_cookies = response.header.values(b"set-cookie");
         let set_cookies: Vec<&[u8]> = set_cookies.iter().map(|c| &c[..]).collect();
-        let request_cookies = request.header.values(b"cookie");
-        let request_cookies: Vec<&[u8]> = request_cookies.iter().map(|c| &c[..]).collect();
         let body = response.body.read();
         let seen = HandshakeResponse {
             status: response.status(),
-            content_type: content_type.as_deref(),
             content_encoding: content_encoding.as_deref(),
             body: &body,
             set_cookies: &set_cookies,
-            request_cookies: &request_cookies,
         };
-        if let Some(rewritten) = decide::on_handshake_response(&self.settings, &seen) {
+        let request_cookies = || request.header.values(b"cookie");
+        if let Some(rewritten) =
+            decide::on_handshake_response(&self.settings, &seen, request_cookies)
+        {
             response.body.write(&rewritten);
             // The host does not fix Content-Length: a grown body with the old length is cut.
             response

@@ -317,6 +317,8 @@ pub struct TraefikSetup {
     pub metrics: bool,
     /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`: for benchmarks.
     pub cpu: Option<usize>,
+    /// Go's profiler on the API entrypoint (`/debug/pprof/`): for `bench --profile`.
+    pub pprof: bool,
 }
 
 /// Prefix of the router in the control file every Traefik gets: it is missing from
@@ -360,7 +362,7 @@ impl Traefik {
             control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
         )?;
         let mut ports = Vec::new();
-        let mut config = String::from("global: {checkNewVersion: false, sendAnonymousUsage: false}\nlog: {level: INFO, noColor: true}\napi: {insecure: true}\nentryPoints:\n");
+        let mut config = format!("global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: INFO, noColor: true}}\napi: {{insecure: true, debug: {}}}\nentryPoints:\n", setup.pprof);
         config.push_str(&format!(
             "  traefik: {{address: \"127.0.0.1:{api_port}\"}}\n"
         ));
@@ -438,6 +440,11 @@ impl Traefik {
 
     pub fn log(&self) -> String {
         self.process.log()
+    }
+
+    /// Where Traefik's stdout and stderr go.
+    pub fn log_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("traefik.log")
     }
 
     /// Traefik's process id.

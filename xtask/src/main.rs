@@ -25,9 +25,9 @@ fn main() -> ExitCode {
         Some("dist") => dist(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("serve") => serve(),
-        Some("bench") => bench(),
+        Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | dist | fuzz [seconds per target] | bench | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | dist | fuzz [seconds per target] | bench [--profile=a|b|c] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -173,7 +173,7 @@ fn dist() -> Result<(), String> {
 }
 
 /// Measures the plugin in real Traefik and writes BENCHMARKS.md (tests/src/bin/bench.rs).
-fn bench() -> Result<(), String> {
+fn bench(args: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
     let plugin = build::plugin()?;
@@ -188,7 +188,9 @@ fn bench() -> Result<(), String> {
             "tests",
             "--bin",
             "bench",
+            "--",
         ])
+        .args(args)
         .env("GAQNO_LB_TOOLS", &tools)
         .env("GAQNO_LB_NODE_MODULES", &node_modules)
         .env("GAQNO_LB_PLUGIN_DIR", &plugin))

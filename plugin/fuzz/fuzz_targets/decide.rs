@@ -22,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
             RequestAction::PassThrough | RequestAction::Handshake => {}
         }
         let set_cookie: [&[u8]; 1] = [b"gaqno_chat=b52e7b55edbbb02e; Path=/"];
-        let response = HandshakeResponse { status: 200, content_type: None, content_encoding: None, body, set_cookies: &set_cookie, request_cookies: &[] };
-        if let Some(out) = on_handshake_response(s, &response) {
+        let response = HandshakeResponse { status: 200, content_encoding: None, body, set_cookies: &set_cookie };
+        if let Some(out) = on_handshake_response(s, &response, Vec::<&[u8]>::new) {
             assert!(out.len() > body.len(), "a rewrite only adds the token");
         }
     }

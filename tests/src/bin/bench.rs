@@ -23,9 +23,12 @@ use shared::traefik::sticky_cookie_value;
 use tests::{free_port, node, wait_http_ok, TempDir, Traefik, TraefikSetup, WEB};
 
 const VERSION: &str = "3.6.15";
-const REQUESTS_PER_PHASE: usize = 6000;
-const CONNECTIONS: usize = 4;
-const REPETITIONS: usize = 7;
+const REQUESTS_PER_PHASE: usize = 3000;
+/// One sequential keep-alive connection, as a polling client is: with several, how many
+/// requests Traefik finds per wake-up varies from phase to phase and so does its CPU per
+/// request (±20 % measured with 4 connections, ±3 % with 1).
+const CONNECTIONS: usize = 1;
+const REPETITIONS: usize = 9;
 /// Traefik runs alone on this CPU; the load generator and the backend share the other.
 const TRAEFIK_CPU: usize = 1;
 const HELD_WEBSOCKETS: usize = 200;
@@ -38,6 +41,9 @@ fn main() -> anyhow::Result<()> {
     let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
     let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
     tests::node_modules().context("node packages (run `cargo xtask test` once)")?;
+    if let Some(case) = std::env::args().nth(1).filter(|a| a.starts_with("--profile=")) {
+        return profile(&binary, &plugin, &case["--profile=".len()..]);
+    }
     let mut report = String::new();
     let started = Instant::now();
 
@@ -46,27 +52,32 @@ fn main() -> anyhow::Result<()> {
     let native = native_decide_ns();
 
     let requests = request_costs(&binary, &plugin)?;
+    if std::env::var_os("GAQNO_LB_BENCH_REQUESTS_ONLY").is_some() {
+        return Ok(());
+    }
     let heap = heap_per_websocket(&binary, &plugin)?;
 
     report.push_str(&format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. All three variants (no middleware, an empty http-wasm guest, gaqno-lb) were measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} keep-alive connections per phase, median reported. CPU is Traefik's on-CPU time (all threads) per request.\n\n",
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. All three variants (no middleware, an empty http-wasm guest, gaqno-lb) were measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} sequential keep-alive connection per phase. CPU is Traefik's on-CPU time (all threads) per request; the µs columns are medians over the phases, the ratios are medians of the per-repetition ratios (each repetition measures the variants back to back) with their range over the repetitions in brackets: a target tighter than that range cannot be told apart from noise on this machine.\n\n",
         cores,
         started.elapsed().as_secs()
     ));
-    report.push_str("## Traefik CPU per request\n\n| request | without plugin | empty guest | gaqno-lb | gaqno-lb vs without | gaqno-lb vs empty guest | req/s without / empty / gaqno-lb | target (vs without) |\n|---|---|---|---|---|---|---|---|\n");
+    report.push_str("## Traefik CPU per request\n\n| request | without plugin | empty guest | gaqno-lb | empty guest vs without (the host's floor) | gaqno-lb vs without | gaqno-lb vs empty guest | req/s without / empty / gaqno-lb | target (vs without) |\n|---|---|---|---|---|---|---|---|---|\n");
     for row in &requests {
-        let pct = |a: f64, b: f64| (a / b - 1.0) * 100.0;
+        let [with, without, empty] = &row.phases;
+        let (with_m, without_m, empty_m) = (median(with), median(without), median(empty));
         report.push_str(&format!(
-            "| {} | {:.1} µs | {:.1} µs | {:.1} µs | {:+.1} % | {:+.1} % | {:.0} / {:.0} / {:.0} | {} |\n",
+            "| {} | {:.1} µs | {:.1} µs | {:.1} µs | {} | {} | {} | {:.0} / {:.0} / {:.0} | {} |\n",
             row.label,
-            row.without.cpu_us,
-            row.empty.cpu_us,
-            row.with.cpu_us,
-            pct(row.with.cpu_us, row.without.cpu_us),
-            pct(row.with.cpu_us, row.empty.cpu_us),
-            row.without.rps,
-            row.empty.rps,
-            row.with.rps,
+            without_m.cpu_us,
+            empty_m.cpu_us,
+            with_m.cpu_us,
+            paired(empty, without),
+            paired(with, without),
+            paired(with, empty),
+            without_m.rps,
+            empty_m.rps,
+            with_m.rps,
             row.target
         ));
     }
@@ -178,9 +189,22 @@ struct Phase {
 struct Row {
     label: &'static str,
     target: &'static str,
-    with: Phase,
-    without: Phase,
-    empty: Phase,
+    /// Per repetition, in [`Variant::ALL`] order: gaqno-lb, without, empty guest.
+    phases: [Vec<Phase>; 3],
+}
+
+/// `a` over `b`, repetition by repetition: "median % [min … max]".
+fn paired(a: &[Phase], b: &[Phase]) -> String {
+    let mut ratios: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(a, b)| (a.cpu_us / b.cpu_us - 1.0) * 100.0)
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    match (ratios.first(), ratios.get(ratios.len() / 2), ratios.last()) {
+        (Some(low), Some(mid), Some(high)) => format!("{mid:+.1} % [{low:+.1} … {high:+.1}]"),
+        _ => "n/a".into(),
+    }
 }
 
 /// One service through the plugin and the same one without it, on one fake engine.io backend.
@@ -290,25 +314,73 @@ fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<Row>> {
         let mut phases: [Vec<Phase>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for _ in 0..REPETITIONS {
             for (i, variant) in Variant::ALL.into_iter().enumerate() {
-                phases[i].push(phase(&traefik, port, &path(variant, case))?);
+                let measured = phase(&traefik, port, &path(variant, case))?;
+                eprintln!("bench: case {case} variant {i}: {:.1} µs/request", measured.cpu_us);
+                phases[i].push(measured);
             }
         }
-        let [with, without, empty] = phases.map(median);
         rows.push(Row {
             label,
             target,
-            with,
-            without,
-            empty,
+            phases,
         });
     }
     drop(traefik);
     Ok(rows)
 }
 
-fn median(mut phases: Vec<Phase>) -> Phase {
-    phases.sort_by(|a, b| a.cpu_us.total_cmp(&b.cpu_us));
-    let cpu_us = phases.get(phases.len() / 2).map_or(0.0, |p| p.cpu_us);
+/// `bench --profile=a|b|c`: only gaqno-lb, one case, 20 s of load, with Traefik's pid
+/// printed so `perf record -p <pid>` can watch where its CPU goes.
+fn profile(binary: &Path, plugin: &Path, case: &str) -> anyhow::Result<()> {
+    let dir = TempDir::new("bench-profile")?;
+    let fake_port = free_port()?;
+    let _fake = node(
+        "fake-engine.js",
+        &[fake_port.to_string()],
+        dir.path().join("fake.log"),
+    )?;
+    wait_http_ok(fake_port, "/v1/health", 10)?;
+    let fake_url = format!("http://127.0.0.1:{fake_port}");
+    let setup = TraefikSetup {
+        entry_points: vec![WEB.into()],
+        files: vec![("bench.yaml".into(), bench_config(&fake_url))],
+        plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+        reference_plugin: reference_plugin()?,
+        cpu: Some(TRAEFIK_CPU),
+        pprof: true,
+        ..TraefikSetup::default()
+    };
+    let mut traefik = Traefik::start(binary, VERSION, &setup)?;
+    anyhow::ensure!(
+        matches!(traefik.loaded()?, tests::Loaded::Config(_)),
+        "Traefik did not load"
+    );
+    let port = traefik.port(WEB).context("web port")?;
+    let value = sticky_cookie_value(&fake_url);
+    let path = match case {
+        "a" => "/with/users?id=1".to_owned(),
+        "b" => format!("/socket.io/?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
+        "c" => "/socket.io/?EIO=4&transport=polling".to_owned(),
+        other => anyhow::bail!("--profile=a|b|c, not {other}"),
+    };
+    load(port, &path, 2000)?;
+    eprintln!(
+        "traefik pid {}; CPU profile: curl -o cpu.pb.gz 'http://127.0.0.1:{}/debug/pprof/profile?seconds=15'; log: {}",
+        traefik.pid(),
+        traefik.api_port,
+        traefik.log_path().display()
+    );
+    let until = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < until {
+        load(port, &path, 2000)?;
+    }
+    Ok(())
+}
+
+fn median(phases: &[Phase]) -> Phase {
+    let mut cpu: Vec<f64> = phases.iter().map(|p| p.cpu_us).collect();
+    cpu.sort_by(f64::total_cmp);
+    let cpu_us = cpu.get(cpu.len() / 2).copied().unwrap_or(0.0);
     let mut rps: Vec<f64> = phases.iter().map(|p| p.rps).collect();
     rps.sort_by(f64::total_cmp);
     Phase {
