@@ -127,7 +127,12 @@ pub fn export(project: &Project) -> DynamicConfig {
 
 /// The project as the YAML file to paste into Coolify, with a header saying where it goes.
 pub fn to_yaml(project: &Project) -> Result<String, Error> {
-    let body = crate::yaml::to_string(&export(project))?;
+    config_to_yaml(&export(project))
+}
+
+/// The file [`to_yaml`] writes, from an already exported config.
+pub fn config_to_yaml(config: &DynamicConfig) -> Result<String, Error> {
+    let body = crate::yaml::to_string(config)?;
     let body = if body.trim() == "{}" {
         String::new()
     } else {

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+pub mod browser;
+
 /// The Traefik versions every end-to-end test runs against: what Coolify ships, and current.
 pub const TRAEFIK_VERSIONS: [&str; 2] = ["3.6.15", "3.7.15"];
 

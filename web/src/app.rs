@@ -7,12 +7,36 @@ use leptos::prelude::*;
 use shared::model::{Project, SameSite, Service, Strategy, TraefikVersion};
 use shared::traefik::{sticky_cookie_value, GoDuration};
 
-use crate::{apply_fix, finding_service, findings, load_project, History, STORAGE_KEY};
+use shared::lint::Diagnostic;
 
-/// Panic hook, then the app.
+use crate::{
+    apply_fix, findings_by_service, findings_of_export, load_project, preview_chunks, History,
+    ServiceFinding, STORAGE_KEY,
+};
+
+/// How long typing must pause before the project is written to localStorage.
+const AUTOSAVE_DELAY_MS: u64 = 300;
+
+/// Lint findings of the current project, computed once per edit and shared by every view.
+#[derive(Clone, Copy)]
+struct Findings {
+    all: Memo<Vec<Diagnostic>>,
+    by_service: Memo<Vec<Vec<ServiceFinding>>>,
+}
+
+/// Panic hook, then the app. `window.__gaqnoFirstRender` (ms since navigation start) is
+/// what `cargo xtask bench` reports as time to first render.
 pub fn start() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(App);
+    if let Some(window) = web_sys::window() {
+        let now = window.performance().map(|p| p.now()).unwrap_or_default();
+        let _ = js_sys::Reflect::set(
+            &window,
+            &wasm_bindgen::JsValue::from_str("__gaqnoFirstRender"),
+            &wasm_bindgen::JsValue::from_f64(now),
+        );
+    }
 }
 
 fn saved_project() -> Project {
@@ -27,17 +51,52 @@ fn saved_project() -> Project {
 #[component]
 fn App() -> impl IntoView {
     let history = RwSignal::new(History::new(saved_project()));
+    // One export per edit feeds the preview, the download and the linter.
+    let exported = Memo::new(move |_| history.with(|h| shared::export::export(&h.current)));
     let yaml = Memo::new(move |_| {
-        history.with(|h| shared::export::to_yaml(&h.current).unwrap_or_default())
+        exported.with(|c| shared::export::config_to_yaml(c).unwrap_or_default())
     });
-    // Autosave: the only effect, syncing outward.
-    Effect::new(move |_| {
-        if let Ok(text) = history.with(|h| shared::yaml::to_string(&h.current)) {
+    // Autosave, the only effect syncing outward: a pause in typing (or leaving the page)
+    // writes localStorage, not every keystroke.
+    let save = move || {
+        if let Ok(text) = history.with_untracked(|h| shared::yaml::to_string(&h.current)) {
             let _ = gloo_storage::LocalStorage::raw().set_item(STORAGE_KEY, &text);
         }
+    };
+    let pending_save = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |first: Option<()>| {
+        history.track();
+        if first.is_none() {
+            return;
+        }
+        if let Some(handle) = pending_save.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                pending_save.set_value(None);
+                save();
+            },
+            std::time::Duration::from_millis(AUTOSAVE_DELAY_MS),
+        )
+        .ok();
+        pending_save.set_value(handle);
     });
+    let flush = window_event_listener(leptos::ev::pagehide, move |_| {
+        if let Some(handle) = pending_save.get_value() {
+            handle.clear();
+            pending_save.set_value(None);
+            save();
+        }
+    });
+    on_cleanup(move || flush.remove());
     let edit = move |f: Box<dyn FnOnce(&mut Project)>| history.update(|h| h.edit(f));
     provide_context(history);
+    let all =
+        Memo::new(move |_| history.with(|h| exported.with(|c| findings_of_export(&h.current, c))));
+    let by_service =
+        Memo::new(move |_| history.with(|h| all.with(|all| findings_by_service(&h.current, all))));
+    provide_context(Findings { all, by_service });
     let service_count = Memo::new(move |_| history.with(|h| h.current.services.len()));
     view! {
         <header>
@@ -59,9 +118,9 @@ fn App() -> impl IntoView {
                 <PluginPanel/>
             </section>
             <section class="output">
-                <Findings/>
+                <FindingList/>
                 <DownloadBar yaml=yaml/>
-                <pre data-testid="yaml-preview">{move || yaml.get()}</pre>
+                <Preview yaml=yaml/>
             </section>
         </main>
     }
@@ -82,8 +141,71 @@ fn edit_service(index: usize, f: impl FnOnce(&mut Service) + 'static) {
     });
 }
 
-fn read_service<T: Default>(index: usize, f: impl Fn(&Service) -> T) -> T {
-    history().with(|h| h.current.services.get(index).map(&f).unwrap_or_default())
+/// A keystroke in the service field `field`: live, one undo step per run of keystrokes.
+fn type_into_service(index: usize, field: &str, f: impl FnOnce(&mut Service)) {
+    history().update(|h| {
+        h.type_into(field, |p| {
+            if let Some(s) = p.services.get_mut(index) {
+                f(s)
+            }
+        })
+    });
+}
+
+/// Reads from one service's memo: a view that reads through it re-runs only when that
+/// service changed, not on every edit of the project (100 services x 20 fields).
+fn read_service<T: Default>(service: Memo<Option<Service>>, f: impl Fn(&Service) -> T) -> T {
+    service.with(|s| s.as_ref().map(f).unwrap_or_default())
+}
+
+/// A text field that edits the model on every keystroke. While it is being typed in, it
+/// shows what was typed (a draft), not the model's rendering of it: `a.com,` must not
+/// snap back to `a.com` under the cursor. Leaving the field drops the draft, so the field
+/// then shows what the model made of it.
+fn live_input(
+    testid: String,
+    read: impl Fn() -> String + Send + Sync + 'static,
+    write: impl Fn(String) + 'static,
+) -> impl IntoView {
+    let draft = RwSignal::new(None::<String>);
+    view! {
+        <input
+            data-testid=testid
+            prop:value=move || draft.get().unwrap_or_else(&read)
+            on:input=move |ev| {
+                let v = event_target_value(&ev);
+                draft.set(Some(v.clone()));
+                write(v);
+            }
+            on:change=move |_| draft.set(None)
+        />
+    }
+}
+
+/// The findings at one field of service `index`, shown beside it.
+fn field_note(index: usize, field: String) -> impl IntoView {
+    let by_service = expect_context::<Findings>().by_service;
+    let testid = format!("service-{index}-{field}-finding");
+    let notes = Memo::new(move |_| {
+        by_service.with(|all| {
+            all.get(index)
+                .map(|list| {
+                    list.iter()
+                        .filter(|f| f.field.as_deref() == Some(field.as_str()))
+                        .map(|f| (f.error, f.text.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    move || {
+        let notes = notes.get();
+        (!notes.is_empty()).then(|| {
+            let error = notes.iter().any(|(error, _)| *error);
+            let text = notes.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join("\n");
+            view! { <small class=if error { "field-finding error" } else { "field-finding warning" } role="alert" data-testid=testid.clone()>{text}</small> }
+        })
+    }
 }
 
 #[component]
@@ -121,32 +243,35 @@ fn TargetPanel() -> impl IntoView {
 #[component]
 fn ServiceEditor(index: usize) -> impl IntoView {
     let history = history();
-    let name = move || read_service(index, |s| s.name.clone());
-    let server_count = Memo::new(move |_| read_service(index, |s| s.servers.len()));
+    let service = Memo::new(move |_| history.with(|h| h.current.services.get(index).cloned()));
+    let name = move || read_service(service, |s| s.name.clone());
+    let server_count = Memo::new(move |_| read_service(service, |s| s.servers.len()));
+    let by_service = expect_context::<Findings>().by_service;
     let issues = Memo::new(move |_| {
-        history.with(|h| {
-            let name = h
-                .current
-                .services
-                .get(index)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
-            findings(&h.current)
-                .into_iter()
-                .filter(|d| finding_service(&h.current, d) == Some(name.as_str()))
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
+        by_service.with(|all| {
+            all.get(index)
+                .map(|list| list.iter().map(|f| f.text.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
         })
     });
+    // Text fields follow every keystroke (the preview is live); `set` must accept any
+    // intermediate text, keeping the last valid value where the text does not parse.
     let text = move |testid: &'static str,
                      get: fn(&Service) -> String,
                      set: fn(&mut Service, String)| {
-        view! { <input data-testid=format!("service-{index}-{testid}") prop:value=move || read_service(index, get) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| set(s, v)) }/> }
+        let id = format!("service-{index}-{testid}");
+        let field = id.clone();
+        view! {
+            {live_input(id, move || read_service(service, get), move |v| type_into_service(index, &field, move |s| set(s, v)))}
+            {field_note(index, testid.to_owned())}
+        }
     };
     let check = move |testid: &'static str,
                       get: fn(&Service) -> bool,
                       set: fn(&mut Service, bool)| {
-        view! { <input type="checkbox" data-testid=format!("service-{index}-{testid}") prop:checked=move || read_service(index, get) on:change=move |ev| { let v = event_target_checked(&ev); edit_service(index, move |s| set(s, v)) }/> }
+        view! {
+            <input type="checkbox" data-testid=format!("service-{index}-{testid}") prop:checked=move || read_service(service, get) on:change=move |ev| { let v = event_target_checked(&ev); edit_service(index, move |s| set(s, v)) }/>
+        }
     };
     view! {
         <fieldset class="service" data-testid=format!("service-{index}")>
@@ -163,46 +288,49 @@ fn ServiceEditor(index: usize) -> impl IntoView {
             <label>"Port " {text("port", |s| s.port.to_string(), |s, v| { if let Ok(p) = v.trim().parse() { s.port = p } })}</label>
             <label>"Priority " {text("priority", |s| s.priority.map(|p| p.to_string()).unwrap_or_default(), |s, v| s.priority = v.trim().parse().ok())}</label>
             <label>"Strategy "
-                <select data-testid=format!("service-{index}-strategy") prop:value=move || read_service(index, |s| s.strategy.map(|s| s.as_str().to_owned()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| s.strategy = Strategy::parse(&v)) }>
+                <select data-testid=format!("service-{index}-strategy") prop:value=move || read_service(service, |s| s.strategy.map(|s| s.as_str().to_owned()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| s.strategy = Strategy::parse(&v)) }>
                     <option value="">"default (wrr)"</option>
                     {Strategy::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).to_vec()}
                 </select>
+                {field_note(index, "strategy".to_owned())}
             </label>
             <h3>"Replicas"</h3>
             <ul class="servers">
                 <For each=move || 0..server_count.get() key=|j| *j children=move |j| {
-                    let url = move || read_service(index, move |s| s.servers.get(j).cloned().unwrap_or_default());
+                    let url = move || read_service(service, move |s| s.servers.get(j).cloned().unwrap_or_default());
                     view! {
                         <li>
-                            <input data-testid=format!("service-{index}-server-{j}") prop:value=url on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| { if let Some(u) = s.servers.get_mut(j) { *u = v } }) }/>
+                            {live_input(format!("service-{index}-server-{j}"), url, move |v| type_into_service(index, &format!("service-{index}-server-{j}"), move |s| { if let Some(u) = s.servers.get_mut(j) { *u = v } }))}
                             <code class="cookie" title="Traefik's sticky cookie value for this replica" data-testid=format!("service-{index}-cookie-{j}")>{move || sticky_cookie_value(&url())}</code>
-                            <button data-testid=format!("service-{index}-remove-server-{j}") on:click=move |_| edit_service(index, move |s| { s.remove_replica(j); })>"×"</button>
+                            <button data-testid=format!("service-{index}-remove-server-{j}") aria-label="Remove this replica" on:click=move |_| edit_service(index, move |s| { s.remove_replica(j); })>"×"</button>
+                            {field_note(index, format!("server-{j}"))}
                         </li>
                     }
                 }/>
             </ul>
             <button data-testid=format!("service-{index}-add-server") on:click=move |_| edit_service(index, |s| { s.add_replica(); })>"Add replica"</button>
             <h3>"Health check"</h3>
-            <label>{check("health", |s| s.health_check.is_some(), |s, on| s.health_check = on.then(shared::model::HealthCheck::gaqno))} " on"</label>
+            <label>{check("health", |s| s.health_check.is_some(), |s, on| s.health_check = on.then(shared::model::HealthCheck::gaqno))} " on"</label>{field_note(index, "health".to_owned())}
             <label>"Path " {text("health-path", |s| s.health_check.as_ref().map(|h| h.path.clone()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.path = v } })}</label>
             <label>"Interval " {text("health-interval", |s| s.health_check.as_ref().and_then(|h| h.interval.as_ref()).map(|d| d.to_string()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.interval = Some(v).filter(|v| !v.is_empty()).map(GoDuration::new) } })}</label>
             <label>"Timeout " {text("health-timeout", |s| s.health_check.as_ref().and_then(|h| h.timeout.as_ref()).map(|d| d.to_string()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.timeout = Some(v).filter(|v| !v.is_empty()).map(GoDuration::new) } })}</label>
             <h3>"Sticky cookie"</h3>
-            <label>{check("sticky", |s| s.sticky.enabled, |s, on| s.sticky.enabled = on)} " on"</label>
+            <label>{check("sticky", |s| s.sticky.enabled, |s, on| s.sticky.enabled = on)} " on"</label>{field_note(index, "sticky".to_owned())}
             <label>"Name " {text("cookie-name", |s| s.sticky.name.clone(), |s, v| s.sticky.name = v)}</label>
-            <label>{check("secure", |s| s.sticky.secure, |s, on| s.sticky.secure = on)} " Secure"</label>
-            <label>{check("http-only", |s| s.sticky.http_only, |s, on| s.sticky.http_only = on)} " HttpOnly"</label>
+            <label>{check("secure", |s| s.sticky.secure, |s, on| s.sticky.secure = on)} " Secure"</label>{field_note(index, "secure".to_owned())}
+            <label>{check("http-only", |s| s.sticky.http_only, |s, on| s.sticky.http_only = on)} " HttpOnly"</label>{field_note(index, "http-only".to_owned())}
             <label>"SameSite "
-                <select data-testid=format!("service-{index}-same-site") prop:value=move || read_service(index, |s| s.sticky.same_site.map(|v| v.as_str().to_owned()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| s.sticky.same_site = SameSite::parse(&v)) }>
+                <select data-testid=format!("service-{index}-same-site") prop:value=move || read_service(service, |s| s.sticky.same_site.map(|v| v.as_str().to_owned()).unwrap_or_default()) on:change=move |ev| { let v = event_target_value(&ev); edit_service(index, move |s| s.sticky.same_site = SameSite::parse(&v)) }>
                     <option value="">"not set"</option>
                     <option value="lax">"lax"</option>
                     <option value="strict">"strict"</option>
                     <option value="none">"none"</option>
                 </select>
+                {field_note(index, "same-site".to_owned())}
             </label>
             <label>"Max age (s) " {text("max-age", |s| s.sticky.max_age.map(|a| a.to_string()).unwrap_or_default(), |s, v| s.sticky.max_age = v.trim().parse().ok())}</label>
             <h3>"Socket.IO affinity"</h3>
-            <label>{check("socketio", |s| s.socket_io.enabled, |s, on| s.set_socket_io(on))} " through the gaqno-lb plugin"</label>
+            <label>{check("socketio", |s| s.socket_io.enabled, |s, on| s.set_socket_io(on))} " through the gaqno-lb plugin"</label>{field_note(index, "socketio".to_owned())}
             <label>"Path " {text("socketio-path", |s| s.socket_io.path.clone(), |s, v| s.socket_io.path = v)}</label>
             <ul class="findings" data-testid=format!("service-{index}-findings")>
                 {move || issues.get().into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
@@ -212,9 +340,9 @@ fn ServiceEditor(index: usize) -> impl IntoView {
 }
 
 #[component]
-fn Findings() -> impl IntoView {
+fn FindingList() -> impl IntoView {
     let history = history();
-    let all = Memo::new(move |_| history.with(|h| findings(&h.current)));
+    let all = expect_context::<Findings>().all;
     view! {
         <section class="all-findings">
             <h2>"Findings"</h2>
@@ -240,13 +368,24 @@ fn Findings() -> impl IntoView {
     }
 }
 
+/// The YAML exactly as downloaded, in blocks of lines: unchanged blocks keep their DOM nodes
+/// and off-screen ones are not laid out (`content-visibility`), see [`preview_chunks`].
+#[component]
+fn Preview(yaml: Memo<String>) -> impl IntoView {
+    let chunks = Memo::new(move |_| yaml.with(|y| preview_chunks(y)));
+    view! {
+        <pre data-testid="yaml-preview" class="yaml-preview">
+            <For each=move || chunks.get().into_iter().enumerate() key=|chunk| chunk.clone() children=|(_, text)| view! { <span class="yaml-chunk">{text}</span> }/>
+        </pre>
+    }
+}
+
 #[component]
 fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
-    let history = history();
+    let all = expect_context::<Findings>().all;
     let errors = Memo::new(move |_| {
-        history.with(|h| {
-            findings(&h.current)
-                .iter()
+        all.with(|all| {
+            all.iter()
                 .filter(|d| d.severity == shared::lint::Severity::Error)
                 .count()
         })
@@ -292,27 +431,76 @@ fn download(name: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
+/// Files larger than this are refused unread: no Traefik dynamic config is that big.
+const MAX_IMPORT_BYTES: f64 = 1024.0 * 1024.0;
+
 #[component]
 fn ImportPanel() -> impl IntoView {
     let history = history();
     let text = RwSignal::new(String::new());
     let message = RwSignal::new(None::<(bool, String)>);
-    view! {
-        <fieldset class="import">
-            <legend>"Import Traefik YAML"</legend>
-            <textarea data-testid="import-text" rows="6" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-            <button data-testid="import" on:click=move |_| {
-                match shared::import::import_yaml(&text.get()) {
-                    Ok(imported) => {
-                        let notes: Vec<String> = imported.unmapped.iter().map(ToString::to_string).collect();
-                        let summary = format!("imported {} service(s); not mapped: {}", imported.project.services.len(), if notes.is_empty() { "nothing".to_owned() } else { notes.join("; ") });
-                        history.update(|h| h.edit(|p| *p = imported.project));
-                        message.set(Some((true, summary)));
-                    }
-                    // The current project stays as it is.
-                    Err(e) => message.set(Some((false, format!("not imported: {e}")))),
+    let import = move |yaml: &str| match shared::import::import_yaml(yaml) {
+        Ok(imported) => {
+            let notes: Vec<String> = imported.unmapped.iter().map(ToString::to_string).collect();
+            let summary = format!(
+                "imported {} service(s); not mapped: {}",
+                imported.project.services.len(),
+                if notes.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    notes.join("; ")
                 }
-            }>"Import"</button>
+            );
+            history.update(|h| h.edit(|p| *p = imported.project));
+            message.set(Some((true, summary)));
+        }
+        // The current project stays as it is.
+        Err(e) => message.set(Some((false, format!("not imported: {e}")))),
+    };
+    // A picked or dropped file: shown in the text box, then imported like pasted text.
+    let import_file = move |file: Option<web_sys::File>| {
+        let Some(file) = file else { return };
+        let name = file.name();
+        if file.size() > MAX_IMPORT_BYTES {
+            message.set(Some((
+                false,
+                format!("not imported: {name} is larger than 1 MiB"),
+            )));
+            return;
+        }
+        let read = wasm_bindgen_futures::JsFuture::from(file.text());
+        leptos::task::spawn_local(async move {
+            match read.await.ok().and_then(|v| v.as_string()) {
+                Some(yaml) => {
+                    text.set(yaml.clone());
+                    import(&yaml);
+                }
+                None => message.set(Some((
+                    false,
+                    format!("not imported: {name} could not be read as text"),
+                ))),
+            }
+        });
+    };
+    view! {
+        <fieldset class="import" data-testid="import-drop"
+            on:dragover=move |ev: web_sys::DragEvent| ev.prevent_default()
+            on:drop=move |ev: web_sys::DragEvent| {
+                ev.prevent_default();
+                import_file(ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)));
+            }>
+            <legend>"Import Traefik YAML"</legend>
+            <label class="file">"Pick or drop a file here "
+                <input type="file" accept=".yml,.yaml,text/yaml,text/plain" data-testid="import-file" on:change=move |ev| {
+                    use wasm_bindgen::JsCast;
+                    let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                    import_file(input.as_ref().and_then(|i| i.files()).and_then(|f| f.get(0)));
+                    // Picking the same file again must import it again.
+                    if let Some(input) = input { input.set_value(""); }
+                }/>
+            </label>
+            <textarea data-testid="import-text" rows="6" aria-label="Traefik YAML to import" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <button data-testid="import" on:click=move |_| import(&text.get())>"Import"</button>
             <p data-testid="import-message" class=move || if message.get().is_some_and(|(ok, _)| ok) { "ok" } else { "error" }>{move || message.get().map(|(_, m)| m).unwrap_or_default()}</p>
         </fieldset>
     }

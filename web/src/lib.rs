@@ -5,8 +5,9 @@
 //! This file holds the pure, natively tested parts: undo history, lint findings per service,
 //! fixes applied through the model. `app.rs` (wasm only) is the Leptos UI over them.
 
-use shared::lint::{self, Diagnostic, LintOptions};
+use shared::lint::{self, Diagnostic, LintOptions, Segment};
 use shared::model::Project;
+use shared::traefik::DynamicConfig;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
@@ -21,6 +22,8 @@ pub const STORAGE_KEY: &str = "gaqno-lb.project";
 pub struct History {
     past: Vec<Project>,
     future: Vec<Project>,
+    /// The field the last edit typed into: further keystrokes there extend that undo step.
+    typing_in: Option<String>,
     /// The project as it is now.
     pub current: Project,
 }
@@ -31,25 +34,47 @@ impl History {
         History {
             past: Vec::new(),
             future: Vec::new(),
+            typing_in: None,
             current: project,
         }
     }
 
     /// Applies `edit`; an edit that changes nothing leaves no undo step.
     pub fn edit(&mut self, edit: impl FnOnce(&mut Project)) {
+        self.typing_in = None;
+        self.record(edit);
+    }
+
+    /// A keystroke in `field`: the live preview follows every key, but a run of keystrokes in
+    /// one field is one undo step (as in any editor), not one per character.
+    pub fn type_into(&mut self, field: &str, edit: impl FnOnce(&mut Project)) {
+        if self.typing_in.as_deref() == Some(field) {
+            edit(&mut self.current);
+            self.future.clear();
+        } else {
+            let changed = self.record(edit);
+            self.typing_in = changed.then(|| field.to_owned());
+        }
+    }
+
+    /// Applies `edit` as a new undo step; whether it changed anything.
+    fn record(&mut self, edit: impl FnOnce(&mut Project)) -> bool {
         let before = self.current.clone();
         edit(&mut self.current);
-        if self.current != before {
+        let changed = self.current != before;
+        if changed {
             self.past.push(before);
             if self.past.len() > HISTORY_LIMIT {
                 self.past.remove(0);
             }
             self.future.clear();
         }
+        changed
     }
 
     /// Steps back; false when there is nothing to undo.
     pub fn undo(&mut self) -> bool {
+        self.typing_in = None;
         let Some(previous) = self.past.pop() else {
             return false;
         };
@@ -60,6 +85,7 @@ impl History {
 
     /// Steps forward again; false when there is nothing to redo.
     pub fn redo(&mut self) -> bool {
+        self.typing_in = None;
         let Some(next) = self.future.pop() else {
             return false;
         };
@@ -80,8 +106,13 @@ impl History {
 
 /// Lint findings of the project's export.
 pub fn findings(project: &Project) -> Vec<Diagnostic> {
+    findings_of_export(project, &shared::export::export(project))
+}
+
+/// Lint findings of `exported`, the export of `project` (computed once for the preview too).
+pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Diagnostic> {
     lint::lint(
-        &shared::export::export(project),
+        exported,
         &LintOptions {
             traefik_version: project.target.traefik_version,
         },
@@ -103,6 +134,100 @@ pub fn finding_service<'p>(project: &'p Project, diagnostic: &Diagnostic) -> Opt
                     .is_some_and(|rest| rest.starts_with('-'))
         })
         .max_by_key(|s| s.len())
+}
+
+/// A service's findings, each with the editor field it concerns (the `data-testid` suffix
+/// of that field: `health`, `cookie-name`, `server-0`...) when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceFinding {
+    /// The field, or `None` when the finding concerns the service as a whole.
+    pub field: Option<String>,
+    /// The finding as one line.
+    pub text: String,
+    /// Error, not warning.
+    pub error: bool,
+}
+
+/// `findings` grouped by the project's services, in service order.
+pub fn findings_by_service(project: &Project, findings: &[Diagnostic]) -> Vec<Vec<ServiceFinding>> {
+    let mut grouped = vec![Vec::new(); project.services.len()];
+    for d in findings {
+        let Some(name) = finding_service(project, d) else {
+            continue;
+        };
+        let Some(at) = project.services.iter().position(|s| s.name == name) else {
+            continue;
+        };
+        if let Some(list) = grouped.get_mut(at) {
+            list.push(ServiceFinding {
+                field: finding_field(d),
+                text: d.to_string(),
+                error: d.severity == lint::Severity::Error,
+            });
+        }
+    }
+    grouped
+}
+
+/// The editor field a finding concerns, from its key path below the Traefik object.
+pub fn finding_field(diagnostic: &Diagnostic) -> Option<String> {
+    let kind = diagnostic.path.key_at(1)?;
+    let below: Vec<&Segment> = diagnostic.path.0.iter().skip(3).collect();
+    let keys: Vec<&str> = below
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+        .collect();
+    let field = match (kind, keys.as_slice()) {
+        ("services", ["loadBalancer", "servers", ..]) => {
+            let index = below.iter().find_map(|s| match s {
+                Segment::Index(i) => Some(*i),
+                Segment::Key(_) => None,
+            })?;
+            return Some(format!("server-{index}"));
+        }
+        ("services", ["loadBalancer", "healthCheck", "path", ..]) => "health-path",
+        ("services", ["loadBalancer", "healthCheck", "interval", ..]) => "health-interval",
+        ("services", ["loadBalancer", "healthCheck", "timeout", ..]) => "health-timeout",
+        ("services", ["loadBalancer", "healthCheck", ..]) => "health",
+        ("services", ["loadBalancer"]) if diagnostic.rule == "missing-health-check" => "health",
+        ("services", ["loadBalancer", "sticky", "cookie", "name", ..]) => "cookie-name",
+        ("services", ["loadBalancer", "sticky", "cookie", "secure", ..]) => "secure",
+        ("services", ["loadBalancer", "sticky", "cookie", "httpOnly", ..]) => "http-only",
+        ("services", ["loadBalancer", "sticky", "cookie", "sameSite", ..]) => "same-site",
+        ("services", ["loadBalancer", "sticky", "cookie", "maxAge", ..]) => "max-age",
+        ("services", ["loadBalancer", "sticky", ..]) => "sticky",
+        ("services", ["loadBalancer", "strategy", ..]) => "strategy",
+        ("routers", ["priority", ..]) => "priority",
+        ("routers", ["rule", ..]) => "hosts",
+        ("middlewares", [.., "cookieName"]) => "cookie-name",
+        ("middlewares", [.., "socketIoPath"]) => "socketio-path",
+        _ => return None,
+    };
+    Some(field.to_owned())
+}
+
+/// Lines per block of the YAML preview.
+pub const PREVIEW_LINES_PER_CHUNK: usize = 40;
+
+/// The preview's text in blocks of whole lines; joined, they are the text itself. The browser
+/// lays out only the blocks on screen and keeps those that did not change, so a keystroke
+/// with 100 services does not re-lay-out 4,000 lines.
+pub fn preview_chunks(yaml: &str) -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut chunk = String::new();
+    for (i, line) in yaml.split_inclusive('\n').enumerate() {
+        if i > 0 && i % PREVIEW_LINES_PER_CHUNK == 0 {
+            chunks.push(std::mem::take(&mut chunk));
+        }
+        chunk.push_str(line);
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    chunks
 }
 
 /// The project with `diagnostic`'s fix applied, through the Traefik config and back.
@@ -152,6 +277,74 @@ mod tests {
         history.undo();
         history.edit(|p| p.services[1].port = 1);
         assert!(!history.can_redo(), "a new edit drops the redo branch");
+    }
+
+    #[test]
+    fn typing_in_one_field_is_one_undo_step() {
+        let mut history = History::new(Project::gaqno());
+        for name in ["c", "ch", "cha", "chat"] {
+            history.type_into("service-0-name", |p| p.services[0].name = name.into());
+        }
+        history.type_into("service-1-name", |p| p.services[1].name = "x".into());
+        history.type_into("service-0-name", |p| p.services[0].name = "chat2".into());
+        assert_eq!(history.current.services[0].name, "chat2");
+        assert!(
+            history.undo(),
+            "back to before the second run in service-0-name"
+        );
+        assert_eq!(history.current.services[0].name, "chat");
+        assert!(history.undo());
+        assert_eq!(history.current.services[1].name, "ai-service");
+        assert!(history.undo());
+        assert_eq!(
+            history.current,
+            Project::gaqno(),
+            "four keystrokes, one step"
+        );
+        assert!(!history.undo());
+        // After an undo, typing again in the same field starts a new step.
+        history.redo();
+        history.type_into("service-0-name", |p| p.services[0].name = "chatty".into());
+        assert!(history.undo());
+        assert_eq!(history.current.services[0].name, "chat");
+    }
+
+    #[test]
+    fn findings_sit_at_their_field() {
+        let mut project = Project::gaqno();
+        project.services[1].health_check = None;
+        project.services[2].servers[1] = "not a url".into();
+        let found = findings(&project);
+        let grouped = findings_by_service(&project, &found);
+        assert_eq!(grouped.len(), project.services.len());
+        let fields = |i: usize| -> Vec<Option<String>> {
+            grouped[i].iter().map(|f| f.field.clone()).collect()
+        };
+        assert_eq!(fields(1), [Some("health".to_owned())], "{:?}", grouped[1]);
+        assert!(
+            fields(2).contains(&Some("server-1".to_owned())),
+            "{:?}",
+            grouped[2]
+        );
+        assert!(grouped[0].is_empty());
+    }
+
+    #[test]
+    fn preview_chunks_join_to_the_text() {
+        let mut big = Project::gaqno();
+        while big.services.len() < 30 {
+            big.add_service();
+        }
+        let yaml = shared::export::to_yaml(&big).unwrap();
+        let chunks = preview_chunks(&yaml);
+        assert!(chunks.len() > 3);
+        assert_eq!(chunks.concat(), yaml);
+        assert!(chunks
+            .iter()
+            .all(|c| c.lines().count() <= PREVIEW_LINES_PER_CHUNK));
+        for text in ["", "a", "a\n", "a\nb", "\n\n"] {
+            assert_eq!(preview_chunks(text).concat(), text);
+        }
     }
 
     #[test]

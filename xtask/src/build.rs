@@ -26,7 +26,7 @@ const WASM_OPT_FEATURES: [&str; 6] = [
 
 /// `cargo build --profile wasm-release --target <target> -p <package> --bin <bin>`; returns
 /// the built `.wasm`.
-fn cargo_wasm(target: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
+fn cargo_wasm(target: &str, profile: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
     tools::rust_target(target)?;
     run(cargo().args([
         "build",
@@ -34,7 +34,7 @@ fn cargo_wasm(target: &str, package: &str, bin: &str) -> Result<PathBuf, String>
         "--target",
         target,
         "--profile",
-        "wasm-release",
+        profile,
         "-p",
         package,
         "--bin",
@@ -43,7 +43,7 @@ fn cargo_wasm(target: &str, package: &str, bin: &str) -> Result<PathBuf, String>
     Ok(project_root()
         .join("target")
         .join(target)
-        .join("wasm-release")
+        .join(profile)
         .join(format!("{bin}.wasm")))
 }
 
@@ -61,7 +61,7 @@ fn wasm_opt(input: &Path, output: &Path) -> Result<(), String> {
 /// Builds plugin.wasm (size-optimised, 16 KiB stack), runs wasm-opt, writes `dist/plugin/`
 /// and the catalog zip `dist/gaqno-lb-plugin.zip`; returns the plugin directory.
 pub fn plugin() -> Result<PathBuf, String> {
-    let built = cargo_wasm("wasm32-wasip1", "plugin", "plugin")?;
+    let built = cargo_wasm("wasm32-wasip1", "wasm-release", "plugin", "plugin")?;
     let dir = plugin_dist_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join("plugin.wasm");
@@ -87,7 +87,7 @@ pub fn plugin() -> Result<PathBuf, String> {
 /// The empty reference guest for the benchmark (`plugin/bench/empty_guest.rs`), laid out
 /// like the plugin in `dist/bench/empty-guest/`.
 pub fn empty_guest() -> Result<PathBuf, String> {
-    let built = cargo_wasm("wasm32-wasip1", "plugin", "empty-guest")?;
+    let built = cargo_wasm("wasm32-wasip1", "wasm-release", "plugin", "empty-guest")?;
     let dir = project_root().join("dist/bench/empty-guest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     wasm_opt(&built, &dir.join("plugin.wasm"))?;
@@ -128,7 +128,7 @@ pub fn cli() -> Result<PathBuf, String> {
 /// CLI pinned to Cargo.lock's version), wasm-opt, and the static files of `web/static/`.
 pub fn web() -> Result<PathBuf, String> {
     let wasm_bindgen = tools::wasm_bindgen(&tools::install_all()?)?;
-    let built = cargo_wasm("wasm32-unknown-unknown", "web", "web")?;
+    let built = cargo_wasm("wasm32-unknown-unknown", "web-release", "web", "web")?;
     let dir = project_root().join("dist/web");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

@@ -176,10 +176,14 @@ fn dist() -> Result<(), String> {
 fn bench(args: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
+    tools::chromium()?;
     let plugin = build::plugin()?;
     let empty_guest = build::empty_guest()?;
+    build::web()?;
+    let cli = build::cli()?;
     run(cargo()
         .env("GAQNO_LB_EMPTY_GUEST_DIR", &empty_guest)
+        .env("GAQNO_LB_BIN", &cli)
         .args([
             "run",
             "--release",

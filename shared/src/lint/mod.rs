@@ -143,6 +143,8 @@ pub(crate) struct Context<'a> {
     pub(crate) config: &'a DynamicConfig,
     pub(crate) options: &'a LintOptions,
     http: Option<&'a HttpConfig>,
+    /// [`Context::as_value`], converted once per lint run (the web app lints per keystroke).
+    value: std::cell::OnceCell<Value>,
 }
 
 impl<'a> Context<'a> {
@@ -151,6 +153,7 @@ impl<'a> Context<'a> {
             config,
             options,
             http: config.http.as_ref(),
+            value: std::cell::OnceCell::new(),
         }
     }
 
@@ -206,8 +209,9 @@ impl<'a> Context<'a> {
     }
 
     /// The whole config as a generic value, for rules that look at every value.
-    pub(crate) fn as_value(&self) -> Value {
-        serde_json::to_value(self.config).unwrap_or_default()
+    pub(crate) fn as_value(&self) -> &Value {
+        self.value
+            .get_or_init(|| serde_json::to_value(self.config).unwrap_or_default())
     }
 }
 

@@ -41,7 +41,10 @@ fn main() -> anyhow::Result<()> {
     let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
     let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
     tests::node_modules().context("node packages (run `cargo xtask test` once)")?;
-    if let Some(case) = std::env::args().nth(1).filter(|a| a.starts_with("--profile=")) {
+    if let Some(case) = std::env::args()
+        .nth(1)
+        .filter(|a| a.starts_with("--profile="))
+    {
         return profile(&binary, &plugin, &case["--profile=".len()..]);
     }
     let mut report = String::new();
@@ -51,10 +54,12 @@ fn main() -> anyhow::Result<()> {
     let pages = initial_memory_pages(&wasm).context("no memory section in plugin.wasm")?;
     let native = native_decide_ns();
 
-    let requests = request_costs(&binary, &plugin)?;
-    if std::env::var_os("GAQNO_LB_BENCH_REQUESTS_ONLY").is_some() {
+    let web = web_figures()?;
+    if std::env::var_os("GAQNO_LB_BENCH_WEB_ONLY").is_some() {
+        print!("{}", web.report());
         return Ok(());
     }
+    let requests = request_costs(&binary, &plugin)?;
     let heap = heap_per_websocket(&binary, &plugin)?;
 
     report.push_str(&format!(
@@ -96,11 +101,193 @@ fn main() -> anyhow::Result<()> {
     report.push_str(&format!(
         "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
     ));
+    report.push_str(&web.report());
     let out = tests::project_root().join("BENCHMARKS.md");
     std::fs::write(&out, &report)?;
     print!("{report}");
     eprintln!("written to {}", out.display());
     Ok(())
+}
+
+/// The web app's figures (issue 4).
+struct WebFigures {
+    raw: u64,
+    optimized: u64,
+    gzipped: u64,
+    first_render_cold_ms: f64,
+    first_render_warm_ms: Vec<f64>,
+    keystroke_ms: Vec<f64>,
+}
+
+/// Services in the project the keystroke figure is measured on.
+const KEYSTROKE_SERVICES: usize = 100;
+const KEYSTROKES: usize = 30;
+const WARM_LOADS: usize = 5;
+
+impl WebFigures {
+    fn report(&self) -> String {
+        let sorted = |v: &[f64]| {
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let warm = sorted(&self.first_render_warm_ms);
+        let keys = sorted(&self.keystroke_ms);
+        let at = |v: &[f64], q: f64| {
+            v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        format!(
+            "\n## The web app\n\nHeadless Chromium (Debian's) through chromedriver, the app served by `gaqno-lb serve` (release), on the load generator's CPU.\n\n| what | measured | target |\n|---|---|---|\n| web.wasm from rustc (opt-level z, LTO) | {} bytes ({:.0} KiB) | |\n| after wasm-bindgen and wasm-opt -Oz (`dist/web/web_bg.wasm`) | {} bytes ({:.0} KiB) | |\n| the same, gzip -9 | {} bytes ({:.0} KiB) | ≤ 150 KiB |\n| time to first render, fresh profile (fetch, compile, mount the preset) | {:.0} ms | ≤ 1 s |\n| time to first render, cached, median of {WARM_LOADS} reloads | {:.0} ms | ≤ 1 s |\n| time per keystroke with {KEYSTROKE_SERVICES} services, median / 90th percentile / max of {KEYSTROKES} | {:.1} / {:.1} / {:.1} ms | ≤ 16 ms |\n\nFirst render is `performance.now()` when the app has mounted (`window.__gaqnoFirstRender`). A keystroke is one `input` event in a service's path prefix field, timed in the page from the event to the end of the work it caused (model edit, export, lint, the preview's text, field findings) plus the layout that follows; the preview is checked to hold the typed text.\n",
+            self.raw,
+            self.raw as f64 / 1024.0,
+            self.optimized,
+            self.optimized as f64 / 1024.0,
+            self.gzipped,
+            self.gzipped as f64 / 1024.0,
+            self.first_render_cold_ms,
+            at(&warm, 0.5),
+            at(&keys, 0.5),
+            at(&keys, 0.9),
+            at(&keys, 1.0),
+        )
+    }
+}
+
+fn web_figures() -> anyhow::Result<WebFigures> {
+    let root = tests::project_root();
+    let raw = std::fs::metadata(root.join("target/wasm32-unknown-unknown/web-release/web.wasm"))
+        .context("web.wasm (run through `cargo xtask bench`)")?
+        .len();
+    let optimized_path = root.join("dist/web/web_bg.wasm");
+    let optimized = std::fs::metadata(&optimized_path)?.len();
+    let gzip = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&optimized_path)
+        .output()
+        .context("gzip")?;
+    anyhow::ensure!(gzip.status.success(), "gzip failed");
+    let gzipped = gzip.stdout.len() as u64;
+
+    let gaqno_lb = std::env::var_os("GAQNO_LB_BIN")
+        .map(std::path::PathBuf::from)
+        .context("GAQNO_LB_BIN (run through `cargo xtask bench`)")?;
+    let (chromium, chromedriver) =
+        tests::browser::chromium().context("Chromium (run `cargo xtask test` once)")?;
+    let dir = TempDir::new("bench-web")?;
+    let (_serve, base) = tests::browser::serve(&gaqno_lb, dir.path())?;
+    let (_driver, driver_port) = tests::browser::chromedriver(&chromedriver, dir.path())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = tests::browser::session(
+            &chromium,
+            driver_port,
+            &dir.path().join("profile"),
+            &dir.path().join("downloads"),
+        )
+        .await?;
+        let measured = browser_figures(&client, &base).await;
+        let _ = client.close().await;
+        let (first_render_cold_ms, first_render_warm_ms, keystroke_ms) = measured?;
+        Ok(WebFigures {
+            raw,
+            optimized,
+            gzipped,
+            first_render_cold_ms,
+            first_render_warm_ms,
+            keystroke_ms,
+        })
+    })
+}
+
+/// `window.__gaqnoFirstRender` of the page just loaded, waited for (10 s at most).
+async fn first_render(client: &fantoccini::Client) -> anyhow::Result<f64> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = client
+            .execute("return window.__gaqnoFirstRender ?? null;", vec![])
+            .await?;
+        if let Some(ms) = value.as_f64() {
+            return Ok(ms);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the app never rendered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn browser_figures(
+    client: &fantoccini::Client,
+    base: &str,
+) -> anyhow::Result<(f64, Vec<f64>, Vec<f64>)> {
+    client.goto(base).await?;
+    let cold = first_render(client).await?;
+    let mut warm = Vec::new();
+    for _ in 0..WARM_LOADS {
+        client.refresh().await?;
+        warm.push(first_render(client).await?);
+    }
+
+    // 100 services, saved where the app autosaves, then loaded.
+    let mut project = shared::model::Project::gaqno();
+    while project.services.len() < KEYSTROKE_SERVICES {
+        project.add_service();
+    }
+    let saved = shared::yaml::to_string(&project)?;
+    client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1]);",
+            vec![
+                serde_json::json!(web::STORAGE_KEY),
+                serde_json::json!(saved),
+            ],
+        )
+        .await?;
+    client.refresh().await?;
+    first_render(client).await?;
+    let field = format!("service-{}-path-prefix", KEYSTROKE_SERVICES / 2);
+    let script = r#"
+        const [testid, count, done] = arguments;
+        const field = document.querySelector(`[data-testid="${testid}"]`);
+        const preview = document.querySelector('[data-testid="yaml-preview"]');
+        if (!field || !preview) { done({error: 'field or preview missing'}); return; }
+        const times = [];
+        let text = '/k';
+        const next = () => new Promise(resolve => setTimeout(resolve, 0));
+        (async () => {
+            for (let i = 0; i < count; i++) {
+                text += String.fromCharCode(97 + (i % 26));
+                const started = performance.now();
+                field.value = text;
+                field.dispatchEvent(new Event('input', {bubbles: true}));
+                await next();
+                void document.body.offsetHeight;
+                times.push(performance.now() - started);
+                await next();
+            }
+            done({times, shown: preview.textContent.includes('PathPrefix(`' + text + '`)')});
+        })();
+    "#;
+    let result = client
+        .execute_async(
+            script,
+            vec![serde_json::json!(field), serde_json::json!(KEYSTROKES)],
+        )
+        .await?;
+    anyhow::ensure!(
+        result["shown"] == serde_json::json!(true),
+        "the preview did not follow the keystrokes: {result}"
+    );
+    let times: Vec<f64> = result["times"]
+        .as_array()
+        .context("no keystroke times")?
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect();
+    anyhow::ensure!(times.len() == KEYSTROKES, "keystrokes missing: {result}");
+    Ok((cold, warm, times))
 }
 
 /// Pins this process (and the node processes it starts) to `cpu`, away from Traefik's.
@@ -315,7 +502,10 @@ fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<Row>> {
         for _ in 0..REPETITIONS {
             for (i, variant) in Variant::ALL.into_iter().enumerate() {
                 let measured = phase(&traefik, port, &path(variant, case))?;
-                eprintln!("bench: case {case} variant {i}: {:.1} µs/request", measured.cpu_us);
+                eprintln!(
+                    "bench: case {case} variant {i}: {:.1} µs/request",
+                    measured.cpu_us
+                );
                 phases[i].push(measured);
             }
         }

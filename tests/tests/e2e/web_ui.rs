@@ -4,26 +4,21 @@
 //! land in `target/screenshots/`.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use shared::model::Project;
-use tests::{free_port, wait_http_ok, ProcessGuard, TempDir};
+use tests::TempDir;
 
 fn chromium() -> Option<(PathBuf, PathBuf)> {
-    let pair = (
-        PathBuf::from("/usr/bin/chromium"),
-        PathBuf::from("/usr/bin/chromedriver"),
-    );
-    if pair.0.is_file() && pair.1.is_file() {
-        return Some(pair);
+    let pair = tests::browser::chromium();
+    if pair.is_none() {
+        let why = "Chromium and chromedriver not installed (run `cargo xtask test`)";
+        assert!(!tests::e2e_required(), "{why}");
+        eprintln!("skipping end-to-end test: {why}");
     }
-    let why = "Chromium and chromedriver not installed (run `cargo xtask test`)";
-    assert!(!tests::e2e_required(), "{why}");
-    eprintln!("skipping end-to-end test: {why}");
-    None
+    pair
 }
 
 /// `target/<profile>/gaqno-lb`, built by `cargo test --workspace` for the cli's own tests.
@@ -123,26 +118,9 @@ fn operator_journeys_in_chromium() {
         return;
     };
     let dir = TempDir::new("web-ui").expect("temp dir");
-    let app_port = free_port().expect("port");
-    let mut serve = Command::new(&gaqno_lb);
-    serve.args(["serve", "--addr", &format!("127.0.0.1:{app_port}")]);
-    let _serve =
-        ProcessGuard::spawn("gaqno-lb serve", serve, dir.path().join("serve.log")).expect("serve");
-    wait_http_ok(app_port, "/", 10).expect("gaqno-lb serve up");
-    let driver_port = free_port().expect("port");
-    let mut driver = Command::new(&chromedriver);
-    driver.arg(format!("--port={driver_port}"));
-    let _driver = ProcessGuard::spawn("chromedriver", driver, dir.path().join("chromedriver.log"))
-        .expect("chromedriver");
-    // chromedriver keeps HTTP/1.0 connections open: wait for its port instead.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", driver_port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not listen on {driver_port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (_serve, base) = tests::browser::serve(&gaqno_lb, dir.path()).expect("gaqno-lb serve");
+    let (_driver, driver_port) =
+        tests::browser::chromedriver(&chromedriver, dir.path()).expect("chromedriver");
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).expect("downloads dir");
 
@@ -151,25 +129,22 @@ fn operator_journeys_in_chromium() {
         .build()
         .expect("tokio");
     runtime.block_on(async {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--window-size=1280,900", format!("--user-data-dir={}", dir.path().join("profile").display())],
-                "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false},
-            }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .expect("WebDriver session");
-        let page = Page { client, base: format!("http://127.0.0.1:{app_port}/") };
+        let client = tests::browser::session(
+            &chromium,
+            driver_port,
+            &dir.path().join("profile"),
+            &downloads,
+        )
+        .await
+        .expect("WebDriver session");
+        let page = Page { client, base };
         // Always close the session, also on failure, or Chromium stays behind.
-        let outcome = tokio::spawn(journeys(page.client.clone(), page.base.clone(), downloads.clone())).await;
+        let outcome = tokio::spawn(journeys(
+            page.client.clone(),
+            page.base.clone(),
+            downloads.clone(),
+        ))
+        .await;
         let _ = page.client.close().await;
         if let Err(e) = outcome {
             std::panic::resume_unwind(e.into_panic());
@@ -215,12 +190,56 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     })
     .await;
 
+    // Typing is live, key by key, and the field keeps what was typed (a trailing comma
+    // too) while the model already has the host; the whole run is one undo step.
+    // Emptied as a user would (an input event); WebDriver's clear() only fires change.
+    page.set("service-0-hosts", "").await;
+    let hosts = page.find("service-0-hosts").await;
+    hosts
+        .send_keys("chat.gaqno.test,")
+        .await
+        .expect("type hosts");
+    page.wait_text(
+        "yaml-preview",
+        "the typed host, before leaving the field",
+        |t| t.contains("Host(`chat.gaqno.test`)"),
+    )
+    .await;
+    let typed = hosts
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert_eq!(
+        typed, "chat.gaqno.test,",
+        "the field must keep what was typed"
+    );
+    page.click("undo").await;
+    page.wait_text(
+        "yaml-preview",
+        "the preset's host again: emptying and typing were one undo step",
+        |t| {
+            !t.contains("chat.gaqno.test") && t.contains("Host(`omnichannel-service.gaqno.com.br`)")
+        },
+    )
+    .await;
+    page.click("redo").await;
+    page.wait_text("yaml-preview", "the typed host again", |t| {
+        t.contains("Host(`chat.gaqno.test`)")
+    })
+    .await;
+
     // Lint: a finding appears inline and in the list; its fix removes it; undo/redo.
     page.click("service-1-health").await;
     page.wait_text("finding-count", "one finding", |t| t == "1 finding(s)")
         .await;
     assert!(page
         .text("service-1-findings")
+        .await
+        .contains("missing-health-check"));
+    // Inline at the field it concerns, too.
+    assert!(page
+        .text("service-1-health-finding")
         .await
         .contains("missing-health-check"));
     page.screenshot("02-finding").await;
@@ -249,6 +268,26 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         page.text("yaml-preview").await,
         before,
         "a failed import must leave the project alone"
+    );
+
+    // The same through a picked file: a broken one says where, a good one would import.
+    let bad_file = downloads.join("broken.yaml");
+    std::fs::write(&bad_file, "http:\n  routers:\n    api:\n      rule: Host(`a`)\n      service: api\n      priority: high\n").expect("write");
+    page.find("import-file")
+        .await
+        .send_keys(&bad_file.display().to_string())
+        .await
+        .expect("pick a file");
+    let message = page
+        .wait_text("import-message", "the file's error", |t| {
+            t.contains("line 6")
+        })
+        .await;
+    assert!(message.contains("priority"), "{message}");
+    assert_eq!(
+        page.text("yaml-preview").await,
+        before,
+        "a failed file import changes nothing"
     );
 
     // Reload: the state persisted.
@@ -295,12 +334,13 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     let mut small = Project::gaqno();
     small.services.truncate(1);
     small.services[0].name = "chat".into();
-    page.set(
-        "import-text",
-        &shared::export::to_yaml(&small).expect("export"),
-    )
-    .await;
-    page.click("import").await;
+    let good_file = downloads.join("chat.yaml");
+    std::fs::write(&good_file, shared::export::to_yaml(&small).expect("export")).expect("write");
+    page.find("import-file")
+        .await
+        .send_keys(&good_file.display().to_string())
+        .await
+        .expect("pick a file");
     page.wait_text("import-message", "a success", |t| {
         t.starts_with("imported 1 service(s)")
     })
@@ -309,6 +349,17 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         t.contains("gaqno-chat-socketio") && !t.contains("ai-service")
     })
     .await;
+    let name = page
+        .find("service-0-name")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(
+        name.as_deref(),
+        Some("chat"),
+        "the form shows the imported service"
+    );
     page.screenshot("03-imported").await;
 
     page.client

@@ -16,7 +16,7 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
-    walk(&cx.as_value(), &mut Path::default(), &mut |path, value| {
+    walk(cx.as_value(), &mut Path::default(), &mut |path, value| {
         if matches!(value, Value::String(s) if s.contains("{{")) {
             out.push(Diagnostic {
                 rule: RULE.id,

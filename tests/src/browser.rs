@@ -1,0 +1,74 @@
+//! Headless Chromium for the web app: `gaqno-lb serve`, chromedriver and a WebDriver session,
+//! shared by the browser journeys (`tests/e2e/web_ui.rs`) and `cargo xtask bench`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+
+use crate::{free_port, wait_http_ok, ProcessGuard};
+
+/// Debian's chromium and chromedriver (installed by `cargo xtask test`), if present.
+pub fn chromium() -> Option<(PathBuf, PathBuf)> {
+    let pair = (
+        PathBuf::from("/usr/bin/chromium"),
+        PathBuf::from("/usr/bin/chromedriver"),
+    );
+    (pair.0.is_file() && pair.1.is_file()).then_some(pair)
+}
+
+/// `gaqno-lb serve` on a free loopback port; returns the process and the app's URL.
+pub fn serve(gaqno_lb: &Path, log_dir: &Path) -> anyhow::Result<(ProcessGuard, String)> {
+    let port = free_port()?;
+    let mut serve = Command::new(gaqno_lb);
+    serve.args(["serve", "--addr", &format!("127.0.0.1:{port}")]);
+    let process = ProcessGuard::spawn("gaqno-lb serve", serve, log_dir.join("serve.log"))?;
+    wait_http_ok(port, "/", 10).context("gaqno-lb serve did not answer")?;
+    Ok((process, format!("http://127.0.0.1:{port}/")))
+}
+
+/// chromedriver on a free loopback port, listening.
+pub fn chromedriver(chromedriver: &Path, log_dir: &Path) -> anyhow::Result<(ProcessGuard, u16)> {
+    let port = free_port()?;
+    let mut driver = Command::new(chromedriver);
+    driver.arg(format!("--port={port}"));
+    let process = ProcessGuard::spawn("chromedriver", driver, log_dir.join("chromedriver.log"))?;
+    // chromedriver keeps HTTP/1.0 connections open: wait for its port, not for an answer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "chromedriver did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((process, port))
+}
+
+/// A headless Chromium session with its own profile, downloading into `downloads`.
+pub async fn session(
+    chromium: &Path,
+    driver_port: u16,
+    profile: &Path,
+    downloads: &Path,
+) -> anyhow::Result<Client> {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,900", format!("--user-data-dir={}", profile.display())],
+            "prefs": {"download.default_directory": downloads, "download.prompt_for_download": false},
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .context("WebDriver session")
+}
