@@ -16,6 +16,51 @@ use crate::{
 
 /// How long typing must pause before the project is written to localStorage.
 const AUTOSAVE_DELAY_MS: u64 = 300;
+/// How long typing must pause before the preview re-renders: writing 100 services' YAML is
+/// the biggest single cost of a keystroke, and nobody reads the preview mid-word.
+const PREVIEW_DELAY_MS: u64 = 120;
+
+/// Runs the last scheduled job once `delay` has passed without a newer one.
+#[derive(Clone, Copy)]
+struct Debounced {
+    pending: StoredValue<Option<TimeoutHandle>>,
+    delay: std::time::Duration,
+}
+
+impl Debounced {
+    fn new(delay_ms: u64) -> Debounced {
+        Debounced {
+            pending: StoredValue::new(None),
+            delay: std::time::Duration::from_millis(delay_ms),
+        }
+    }
+
+    fn schedule(self, job: impl Fn() + 'static) {
+        self.cancel();
+        let pending = self.pending;
+        let handle = set_timeout_with_handle(
+            move || {
+                pending.set_value(None);
+                job();
+            },
+            self.delay,
+        )
+        .ok();
+        self.pending.set_value(handle);
+    }
+
+    /// Drops the pending job; whether there was one.
+    fn cancel(self) -> bool {
+        match self.pending.get_value() {
+            Some(handle) => {
+                handle.clear();
+                self.pending.set_value(None);
+                true
+            }
+            None => false,
+        }
+    }
+}
 
 /// Lint findings of the current project, computed once per edit and shared by every view.
 #[derive(Clone, Copy)]
@@ -63,29 +108,15 @@ fn App() -> impl IntoView {
             let _ = gloo_storage::LocalStorage::raw().set_item(STORAGE_KEY, &text);
         }
     };
-    let pending_save = StoredValue::new(None::<TimeoutHandle>);
+    let autosave = Debounced::new(AUTOSAVE_DELAY_MS);
     Effect::new(move |first: Option<()>| {
         history.track();
-        if first.is_none() {
-            return;
+        if first.is_some() {
+            autosave.schedule(save);
         }
-        if let Some(handle) = pending_save.get_value() {
-            handle.clear();
-        }
-        let handle = set_timeout_with_handle(
-            move || {
-                pending_save.set_value(None);
-                save();
-            },
-            std::time::Duration::from_millis(AUTOSAVE_DELAY_MS),
-        )
-        .ok();
-        pending_save.set_value(handle);
     });
     let flush = window_event_listener(leptos::ev::pagehide, move |_| {
-        if let Some(handle) = pending_save.get_value() {
-            handle.clear();
-            pending_save.set_value(None);
+        if autosave.cancel() {
             save();
         }
     });
@@ -372,9 +403,26 @@ fn FindingList() -> impl IntoView {
 /// and off-screen ones are not laid out (`content-visibility`), see [`preview_chunks`].
 #[component]
 fn Preview(yaml: Memo<String>) -> impl IntoView {
-    let chunks = Memo::new(move |_| yaml.with(|y| preview_chunks(y)));
+    // Follows edits (not `yaml`, which would compute it per keystroke) after a pause; the
+    // download and copy buttons read `yaml` itself, always current.
+    let history = history();
+    let shown = RwSignal::new(yaml.get_untracked());
+    // `data-current="false"` while an edit waits to be shown: dimmed, and what tests wait on.
+    let behind = RwSignal::new(false);
+    let render = Debounced::new(PREVIEW_DELAY_MS);
+    Effect::new(move |first: Option<()>| {
+        history.track();
+        if first.is_some() {
+            behind.set(true);
+            render.schedule(move || {
+                shown.set(yaml.get_untracked());
+                behind.set(false);
+            });
+        }
+    });
+    let chunks = Memo::new(move |_| shown.with(|y| preview_chunks(y)));
     view! {
-        <pre data-testid="yaml-preview" class="yaml-preview">
+        <pre data-testid="yaml-preview" class="yaml-preview" data-current=move || (!behind.get()).to_string()>
             <For each=move || chunks.get().into_iter().enumerate() key=|chunk| chunk.clone() children=|(_, text)| view! { <span class="yaml-chunk">{text}</span> }/>
         </pre>
     }

@@ -250,7 +250,10 @@ pub(crate) fn edit_as_value(
     if !edit(&mut value) {
         return false;
     }
-    match serde_json::from_value::<DynamicConfig>(value) {
+    // Back through YAML, not `serde_json::from_value`: the typed deserializer is then the one
+    // import already uses, instead of a second copy of it (~60 KB of the web app's wasm).
+    // Fixes are rare, so the extra text round trip costs nothing that matters.
+    match crate::yaml::to_string(&value).and_then(|text| crate::yaml::from_str(&text)) {
         Ok(edited) => {
             *config = edited;
             true

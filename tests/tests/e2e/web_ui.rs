@@ -94,6 +94,24 @@ impl Page {
         }
     }
 
+    /// The YAML preview once it shows the latest edit (it re-renders after a pause in typing).
+    async fn preview(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let current = self
+                .client
+                .find(Locator::Css(
+                    "[data-testid=\"yaml-preview\"][data-current=\"true\"]",
+                ))
+                .await;
+            if let Ok(element) = current {
+                return element.text().await.unwrap_or_default();
+            }
+            assert!(Instant::now() < deadline, "the preview never caught up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn errors(&self) -> Vec<Value> {
         self.client
             .execute("return window.__gaqnoErrors || ['no error hook'];", vec![])
@@ -254,7 +272,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         .await;
 
     // Import: a broken file says where and why and changes nothing; a good one replaces.
-    let before = page.text("yaml-preview").await;
+    let before = page.preview().await;
     page.set("import-text", "http:\n  services:\n    api:\n      loadBalancer:\n        servers:\n          - url: http://a:1\n            weight: heavy\n").await;
     page.click("import").await;
     let message = page
@@ -265,7 +283,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         "{message}"
     );
     assert_eq!(
-        page.text("yaml-preview").await,
+        page.preview().await,
         before,
         "a failed import must leave the project alone"
     );
@@ -285,7 +303,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         .await;
     assert!(message.contains("priority"), "{message}");
     assert_eq!(
-        page.text("yaml-preview").await,
+        page.preview().await,
         before,
         "a failed file import changes nothing"
     );

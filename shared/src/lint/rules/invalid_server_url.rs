@@ -16,6 +16,11 @@ pub(super) const RULE: Rule = Rule {
 /// Why `text` is not a server URL Traefik can use, if it is not.
 pub(crate) fn problem(text: &str) -> Option<String> {
     match url::Url::parse(text) {
+        // The url crate is built without IDNA tables (idna_adapter 1.0, see shared/Cargo.toml):
+        // they were a tenth of the web app. Replica hosts are container names and IPs.
+        Err(_) if !text.is_ascii() => Some(format!(
+            "`{text}` has non-ASCII characters: write an international host name in punycode (`xn--...`)"
+        )),
         Err(e) => Some(format!("`{text}` is not a URL ({e})")),
         Ok(u) if !matches!(u.scheme(), "http" | "https" | "h2c") => Some(format!(
             "`{text}`: scheme `{}` is not http, https or h2c",
@@ -60,11 +65,12 @@ mod tests {
 
     #[test]
     fn flags_unusable_urls() {
-        let yaml = "http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: 'http://ok:1'}, {url: '10.0.0.1:4008'}, {url: 'ftp://x'}, {url: ''}, {url: 'http:///p'}]\n";
+        let yaml = "http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: 'http://ok:1'}, {url: '10.0.0.1:4008'}, {url: 'ftp://x'}, {url: ''}, {url: 'http:///p'}, {url: 'http://bücher.example:80'}, {url: 'http://xn--bcher-kva.example:80/ü'}]\n";
         expect_test::expect![[r#"
             error[invalid-server-url] http.services.s.loadBalancer.servers[1].url: `10.0.0.1:4008` is not a URL (relative URL without a base): Traefik cannot forward to it
             error[invalid-server-url] http.services.s.loadBalancer.servers[2].url: `ftp://x`: scheme `ftp` is not http, https or h2c: Traefik cannot forward to it
             warning[invalid-server-url] http.services.s.loadBalancer.servers[3].url: a server without a url never answers: fine for a redirect-only service, wrong for a replica
+            error[invalid-server-url] http.services.s.loadBalancer.servers[5].url: `http://bücher.example:80` has non-ASCII characters: write an international host name in punycode (`xn--...`): Traefik cannot forward to it
         "#]]
         .assert_eq(&check("invalid-server-url", yaml));
     }
