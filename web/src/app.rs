@@ -120,7 +120,31 @@ fn App() -> impl IntoView {
             save();
         }
     });
-    on_cleanup(move || flush.remove());
+    // Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes; inside a text field the
+    // browser's own undo of that field's text wins.
+    let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| {
+        use wasm_bindgen::JsCast;
+        let in_text = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if in_text || !(ev.ctrl_key() || ev.meta_key()) {
+            return;
+        }
+        let key = ev.key().to_lowercase();
+        let acted = match (key.as_str(), ev.shift_key()) {
+            ("z", false) => history.try_update(History::undo),
+            ("z", true) | ("y", false) => history.try_update(History::redo),
+            _ => None,
+        };
+        if acted.is_some() {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || {
+        flush.remove();
+        shortcuts.remove();
+    });
     let edit = move |f: Box<dyn FnOnce(&mut Project)>| history.update(|h| h.edit(f));
     provide_context(history);
     let all =

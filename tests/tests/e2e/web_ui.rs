@@ -94,6 +94,15 @@ impl Page {
         }
     }
 
+    /// Ctrl+`key` (with Shift when `shift`) pressed with the focus on the page, not a field.
+    async fn key(&self, key: &str, shift: bool) {
+        let script = "document.activeElement?.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], ctrlKey: true, shiftKey: arguments[1], bubbles: true, cancelable: true}));";
+        self.client
+            .execute(script, vec![json!(key), json!(shift)])
+            .await
+            .unwrap_or_else(|e| panic!("key {key}: {e}"));
+    }
+
     /// The YAML preview once it shows the latest edit (it re-renders after a pause in typing).
     async fn preview(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -270,6 +279,17 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     page.click("redo").await;
     page.wait_text("finding-count", "fixed again", |t| t == "0 finding(s)")
         .await;
+    // The same from the keyboard, outside any text field.
+    page.key("z", false).await;
+    page.wait_text("finding-count", "Ctrl+Z undid the fix", |t| {
+        t == "1 finding(s)"
+    })
+    .await;
+    page.key("z", true).await;
+    page.wait_text("finding-count", "Ctrl+Shift+Z redid it", |t| {
+        t == "0 finding(s)"
+    })
+    .await;
 
     // Import: a broken file says where and why and changes nothing; a good one replaces.
     let before = page.preview().await;
