@@ -16,9 +16,9 @@ use crate::{
 
 /// How long typing must pause before the project is written to localStorage.
 const AUTOSAVE_DELAY_MS: u64 = 300;
-/// How long typing must pause before the preview re-renders: writing 100 services' YAML is
-/// the biggest single cost of a keystroke, and nobody reads the preview mid-word.
-const PREVIEW_DELAY_MS: u64 = 120;
+/// How long typing must pause before the preview and the findings follow: writing and
+/// linting 100 services' YAML is most of a keystroke's cost, and nobody reads either mid-word.
+const SETTLE_DELAY_MS: u64 = 120;
 
 /// Runs the last scheduled job once `delay` has passed without a newer one.
 #[derive(Clone, Copy)]
@@ -65,7 +65,7 @@ impl Debounced {
 /// Lint findings of the current project, computed once per edit and shared by every view.
 #[derive(Clone, Copy)]
 struct Findings {
-    all: Memo<Vec<Diagnostic>>,
+    all: RwSignal<Vec<Diagnostic>>,
     by_service: Memo<Vec<Vec<ServiceFinding>>>,
 }
 
@@ -147,8 +147,27 @@ fn App() -> impl IntoView {
     });
     let edit = move |f: Box<dyn FnOnce(&mut Project)>| history.update(|h| h.edit(f));
     provide_context(history);
-    let all =
-        Memo::new(move |_| history.with(|h| exported.with(|c| findings_of_export(&h.current, c))));
+    // The preview's YAML and the findings follow edits once typing pauses: writing and linting
+    // 100 services' config is most of an edit's cost, and a keystroke must stay under a frame.
+    // `behind` is true meanwhile (the preview's `data-current`, what tests wait on).
+    let lint_now = move || {
+        history.with_untracked(|h| exported.with_untracked(|c| findings_of_export(&h.current, c)))
+    };
+    let all = RwSignal::new(lint_now());
+    let shown_yaml = RwSignal::new(yaml.get_untracked());
+    let behind = RwSignal::new(false);
+    let settle = Debounced::new(SETTLE_DELAY_MS);
+    Effect::new(move |first: Option<()>| {
+        history.track();
+        if first.is_some() {
+            behind.set(true);
+            settle.schedule(move || {
+                all.set(lint_now());
+                shown_yaml.set(yaml.get_untracked());
+                behind.set(false);
+            });
+        }
+    });
     let by_service =
         Memo::new(move |_| history.with(|h| all.with(|all| findings_by_service(&h.current, all))));
     provide_context(Findings { all, by_service });
@@ -175,7 +194,7 @@ fn App() -> impl IntoView {
             <section class="output">
                 <FindingList/>
                 <DownloadBar yaml=yaml/>
-                <Preview yaml=yaml/>
+                <Preview yaml=shown_yaml behind=behind/>
             </section>
         </main>
     }
@@ -423,28 +442,12 @@ fn FindingList() -> impl IntoView {
     }
 }
 
-/// The YAML exactly as downloaded, in blocks of lines: unchanged blocks keep their DOM nodes
-/// and off-screen ones are not laid out (`content-visibility`), see [`preview_chunks`].
+/// The YAML exactly as downloaded (once typing pauses; `behind` until then), in blocks of
+/// lines: unchanged blocks keep their DOM nodes and off-screen ones are not laid out
+/// (`content-visibility`), see [`preview_chunks`].
 #[component]
-fn Preview(yaml: Memo<String>) -> impl IntoView {
-    // Follows edits (not `yaml`, which would compute it per keystroke) after a pause; the
-    // download and copy buttons read `yaml` itself, always current.
-    let history = history();
-    let shown = RwSignal::new(yaml.get_untracked());
-    // `data-current="false"` while an edit waits to be shown: dimmed, and what tests wait on.
-    let behind = RwSignal::new(false);
-    let render = Debounced::new(PREVIEW_DELAY_MS);
-    Effect::new(move |first: Option<()>| {
-        history.track();
-        if first.is_some() {
-            behind.set(true);
-            render.schedule(move || {
-                shown.set(yaml.get_untracked());
-                behind.set(false);
-            });
-        }
-    });
-    let chunks = Memo::new(move |_| shown.with(|y| preview_chunks(y)));
+fn Preview(yaml: RwSignal<String>, behind: RwSignal<bool>) -> impl IntoView {
+    let chunks = Memo::new(move |_| yaml.with(|y| preview_chunks(y)));
     view! {
         <pre data-testid="yaml-preview" class="yaml-preview" data-current=move || (!behind.get()).to_string()>
             <For each=move || chunks.get().into_iter().enumerate() key=|chunk| chunk.clone() children=|(_, text)| view! { <span class="yaml-chunk">{text}</span> }/>
