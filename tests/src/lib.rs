@@ -149,8 +149,32 @@ impl Drop for TempDir {
     }
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port that was free a moment ago, from below the kernel's ephemeral range.
+///
+/// `bind(0)` hands out ports from the ephemeral range, which is also where every outgoing
+/// connection's source port comes from: with many tests connecting in parallel, such a port
+/// could be taken as a source port before Traefik bound it ("address already in use"). Ports
+/// below the range are only ever taken by listeners; a counter keeps this process from
+/// handing one out twice, and a per-process offset keeps concurrent runs apart.
 pub fn free_port() -> anyhow::Result<u16> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<usize>().ok())
+        .unwrap_or(32768);
+    const LOWEST: usize = 10_000;
+    if let Some(span) = ephemeral_low.checked_sub(LOWEST).filter(|s| *s >= 1000) {
+        let offset = (std::process::id() as usize).wrapping_mul(7919) % span;
+        for _ in 0..span {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let port = LOWEST + (offset + n) % span;
+            if let Ok(port) = u16::try_from(port) {
+                if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                    return Ok(port);
+                }
+            }
+        }
+    }
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

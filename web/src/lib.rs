@@ -45,8 +45,8 @@ impl History {
         self.record(edit);
     }
 
-    /// A keystroke in `field`: the live preview follows every key, but a run of keystrokes in
-    /// one field is one undo step (as in any editor), not one per character.
+    /// A keystroke in `field`: the model follows every key, but a run of keystrokes in one
+    /// field is one undo step (as in any editor), not one per character.
     pub fn type_into(&mut self, field: &str, edit: impl FnOnce(&mut Project)) {
         if self.typing_in.as_deref() == Some(field) {
             edit(&mut self.current);
