@@ -62,6 +62,46 @@ impl Debounced {
     }
 }
 
+/// One signal per service editor, set only when that service changed. Views of a service
+/// read its slot, not the project: were each service a memo over the whole project, every
+/// keystroke would wake all 100 services' field views (~2,500) to re-check their memo.
+#[derive(Clone, Copy)]
+struct ServiceSlots(StoredValue<Vec<ArcRwSignal<Option<Service>>>>);
+
+impl ServiceSlots {
+    fn new() -> ServiceSlots {
+        ServiceSlots(StoredValue::new(Vec::new()))
+    }
+
+    /// The slot of service `index`, holding the service as it is now.
+    fn slot(self, index: usize, history: RwSignal<History>) -> ReadSignal<Option<Service>> {
+        let slot = self.0.try_update_value(|slots| {
+            while slots.len() <= index {
+                slots.push(ArcRwSignal::new(None));
+            }
+            slots.get(index).cloned()
+        });
+        let slot = slot.flatten().unwrap_or_else(|| ArcRwSignal::new(None));
+        history.with_untracked(|h| sync_slot(&slot, h.current.services.get(index)));
+        RwSignal::from(slot).read_only()
+    }
+
+    /// Brings every slot up to date with `services`: the changed ones notify.
+    fn sync(self, services: &[Service]) {
+        self.0.with_value(|slots| {
+            for (index, slot) in slots.iter().enumerate() {
+                sync_slot(slot, services.get(index));
+            }
+        });
+    }
+}
+
+fn sync_slot(slot: &ArcRwSignal<Option<Service>>, now: Option<&Service>) {
+    if slot.with_untracked(|held| held.as_ref() != now) {
+        slot.set(now.cloned());
+    }
+}
+
 /// Lint findings of the current project, computed once per edit and shared by every view.
 #[derive(Clone, Copy)]
 struct Findings {
@@ -147,6 +187,9 @@ fn App() -> impl IntoView {
     });
     let edit = move |f: Box<dyn FnOnce(&mut Project)>| history.update(|h| h.edit(f));
     provide_context(history);
+    let slots = ServiceSlots::new();
+    provide_context(slots);
+    Effect::new(move |_| history.with(|h| slots.sync(&h.current.services)));
     // The preview's YAML and the findings follow edits once typing pauses: writing and linting
     // 100 services' config is most of an edit's cost, and a keystroke must stay under a frame.
     // `behind` is true meanwhile (the preview's `data-current`, what tests wait on).
@@ -168,8 +211,11 @@ fn App() -> impl IntoView {
             });
         }
     });
-    let by_service =
-        Memo::new(move |_| history.with(|h| all.with(|all| findings_by_service(&h.current, all))));
+    // Grouped when the findings change (after a pause), against the project they were
+    // found in: a keystroke must not regroup every finding of 100 services.
+    let by_service = Memo::new(move |_| {
+        all.with(|all| history.with_untracked(|h| findings_by_service(&h.current, all)))
+    });
     provide_context(Findings { all, by_service });
     let service_count = Memo::new(move |_| history.with(|h| h.current.services.len()));
     view! {
@@ -226,9 +272,9 @@ fn type_into_service(index: usize, field: &str, f: impl FnOnce(&mut Service)) {
     });
 }
 
-/// Reads from one service's memo: a view that reads through it re-runs only when that
-/// service changed, not on every edit of the project (100 services x 20 fields).
-fn read_service<T: Default>(service: Memo<Option<Service>>, f: impl Fn(&Service) -> T) -> T {
+/// Reads from one service's slot: a view that reads through it re-runs only when that
+/// service changed, not on every edit of the project (100 services x 25 fields).
+fn read_service<T: Default>(service: ReadSignal<Option<Service>>, f: impl Fn(&Service) -> T) -> T {
     service.with(|s| s.as_ref().map(f).unwrap_or_default())
 }
 
@@ -317,7 +363,7 @@ fn TargetPanel() -> impl IntoView {
 #[component]
 fn ServiceEditor(index: usize) -> impl IntoView {
     let history = history();
-    let service = Memo::new(move |_| history.with(|h| h.current.services.get(index).cloned()));
+    let service = expect_context::<ServiceSlots>().slot(index, history);
     let name = move || read_service(service, |s| s.name.clone());
     let server_count = Memo::new(move |_| read_service(service, |s| s.servers.len()));
     let by_service = expect_context::<Findings>().by_service;
