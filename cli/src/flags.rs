@@ -31,7 +31,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct Serve {
-    /// Address to listen on.
+    /// Address to listen on; port 0 takes a free one (the first log line names it).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
 }

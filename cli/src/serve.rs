@@ -26,7 +26,13 @@ pub fn run(addr: &str) -> anyhow::Result<ExitCode> {
     );
     let server = tiny_http::Server::http(addr)
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    eprintln!("gaqno-lb: serving the web app at http://{addr}/");
+    // The bound address, not the asked one: `--addr 127.0.0.1:0` takes a free port and
+    // this line says which (the CLI test reads it).
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .map_or_else(|| addr.to_owned(), |a| a.to_string());
+    eprintln!("gaqno-lb: serving the web app at http://{bound}/");
     for request in server.incoming_requests() {
         let (status, content_type, body) = respond(request.url());
         let header = tiny_http::Header::from_bytes("Content-Type", content_type)

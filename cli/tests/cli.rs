@@ -173,17 +173,30 @@ fn serve_answers_with_the_app_and_the_plugin() {
         eprintln!("skipping: dist/web not built (run `cargo xtask dist`)");
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    // Port 0: the server binds a free port itself and names it, so no other process can
+    // take the port between choosing and binding it.
     let mut child = Command::new(env!("CARGO_BIN_EXE_gaqno-lb"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("serve");
+    // Kept open until the server is killed: a closed pipe would fail its next log line.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first_line = String::new();
+    let _ = std::io::BufRead::read_line(&mut stderr, &mut first_line);
+    let addr: std::net::SocketAddr = first_line
+        .trim()
+        .strip_prefix("gaqno-lb: serving the web app at http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("no address in serve's first line: {first_line:?}")
+        });
+    assert_ne!(addr.port(), 0, "{first_line}");
     let get = |path: &str| -> Option<(u16, String, usize)> {
         use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        let mut stream = std::net::TcpStream::connect(addr).ok()?;
         write!(stream, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).ok()?;
@@ -210,6 +223,7 @@ fn serve_answers_with_the_app_and_the_plugin() {
     ];
     let _ = child.kill();
     let _ = child.wait();
+    drop(stderr);
     let [index, wasm, plugin, manifest, missing] = results.map(|r| r.expect("an answer"));
     assert_eq!(
         (index.0, index.1.as_str()),
