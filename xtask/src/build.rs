@@ -24,11 +24,22 @@ const WASM_OPT_FEATURES: [&str; 6] = [
     "--enable-reference-types",
 ];
 
-/// `cargo build --profile wasm-release --target <target> -p <package> --bin <bin>`; returns
+/// `cargo build --profile <profile> --target <target> -p <package> --bin <bin>`; returns
 /// the built `.wasm`.
 fn cargo_wasm(target: &str, profile: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
+    Ok(cargo_wasm_bins(target, profile, package, &[bin])?.remove(0))
+}
+
+/// [`cargo_wasm`] for several binaries of one package, in one cargo run.
+fn cargo_wasm_bins(
+    target: &str,
+    profile: &str,
+    package: &str,
+    bins: &[&str],
+) -> Result<Vec<PathBuf>, String> {
     tools::rust_target(target)?;
-    run(cargo().args([
+    let mut command = cargo();
+    command.args([
         "build",
         "--locked",
         "--target",
@@ -37,14 +48,16 @@ fn cargo_wasm(target: &str, profile: &str, package: &str, bin: &str) -> Result<P
         profile,
         "-p",
         package,
-        "--bin",
-        bin,
-    ]))?;
-    Ok(project_root()
-        .join("target")
-        .join(target)
-        .join(profile)
-        .join(format!("{bin}.wasm")))
+    ]);
+    for bin in bins {
+        command.args(["--bin", bin]);
+    }
+    run(&mut command)?;
+    let dir = project_root().join("target").join(target).join(profile);
+    Ok(bins
+        .iter()
+        .map(|bin| dir.join(format!("{bin}.wasm")))
+        .collect())
 }
 
 /// `wasm-opt -Oz` (binaryen 132 from npm) with the features Rust's output uses.
@@ -116,6 +129,34 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)
         .map(drop)
         .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// The web app's size floors (`web/size/`), each as the app is built (web-release,
+/// wasm-bindgen, wasm-opt), in `dist/bench/web-size/<bin>.wasm`; returns `(bin, path)`.
+pub fn web_size_floors() -> Result<Vec<(&'static str, PathBuf)>, String> {
+    const FLOORS: [&str; 4] = [
+        "size-leptos",
+        "size-export",
+        "size-export-lint",
+        "size-model",
+    ];
+    let wasm_bindgen = tools::wasm_bindgen(&tools::install_all()?)?;
+    let built = cargo_wasm_bins("wasm32-unknown-unknown", "web-release", "web", &FLOORS)?;
+    let dir = project_root().join("dist/bench/web-size");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut floors = Vec::new();
+    for (bin, wasm) in FLOORS.into_iter().zip(built) {
+        run(Command::new(&wasm_bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&dir)
+            .arg(&wasm))?;
+        let bindgen_wasm = dir.join(format!("{bin}_bg.wasm"));
+        let out = dir.join(format!("{bin}.wasm"));
+        wasm_opt(&bindgen_wasm, &out)?;
+        floors.push((bin, out));
+    }
+    Ok(floors)
 }
 
 /// The CLI at `target/release/gaqno-lb`.

@@ -180,6 +180,7 @@ fn bench(args: &[String]) -> Result<(), String> {
     let plugin = build::plugin()?;
     let empty_guest = build::empty_guest()?;
     build::web()?;
+    build::web_size_floors()?;
     let cli = build::cli()?;
     run(cargo()
         .env("GAQNO_LB_EMPTY_GUEST_DIR", &empty_guest)

@@ -118,6 +118,31 @@ struct WebFigures {
     first_render_warm_ms: Vec<f64>,
     keystroke_ms: Vec<f64>,
     preview_after_typing_ms: f64,
+    /// `(bin, bytes, gzipped bytes)` of each size floor (`web/size/`).
+    floors: Vec<(String, u64, u64)>,
+}
+
+/// What each size floor (`web/size/`, built by `cargo xtask bench` into
+/// `dist/bench/web-size/`) holds.
+const SIZE_FLOORS: [(&str, &str); 4] = [
+    ("size-leptos", "Leptos CSR alone: one signal, one button"),
+    ("size-export", "`shared`'s export and YAML writer, no UI"),
+    ("size-export-lint", "the same and the linter with its fixes"),
+    (
+        "size-model",
+        "the same and YAML import: all the app takes from `shared`, no UI",
+    ),
+];
+
+/// `gzip -9`'s output size of `path`.
+fn gzipped_len(path: &std::path::Path) -> anyhow::Result<u64> {
+    let gzip = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .context("gzip")?;
+    anyhow::ensure!(gzip.status.success(), "gzip failed on {}", path.display());
+    Ok(gzip.stdout.len() as u64)
 }
 
 /// Services in the project the keystroke figure is measured on.
@@ -153,7 +178,27 @@ impl WebFigures {
             at(&keys, 0.9),
             at(&keys, 1.0),
             self.preview_after_typing_ms,
-        )
+        ) + &self.floors_report()
+    }
+
+    fn floors_report(&self) -> String {
+        let mut out = String::from("\n### Where the size goes\n\nEach part built on its own as the app is (web-release, wasm-bindgen, wasm-opt -Oz; `web/size/`), against the 150 KiB gzipped target:\n\n| part | bytes | gzip -9 | of 150 KiB |\n|---|---|---|---|\n");
+        let rows = self.floors.iter().map(|(bin, bytes, gz)| {
+            let what = SIZE_FLOORS
+                .iter()
+                .find(|(b, _)| b == bin)
+                .map_or(bin.as_str(), |(_, what)| what);
+            (format!("{what} (`{bin}`)"), *bytes, *gz)
+        });
+        let app = ("the web app".to_owned(), self.optimized, self.gzipped);
+        for (what, bytes, gz) in rows.chain([app]) {
+            out.push_str(&format!(
+                "| {what} | {bytes} | {gz} ({:.0} KiB) | {:.0} % |\n",
+                gz as f64 / 1024.0,
+                gz as f64 / (150.0 * 1024.0) * 100.0
+            ));
+        }
+        out
     }
 }
 
@@ -164,13 +209,15 @@ fn web_figures() -> anyhow::Result<WebFigures> {
         .len();
     let optimized_path = root.join("dist/web/web_bg.wasm");
     let optimized = std::fs::metadata(&optimized_path)?.len();
-    let gzip = std::process::Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(&optimized_path)
-        .output()
-        .context("gzip")?;
-    anyhow::ensure!(gzip.status.success(), "gzip failed");
-    let gzipped = gzip.stdout.len() as u64;
+    let gzipped = gzipped_len(&optimized_path)?;
+    let mut floors = Vec::new();
+    for (bin, _) in SIZE_FLOORS {
+        let path = root.join("dist/bench/web-size").join(format!("{bin}.wasm"));
+        let bytes = std::fs::metadata(&path)
+            .with_context(|| format!("{} (run through `cargo xtask bench`)", path.display()))?
+            .len();
+        floors.push((bin.to_owned(), bytes, gzipped_len(&path)?));
+    }
 
     let gaqno_lb = std::env::var_os("GAQNO_LB_BIN")
         .map(std::path::PathBuf::from)
@@ -203,6 +250,7 @@ fn web_figures() -> anyhow::Result<WebFigures> {
             first_render_warm_ms,
             keystroke_ms,
             preview_after_typing_ms,
+            floors,
         })
     })
 }
