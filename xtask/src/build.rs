@@ -27,7 +27,9 @@ const WASM_OPT_FEATURES: [&str; 6] = [
 /// `cargo build --profile <profile> --target <target> -p <package> --bin <bin>`; returns
 /// the built `.wasm`.
 fn cargo_wasm(target: &str, profile: &str, package: &str, bin: &str) -> Result<PathBuf, String> {
-    Ok(cargo_wasm_bins(target, profile, package, &[bin])?.remove(0))
+    cargo_wasm_bins(target, profile, package, &[bin])?
+        .pop()
+        .ok_or_else(|| format!("no wasm for {bin}"))
 }
 
 /// [`cargo_wasm`] for several binaries of one package, in one cargo run.
@@ -132,8 +134,8 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// The web app's size floors (`web/size/`), each as the app is built (web-release,
-/// wasm-bindgen, wasm-opt), in `dist/bench/web-size/<bin>.wasm`; returns `(bin, path)`.
-pub fn web_size_floors() -> Result<Vec<(&'static str, PathBuf)>, String> {
+/// wasm-bindgen, wasm-opt), as `<bin>.wasm` in the returned `dist/bench/web-size/`.
+pub fn web_size_floors() -> Result<PathBuf, String> {
     const FLOORS: [&str; 4] = [
         "size-leptos",
         "size-export",
@@ -145,18 +147,15 @@ pub fn web_size_floors() -> Result<Vec<(&'static str, PathBuf)>, String> {
     let dir = project_root().join("dist/bench/web-size");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut floors = Vec::new();
     for (bin, wasm) in FLOORS.into_iter().zip(built) {
         run(Command::new(&wasm_bindgen)
             .args(["--target", "web", "--no-typescript", "--out-dir"])
             .arg(&dir)
             .arg(&wasm))?;
         let bindgen_wasm = dir.join(format!("{bin}_bg.wasm"));
-        let out = dir.join(format!("{bin}.wasm"));
-        wasm_opt(&bindgen_wasm, &out)?;
-        floors.push((bin, out));
+        wasm_opt(&bindgen_wasm, &dir.join(format!("{bin}.wasm")))?;
     }
-    Ok(floors)
+    Ok(dir)
 }
 
 /// The CLI at `target/release/gaqno-lb`.

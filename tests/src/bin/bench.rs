@@ -323,7 +323,7 @@ async fn browser_figures(
                 await nextTask();
                 void document.body.offsetHeight;
                 times.push(performance.now() - started);
-                await new Promise(resolve => setTimeout(resolve, 10));
+                await new Promise(resolve => setTimeout(resolve, 10)); // between keys
             }
             // The preview follows after a pause in typing: time it from the last keystroke.
             const last = performance.now();
