@@ -34,33 +34,109 @@ pub fn run(addr: &str) -> anyhow::Result<ExitCode> {
         .map_or_else(|| addr.to_owned(), |a| a.to_string());
     eprintln!("gaqno-lb: serving the web app at http://{bound}/");
     for request in server.incoming_requests() {
-        let (status, content_type, body) = respond(request.url());
-        let header = tiny_http::Header::from_bytes("Content-Type", content_type)
-            .map_err(|()| anyhow::anyhow!("bad header"))?;
-        let response = tiny_http::Response::from_data(body)
-            .with_status_code(status)
-            .with_header(header);
+        let gzip_ok = request
+            .headers()
+            .iter()
+            .filter(|h| h.field.equiv("Accept-Encoding"))
+            .any(|h| accepts_gzip(h.value.as_str()));
+        let reply = respond(request.url(), gzip_ok);
+        let mut response = tiny_http::Response::from_data(reply.body)
+            .with_status_code(reply.status)
+            .with_header(header("Content-Type", reply.content_type)?);
+        if reply.gzipped {
+            response.add_header(header("Content-Encoding", "gzip")?);
+        }
+        if reply.has_gzip {
+            // Caches must key the response on what the client accepts.
+            response.add_header(header("Vary", "Accept-Encoding")?);
+        }
         // A client that went away is no reason to stop serving.
         let _ = request.respond(response);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `(status, content type, body)` for a request path.
-fn respond(url: &str) -> (u16, &'static str, Vec<u8>) {
+fn header(name: &str, value: &str) -> anyhow::Result<tiny_http::Header> {
+    tiny_http::Header::from_bytes(name, value)
+        .map_err(|()| anyhow::anyhow!("bad header {name}: {value}"))
+}
+
+/// What to answer a request with.
+#[derive(Debug, PartialEq)]
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    /// `body` is gzip (`Content-Encoding: gzip`).
+    gzipped: bool,
+    /// The file has a gzip variant, whether or not this reply is it (`Vary`).
+    has_gzip: bool,
+}
+
+/// The reply for a request path. `xtask` writes a `.gz` beside each web app file (the wasm
+/// is 885 KiB, 347 KiB gzipped); it is sent to clients that accept gzip.
+fn respond(url: &str, gzip_ok: bool) -> Reply {
     let path = url.split(['?', '#']).next().unwrap_or("/");
-    let file = match path.strip_prefix("/plugin/") {
-        Some(name) => PluginFiles::get(name),
-        None => WebApp::get(if path == "/" {
-            "index.html"
-        } else {
-            path.trim_start_matches('/')
-        }),
+    let (file, gz) = match path.strip_prefix("/plugin/") {
+        Some(name) => (PluginFiles::get(name), None),
+        None => {
+            let name = if path == "/" {
+                "index.html"
+            } else {
+                path.trim_start_matches('/')
+            };
+            (WebApp::get(name), WebApp::get(&format!("{name}.gz")))
+        }
     };
-    match file {
-        Some(file) => (200, content_type(path), file.data.into_owned()),
-        None => (404, "text/plain; charset=utf-8", b"not found".to_vec()),
+    let has_gzip = file.is_some() && gz.is_some();
+    match (file, gz) {
+        (Some(_), Some(gz)) if gzip_ok => Reply {
+            status: 200,
+            content_type: content_type(path),
+            body: gz.data.into_owned(),
+            gzipped: true,
+            has_gzip,
+        },
+        (Some(file), _) => Reply {
+            status: 200,
+            content_type: content_type(path),
+            body: file.data.into_owned(),
+            gzipped: false,
+            has_gzip,
+        },
+        (None, _) => Reply {
+            status: 404,
+            content_type: "text/plain; charset=utf-8",
+            body: b"not found".to_vec(),
+            gzipped: false,
+            has_gzip,
+        },
     }
+}
+
+/// Whether an `Accept-Encoding` value takes gzip: gzip's own entry decides, else `*`'s; an
+/// entry with `q=0` refuses.
+fn accepts_gzip(accept_encoding: &str) -> bool {
+    let entries = accept_encoding.split(',').map(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (coding, !refused)
+    });
+    let (mut gzip, mut any) = (None, None);
+    for (coding, accepted) in entries {
+        if coding.eq_ignore_ascii_case("gzip") {
+            gzip = Some(accepted);
+        } else if coding == "*" {
+            any = Some(accepted);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -70,5 +146,29 @@ fn content_type(path: &str) -> &'static str {
         Some("css") => "text/css; charset=utf-8",
         Some("yml" | "yaml") => "application/yaml",
         _ => "text/html; charset=utf-8",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+
+    #[test]
+    fn accept_encoding() {
+        for (value, expected) in [
+            ("gzip", true),
+            ("gzip, deflate, br, zstd", true),
+            ("deflate, GZIP;q=0.5", true),
+            ("*", true),
+            ("br;q=1.0, *;q=0.1", true),
+            ("gzip;q=0", false),
+            ("gzip; q=0.0, br", false),
+            ("gzip;q=0, *", false),
+            ("identity", false),
+            ("", false),
+            ("x-gzip-ish", false),
+        ] {
+            assert_eq!(accepts_gzip(value), expected, "{value:?}");
+        }
     }
 }

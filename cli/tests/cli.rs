@@ -194,22 +194,19 @@ fn serve_answers_with_the_app_and_the_plugin() {
             panic!("no address in serve's first line: {first_line:?}")
         });
     assert_ne!(addr.port(), 0, "{first_line}");
-    let get = |path: &str| -> Option<(u16, String, usize)> {
+    // `(status, lowercased head, body)` of `GET path` with extra request header lines.
+    let get_with = |path: &str, headers: &str| -> Option<(u16, String, Vec<u8>)> {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(addr).ok()?;
-        write!(stream, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
+        write!(stream, "GET {path} HTTP/1.0\r\n{headers}\r\n").ok()?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).ok()?;
         let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
         let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
         let status = head.split(' ').nth(1)?.parse().ok()?;
-        let content_type = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-type: "))
-            .unwrap_or_default()
-            .to_owned();
-        Some((status, content_type, raw.len() - split - 4))
+        Some((status, head, raw.split_off(split + 4)))
     };
+    let get = |path: &str| get_with(path, "");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while get("/").is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -217,6 +214,8 @@ fn serve_answers_with_the_app_and_the_plugin() {
     let results = [
         get("/"),
         get("/web_bg.wasm"),
+        get_with("/web_bg.wasm", "Accept-Encoding: gzip, deflate, br\r\n"),
+        get_with("/web_bg.wasm", "Accept-Encoding: gzip;q=0, br\r\n"),
         get("/plugin/plugin.wasm"),
         get("/plugin/.traefik.yml"),
         get("/nope"),
@@ -224,14 +223,71 @@ fn serve_answers_with_the_app_and_the_plugin() {
     let _ = child.kill();
     let _ = child.wait();
     drop(stderr);
-    let [index, wasm, plugin, manifest, missing] = results.map(|r| r.expect("an answer"));
+    let [index, wasm, wasm_gzip, wasm_no_gzip, plugin, manifest, missing] =
+        results.map(|r| r.expect("an answer"));
+    let header = |head: &str, name: &str| -> Option<String> {
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+    };
     assert_eq!(
-        (index.0, index.1.as_str()),
-        (200, "text/html; charset=utf-8")
+        (index.0, header(&index.1, "content-type").as_deref()),
+        (200, Some("text/html; charset=utf-8"))
     );
-    assert_eq!((wasm.0, wasm.1.as_str()), (200, "application/wasm"));
-    assert!(wasm.2 > 10_000, "{wasm:?}");
-    assert_eq!((plugin.0, plugin.1.as_str()), (200, "application/wasm"));
+    assert_eq!(
+        (wasm.0, header(&wasm.1, "content-type").as_deref()),
+        (200, Some("application/wasm"))
+    );
+    assert!(
+        wasm.2.starts_with(b"\0asm") && wasm.2.len() > 10_000,
+        "{}",
+        wasm.1
+    );
+    assert_eq!(header(&wasm.1, "content-encoding"), None, "{}", wasm.1);
+    assert_eq!(header(&wasm.1, "vary").as_deref(), Some("accept-encoding"));
+    // Gzip for a client that takes it: the same bytes once unzipped, fewer on the wire.
+    assert_eq!(
+        header(&wasm_gzip.1, "content-encoding").as_deref(),
+        Some("gzip"),
+        "{}",
+        wasm_gzip.1
+    );
+    assert_eq!(
+        header(&wasm_gzip.1, "content-type").as_deref(),
+        Some("application/wasm")
+    );
+    assert!(
+        wasm_gzip.2.len() < wasm.2.len() / 2,
+        "{}",
+        wasm_gzip.2.len()
+    );
+    assert!(
+        gunzip(&wasm_gzip.2) == wasm.2,
+        "the gzip variant is not the wasm"
+    );
+    assert_eq!(wasm_no_gzip.2, wasm.2, "gzip;q=0 refuses gzip");
+    assert_eq!(
+        (plugin.0, header(&plugin.1, "content-type").as_deref()),
+        (200, Some("application/wasm"))
+    );
     assert_eq!(manifest.0, 200);
     assert_eq!(missing.0, 404);
+}
+
+/// `gzip -dc` of `bytes` (gzip is part of every Debian base system).
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = bytes.to_vec();
+    // Written from a thread: gzip's output fills its pipe while we would still be writing.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("gzip -dc");
+    writer.join().expect("writer").expect("write to gzip");
+    assert!(out.status.success(), "gzip -dc failed");
+    out.stdout
 }

@@ -20,12 +20,33 @@ pub fn chromium() -> Option<(PathBuf, PathBuf)> {
     (pair.0.is_file() && pair.1.is_file()).then_some(pair)
 }
 
-/// `gaqno-lb serve` on a free loopback port; returns the process and the app's URL.
+/// `gaqno-lb serve` on a loopback port it picks itself (port 0: nothing can take the port
+/// between choosing and binding it); returns the process and the app's URL, read from the
+/// first line of its log.
 pub fn serve(gaqno_lb: &Path, log_dir: &Path) -> anyhow::Result<(ProcessGuard, String)> {
-    let port = free_port()?;
+    let log = log_dir.join("serve.log");
     let mut serve = Command::new(gaqno_lb);
-    serve.args(["serve", "--addr", &format!("127.0.0.1:{port}")]);
-    let process = ProcessGuard::spawn("gaqno-lb serve", serve, log_dir.join("serve.log"))?;
+    serve.args(["serve", "--addr", "127.0.0.1:0"]);
+    let mut process = ProcessGuard::spawn("gaqno-lb serve", serve, log.clone())?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let port = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let port = text.lines().find_map(|line| {
+            line.strip_prefix("gaqno-lb: serving the web app at http://127.0.0.1:")?
+                .strip_suffix('/')?
+                .parse::<u16>()
+                .ok()
+        });
+        if let Some(port) = port {
+            break port;
+        }
+        anyhow::ensure!(
+            process.is_running() && Instant::now() < deadline,
+            "gaqno-lb serve named no address in {}:\n{text}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
     wait_http_ok(port, "/", 10).context("gaqno-lb serve did not answer")?;
     Ok((process, format!("http://127.0.0.1:{port}/")))
 }
