@@ -99,7 +99,7 @@ fn main() -> anyhow::Result<()> {
         heap.1 / heap.2
     ));
     report.push_str(&format!(
-        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
+        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes` right after a GC forced through `/debug/pprof/heap?gc=1`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
     ));
     report.push_str(&web.report());
     let out = tests::project_root().join("BENCHMARKS.md");
@@ -790,6 +790,8 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64,
                 plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
                 reference_plugin: reference_plugin()?,
                 metrics: true,
+                // For `/debug/pprof/heap?gc=1`: see `live_heap`.
+                pprof: true,
                 cpu: Some(TRAEFIK_CPU),
                 ..TraefikSetup::default()
             };
@@ -800,7 +802,7 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64,
             );
             let web = traefik.port(WEB).context("web port")?;
             std::thread::sleep(Duration::from_millis(1500));
-            let before = heap_inuse(traefik.api_port)?;
+            let before = live_heap(traefik.api_port)?;
             let hold_log = dir.path().join(format!("hold-{log_name}.log"));
             let hold_args = vec![
                 format!("http://127.0.0.1:{web}"),
@@ -810,7 +812,7 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64,
             ];
             let _holder = node("hold-ws.js", &hold_args, hold_log.clone())?;
             std::thread::sleep(Duration::from_millis(4000));
-            let held = heap_inuse(traefik.api_port)?;
+            let held = live_heap(traefik.api_port)?;
             let log = std::fs::read_to_string(&hold_log).unwrap_or_default();
             anyhow::ensure!(
                 log.contains(&format!("connected {HELD_WEBSOCKETS}")),
@@ -824,6 +826,15 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64,
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     });
     Ok((without, with, empty))
+}
+
+/// Go's in-use heap right after a garbage collection: live memory, not live memory plus
+/// whatever garbage the last GC cycle left (that made the per-WebSocket figure swing by a
+/// third between runs). Go's heap profile endpoint collects first when asked `gc=1`.
+fn live_heap(api_port: u16) -> anyhow::Result<f64> {
+    let (status, _) = tests::http_get(api_port, "/debug/pprof/heap?gc=1")?;
+    anyhow::ensure!(status == 200, "/debug/pprof/heap answered {status}");
+    heap_inuse(api_port)
 }
 
 fn heap_inuse(api_port: u16) -> anyhow::Result<f64> {
