@@ -4,10 +4,18 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `gaqno-lb --version`: the release and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GAQNO_LB_COMMIT"),
+    ")"
+);
+
 /// Traefik load balancing for GAQNO's services on Coolify: export, lint, fix and import
 /// Traefik dynamic configuration.
 #[derive(Debug, Parser)]
-#[command(name = "gaqno-lb", version, about, long_about = None)]
+#[command(name = "gaqno-lb", version = VERSION, about, long_about = None)]
 pub struct Flags {
     #[command(subcommand)]
     pub command: Command,

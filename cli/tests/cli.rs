@@ -30,6 +30,33 @@ fn temp(name: &str, content: &str) -> PathBuf {
     path
 }
 
+/// `--version` names the workspace version and the commit the binary was built from.
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = gaqno_lb(&["--version"]);
+    assert!(out.status.success());
+    let line = text(&out.stdout);
+    let expected_start = format!("gaqno-lb {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&expected_start), "{line}");
+    let commit = line
+        .trim()
+        .strip_prefix(&expected_start)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .expect("(commit ...)");
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root())
+        .output()
+        .map(|o| text(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if head.is_empty() {
+        // Built outside a git checkout (a source archive): the build says so.
+        assert_eq!(commit, "unknown", "{line}");
+    } else {
+        assert_eq!(commit.trim_end_matches("-dirty"), head, "{line}");
+    }
+}
+
 #[test]
 fn export_prints_the_preset() {
     let out = gaqno_lb(&["export", "--preset", "gaqno"]);

@@ -8,12 +8,14 @@
 //! - [`export`] / [`import`] — model to Traefik config and back, by hand.
 //! - [`lint`] — rules over a Traefik config: diagnostics with fixes, never an error.
 //! - [`yaml`] — the only door to the YAML crate.
+//! - [`install`] — the install instructions' text: plugin module, proxy flags, release URLs.
 //!
 //! No IO happens here: reading and writing files is the CLI's job.
 
 #![deny(missing_docs)]
 
 pub mod flat_json;
+pub mod install;
 pub mod lenient;
 pub mod plugin_config;
 

@@ -30,6 +30,13 @@ http.createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     case 'not-engineio':
       res.writeHead(200, { ...text, 'content-length': 11 });
       return res.end('hello world');
+    case 'many-cookies': {
+      // The backend's own Set-Cookie values, ~3 KB together: more than the 2 KiB a guest
+      // reads in one host call.
+      const cookies = Array.from({ length: 6 }, (_, i) => `app${i}=${'v'.repeat(500)}; Path=/`);
+      res.writeHead(200, { ...text, 'set-cookie': cookies, 'content-length': Buffer.byteLength(open) });
+      return res.end(open);
+    }
     case 'big': {
       const body = '0' + 'x'.repeat(100000);
       res.writeHead(200, { ...text, 'content-length': body.length });

@@ -116,7 +116,7 @@ pub fn loopback_config(services: Vec<shared::model::Service>) -> shared::traefik
 }
 
 /// The module name the plugin is loaded under, as the Coolify instructions give it.
-pub const PLUGIN_MODULE: &str = "github.com/gaqno/gaqno-lb";
+pub const PLUGIN_MODULE: &str = shared::install::PLUGIN_MODULE;
 
 /// A fresh directory under the system temp dir, removed on drop unless the test failed.
 pub struct TempDir(PathBuf);
@@ -339,12 +339,27 @@ pub struct TraefikSetup {
     pub plugin: Option<(String, PathBuf)>,
     /// A second local plugin `(name, module, directory)`: the benchmark's empty guest.
     pub reference_plugin: Option<(String, String, PathBuf)>,
+    /// A plugin Traefik installs itself from the catalog (`experimental.plugins`).
+    pub catalog_plugin: Option<CatalogPlugin>,
+    /// Extra environment for the Traefik process (e.g. `HTTPS_PROXY`, `SSL_CERT_FILE`).
+    pub env: Vec<(String, String)>,
     /// Prometheus metrics on the API entrypoint (`/metrics`).
     pub metrics: bool,
     /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`: for benchmarks.
     pub cpu: Option<usize>,
     /// Go's profiler on the API entrypoint (`/debug/pprof/`): for `bench --profile`.
     pub pprof: bool,
+}
+
+/// A catalog plugin as Coolify's proxy flags name it:
+/// `--experimental.plugins.<name>.moduleName=<module>`, `.version=<version>`, `.hash=<sha256>`.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogPlugin {
+    pub name: String,
+    pub module: String,
+    pub version: String,
+    /// The zip's sha256: Traefik then checks it instead of asking the registry to validate.
+    pub hash: Option<String>,
 }
 
 /// Prefix of the router in the control file every Traefik gets: it is missing from
@@ -422,8 +437,20 @@ impl Traefik {
             plugins.push((name.clone(), PLUGIN_MODULE.to_owned(), plugin.clone()));
         }
         plugins.extend(setup.reference_plugin.clone());
+        if !plugins.is_empty() || setup.catalog_plugin.is_some() {
+            config.push_str("experimental:\n");
+        }
+        if let Some(catalog) = &setup.catalog_plugin {
+            config.push_str(&format!(
+                "  plugins:\n    {}:\n      moduleName: {}\n      version: {}\n",
+                catalog.name, catalog.module, catalog.version
+            ));
+            if let Some(hash) = &catalog.hash {
+                config.push_str(&format!("      hash: \"{hash}\"\n"));
+            }
+        }
         if !plugins.is_empty() {
-            config.push_str("experimental:\n  localPlugins:\n");
+            config.push_str("  localPlugins:\n");
         }
         for (name, module, source) in &plugins {
             let target = dir.path().join("plugins-local/src").join(module);
@@ -450,6 +477,9 @@ impl Traefik {
         command
             .arg(format!("--configfile={}", static_file.display()))
             .current_dir(dir.path());
+        for (name, value) in &setup.env {
+            command.env(name, value);
+        }
         let process = ProcessGuard::spawn(
             &format!("traefik {version}"),
             command,
@@ -483,6 +513,29 @@ impl Traefik {
         self.ports.iter().find(|(n, _)| n == name).map(|(_, p)| *p)
     }
 
+    /// Waits (at most `seconds`) for a log line containing any of `needles`; returns it.
+    pub fn wait_for_log(&mut self, needles: &[&str], seconds: u64) -> anyhow::Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < deadline {
+            if let Some(line) = self
+                .log()
+                .lines()
+                .find(|l| needles.iter().any(|n| l.contains(n)))
+            {
+                return Ok(line.to_owned());
+            }
+            if !self.process.is_running() {
+                anyhow::bail!("Traefik {} exited:\n{}", self.version, self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        anyhow::bail!(
+            "Traefik {} logged none of {needles:?} in {seconds} s:\n{}",
+            self.version,
+            self.log()
+        )
+    }
+
     /// Waits (at most 20 s) until the file provider has loaded or failed.
     pub fn loaded(&mut self) -> anyhow::Result<Loaded> {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -514,6 +567,89 @@ impl Traefik {
             self.log()
         )
     }
+}
+
+/// A test CA and a certificate it signed for `host`, made with `openssl` in `dir`:
+/// `(ca.pem, host.key, host.pem)`. Go trusts the CA through `SSL_CERT_FILE`.
+pub fn test_certificates(dir: &Path, host: &str) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
+    let (ca_key, ca) = (dir.join("ca.key"), dir.join("ca.pem"));
+    let (key, csr, cert) = (
+        dir.join("host.key"),
+        dir.join("host.csr"),
+        dir.join("host.pem"),
+    );
+    let extensions = dir.join("host.ext");
+    std::fs::write(
+        &extensions,
+        format!("subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"),
+    )?;
+    let openssl = |args: &[&std::ffi::OsStr]| -> anyhow::Result<()> {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .context("cannot run openssl")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    };
+    let s = |text: &'static str| std::ffi::OsStr::new(text);
+    let ec = [
+        s("-newkey"),
+        s("ec"),
+        s("-pkeyopt"),
+        s("ec_paramgen_curve:prime256v1"),
+        s("-nodes"),
+    ];
+    let mut ca_args = vec![s("req"), s("-x509")];
+    ca_args.extend(ec);
+    ca_args.extend([
+        s("-keyout"),
+        ca_key.as_os_str(),
+        s("-out"),
+        ca.as_os_str(),
+        s("-days"),
+        s("2"),
+        s("-subj"),
+        s("/CN=gaqno-lb test CA"),
+        s("-addext"),
+        s("basicConstraints=critical,CA:TRUE"),
+        s("-addext"),
+        s("keyUsage=critical,keyCertSign,cRLSign"),
+    ]);
+    openssl(&ca_args)?;
+    let subject = format!("/CN={host}");
+    let mut csr_args = vec![s("req")];
+    csr_args.extend(ec);
+    csr_args.extend([
+        s("-keyout"),
+        key.as_os_str(),
+        s("-out"),
+        csr.as_os_str(),
+        s("-subj"),
+        std::ffi::OsStr::new(&subject),
+    ]);
+    openssl(&csr_args)?;
+    openssl(&[
+        s("x509"),
+        s("-req"),
+        s("-in"),
+        csr.as_os_str(),
+        s("-CA"),
+        ca.as_os_str(),
+        s("-CAkey"),
+        ca_key.as_os_str(),
+        s("-CAcreateserial"),
+        s("-out"),
+        cert.as_os_str(),
+        s("-days"),
+        s("2"),
+        s("-extfile"),
+        extensions.as_os_str(),
+    ])?;
+    Ok((ca, key, cert))
 }
 
 /// `(kind, name, status, errors)` of every `@file` object in `/api/rawdata`.

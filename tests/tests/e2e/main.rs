@@ -4,6 +4,7 @@
 mod affinity; // the plugin keeps Socket.IO sessions on one replica (and the controls)
 mod lint_agrees; // bad files: what Traefik does with each, and that the linter flags it
 mod plugin_inputs; // hostile requests, odd handshakes, bad configs through real Traefik
+mod release; // the release: installed by Traefik from the catalog route, static CLIs, reproducible
 mod runbook; // the runbook's examples: imported, linted, fixed, exported, loaded
 mod support;
 mod traefik_accepts; // the preset and generated projects load with every object enabled

@@ -356,6 +356,27 @@ fn handshakes_are_rewritten_only_when_recognised() {
             "{version}"
         );
 
+        // Header values past 2 KiB on both sides (the backend's Set-Cookie values, the
+        // client's Cookie): still tagged, nothing trapped.
+        let long_cookie = format!("big={}", "c".repeat(3000));
+        let many = rig.get(
+            &format!("{base}&case=many-cookies"),
+            &[("Cookie", &long_cookie)],
+        );
+        assert!(
+            String::from_utf8_lossy(&many.body).contains(&format!("~{value}\"")),
+            "{version}: {many:?}"
+        );
+        assert!(length_matches(&many), "{version}");
+        let known = rig.get(
+            &format!("{base}&case=many-cookies"),
+            &[("Cookie", &format!("{long_cookie}; gaqno_chat={value}"))],
+        );
+        assert!(
+            String::from_utf8_lossy(&known.body).contains(&format!("~{value}\"")),
+            "{version}: {known:?}"
+        );
+
         // Protocol 3: the length prefix is fixed, what follows kept.
         let eio3 = rig.get(&format!("{base}&case=eio3"), &[]);
         let text = String::from_utf8_lossy(&eio3.body).into_owned();

@@ -445,3 +445,146 @@ fn loads_into_traefik(yaml: &str) {
         assert!(broken.is_empty(), "Traefik {version}: {broken:?}\n{log}");
     }
 }
+
+/// The release's web archive (`gaqno-lb-web-vX.Y.Z.tar.gz`) served by a plain static file
+/// server under a base path, the way GitHub Pages serves it (`/<repo>/`): the app loads
+/// without errors and its Coolify panel names the release it was built from. The control:
+/// the same files with an absolute script path break under that base path, and the check
+/// sees it.
+#[test]
+fn release_web_app_works_under_a_base_path() {
+    let Some((chromium, chromedriver)) = chromium() else {
+        return;
+    };
+    let release = std::env::var_os("GAQNO_LB_RELEASE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tests::project_root().join("dist/release"));
+    let version = env!("CARGO_PKG_VERSION");
+    let archive = release.join(format!("gaqno-lb-web-v{version}.tar.gz"));
+    if !archive.is_file() {
+        assert!(
+            !tests::e2e_required(),
+            "no web archive at {}",
+            archive.display()
+        );
+        eprintln!("skipping: no release web archive (run `cargo xtask test`)");
+        return;
+    }
+    let dir = TempDir::new("static-host").expect("temp dir");
+    let site = dir.path().join("site");
+    let app = site.join("gaqno-lb");
+    std::fs::create_dir_all(&app).expect("site dir");
+    let status = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("--strip-components=1")
+        .arg("-C")
+        .arg(&app)
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    // The control: the same app with a root-absolute script path.
+    let broken = site.join("broken");
+    std::fs::create_dir_all(&broken).expect("control dir");
+    for entry in std::fs::read_dir(&app).expect("app files").flatten() {
+        std::fs::copy(entry.path(), broken.join(entry.file_name())).expect("copy");
+    }
+    let index = std::fs::read_to_string(app.join("index.html")).expect("index.html");
+    assert!(index.contains("\"./web.js\""), "index.html loads ./web.js");
+    std::fs::write(
+        broken.join("index.html"),
+        index.replace("\"./web.js\"", "\"/web.js\""),
+    )
+    .expect("control index");
+
+    let port = tests::free_port().expect("port");
+    let mut server = std::process::Command::new("python3");
+    server
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .arg("--directory")
+        .arg(&site);
+    let _server = tests::ProcessGuard::spawn("static server", server, dir.path().join("http.log"))
+        .expect("python3 -m http.server");
+    tests::wait_http_ok(port, "/gaqno-lb/", 10).expect("static server up");
+    let (_driver, driver_port) =
+        tests::browser::chromedriver(&chromedriver, dir.path()).expect("chromedriver");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    runtime.block_on(async {
+        let client = tests::browser::session(
+            &chromium,
+            driver_port,
+            &dir.path().join("profile"),
+            dir.path(),
+        )
+        .await
+        .expect("WebDriver session");
+        let page = Page {
+            client,
+            base: format!("http://127.0.0.1:{port}/gaqno-lb/"),
+        };
+        let outcome = tokio::spawn(base_path_checks(
+            page.client.clone(),
+            port,
+            version.to_owned(),
+        ))
+        .await;
+        let _ = page.client.close().await;
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
+}
+
+async fn base_path_checks(client: Client, port: u16, version: String) {
+    let page = Page {
+        client,
+        base: format!("http://127.0.0.1:{port}/gaqno-lb/"),
+    };
+    page.client.goto(&page.base).await.expect("open the app");
+    page.wait_text("yaml-preview", "the preset", |t| {
+        t.contains("gaqno-omnichannel-service-socketio")
+    })
+    .await;
+    assert_eq!(page.errors().await, Vec::<Value>::new(), "errors on load");
+    let flags = page
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=plugin-catalog-flags]').textContent;",
+            vec![],
+        )
+        .await
+        .expect("catalog flags");
+    let flags = flags.as_str().unwrap_or_default().to_owned();
+    for flag in shared::install::catalog_flags("gaqno-lb", &version) {
+        assert!(flags.contains(&flag), "panel lacks {flag}: {flags}");
+    }
+    let zip = page
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=plugin-zip]').href;",
+            vec![],
+        )
+        .await
+        .expect("zip link");
+    assert_eq!(
+        zip.as_str(),
+        Some(shared::install::plugin_zip_url(&version).as_str())
+    );
+    page.screenshot("12-static-host-base-path").await;
+
+    // The control: nothing renders when the script is looked for at the root.
+    page.client
+        .goto(&format!("http://127.0.0.1:{port}/broken/"))
+        .await
+        .expect("open the control");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        page.try_text("yaml-preview").await,
+        None,
+        "the control rendered the app: the check cannot tell a broken base path"
+    );
+}
