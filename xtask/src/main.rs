@@ -79,6 +79,9 @@ pub fn run(command: &mut Command) -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
+    // One timestamp for both packings of the release below, even if a commit lands while
+    // the tests run (the archives take the commit's time otherwise).
+    std::env::set_var("SOURCE_DATE_EPOCH", release::source_date_epoch()?);
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
     tools::chromium()?;

@@ -328,12 +328,17 @@ pub fn plugin_zip_name(version: &str) -> String {
     format!("gaqno-lb-plugin-v{version}.zip")
 }
 
-/// `python3 xtask/package.py <args>` with SOURCE_DATE_EPOCH set to the commit's time.
+/// The archives' timestamp: `SOURCE_DATE_EPOCH` if set, else the commit's time.
+pub fn source_date_epoch() -> Result<String, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) if !value.is_empty() => Ok(value),
+        _ => Ok(git(&["log", "-1", "--format=%ct"])?.trim().to_owned()),
+    }
+}
+
+/// `python3 xtask/package.py <args>` with SOURCE_DATE_EPOCH set (see [`source_date_epoch`]).
 fn package(args: &[String]) -> Result<(), String> {
-    let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) if !value.is_empty() => value,
-        _ => git(&["log", "-1", "--format=%ct"])?.trim().to_owned(),
-    };
+    let epoch = source_date_epoch()?;
     run(Command::new(tools::python())
         .arg(project_root().join("xtask/package.py"))
         .args(args)
