@@ -19,6 +19,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import(flags) => import(flags),
         Command::Cookie(flags) => cookie(flags),
         Command::Serve(flags) => crate::serve::run(&flags.addr),
+        Command::Check(flags) => crate::check::run(flags),
     }
 }
 

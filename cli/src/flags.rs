@@ -35,6 +35,70 @@ pub enum Command {
     Cookie(Cookie),
     /// Serve the web app (embedded in this binary) and the plugin files.
     Serve(Serve),
+    /// Open real Socket.IO sessions against a deployed service and check that each stays
+    /// on one replica; exit 1 when any broke, 2 when the target cannot be checked.
+    Check(Check),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Check {
+    /// The service's public URL, e.g. https://chat.example.com (http:// or https://).
+    pub url: String,
+    /// The Socket.IO path.
+    #[arg(long, default_value = "/socket.io/")]
+    pub path: String,
+    /// Sessions per mode.
+    #[arg(long, default_value_t = 30)]
+    pub sessions: usize,
+    /// Sessions open at once.
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: usize,
+    /// Round trips per session after the Socket.IO connect.
+    #[arg(long, default_value_t = 4)]
+    pub rounds: usize,
+    /// Transports to check.
+    #[arg(long, value_enum, default_value = "all")]
+    pub transport: CheckTransport,
+    /// Whether sessions send back the cookies they are given (browsers with credentials do;
+    /// cross-origin browsers without `withCredentials`, mobile and server clients do not).
+    #[arg(long, value_enum, default_value = "off")]
+    pub cookies: Cookies,
+    /// Engine.IO protocol: 4 (Socket.IO v3/v4) or 3 (Socket.IO v2).
+    #[arg(long, value_enum, default_value = "4")]
+    pub eio: EioFlag,
+    /// Seconds to wait for any one answer.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CheckTransport {
+    /// Long-polling only.
+    Polling,
+    /// Polling, then the WebSocket upgrade (browsers' default).
+    Upgrade,
+    /// WebSocket from the first request.
+    Websocket,
+    /// Each of the above.
+    All,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Cookies {
+    Off,
+    On,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EioFlag {
+    #[value(name = "4")]
+    V4,
+    #[value(name = "3")]
+    V3,
 }
 
 #[derive(Debug, clap::Args)]

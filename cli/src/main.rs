@@ -1,5 +1,6 @@
 //! `gaqno-lb`: the command-line face of the `shared` model crate. All file IO lives here.
 
+mod check;
 mod commands;
 mod flags;
 mod serve;

@@ -318,3 +318,75 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     assert!(out.status.success(), "gzip -dc failed");
     out.stdout
 }
+
+/// A loopback server that answers every connection with `reply` (after reading the
+/// request), or holds it open without a word when `reply` is `None`; returns its port.
+fn stand_in_server(reply: Option<&'static [u8]>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten().take(64) {
+            let mut stream = stream;
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            match reply {
+                Some(reply) => {
+                    let _ = stream.write_all(reply);
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    port
+}
+
+/// Targets `check` cannot check: one line on stderr naming why, exit 2, never a panic.
+#[test]
+fn check_says_why_a_target_cannot_be_checked() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let not_socket_io = stand_in_server(Some(
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
+    ));
+    let plain_ok = stand_in_server(Some(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    ));
+    let garbage = stand_in_server(Some(b"\x00\xffgarbage\r\n\r\n"));
+    let hanging = stand_in_server(None);
+    for (url, expected) in [
+        ("not a url".to_owned(), "invalid URL"),
+        (
+            "ftp://127.0.0.1/".to_owned(),
+            "must start with http:// or https://",
+        ),
+        (format!("http://127.0.0.1:{closed}"), "connection failed"),
+        (
+            format!("http://127.0.0.1:{not_socket_io}"),
+            "HTTP 404: not a Socket.IO endpoint",
+        ),
+        (
+            format!("http://127.0.0.1:{plain_ok}"),
+            "not a Socket.IO endpoint",
+        ),
+        (
+            format!("http://127.0.0.1:{garbage}"),
+            "connection failed or closed",
+        ),
+        (format!("http://127.0.0.1:{hanging}"), "timeout"),
+    ] {
+        let out = gaqno_lb(&["check", &url, "--timeout", "1", "--sessions", "2"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{url}: one line: {stderr}");
+        assert!(stderr.starts_with("gaqno-lb: "), "{url}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{url}: expected {expected:?} in {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{url}: {stderr}");
+    }
+}

@@ -100,7 +100,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     fuzz(FUZZ_SECONDS_IN_TEST)?;
     let mut command = cargo();
     command
-        .args(["test", "--workspace", "--locked"])
+        .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
         .env("GAQNO_LB_E2E", "1")
         .env("GAQNO_LB_RELEASE_DIR", release::release_dir())

@@ -22,12 +22,12 @@ use tests::{
 const SESSIONS: u64 = 30;
 
 /// What every scenario needs: Traefik binaries, node packages, plugin.wasm.
-struct Tools {
-    traefik: Vec<(&'static str, PathBuf)>,
-    plugin: PathBuf,
+pub(crate) struct Tools {
+    pub(crate) traefik: Vec<(&'static str, PathBuf)>,
+    pub(crate) plugin: PathBuf,
 }
 
-fn tools() -> Option<Tools> {
+pub(crate) fn tools() -> Option<Tools> {
     let mut traefik = Vec::new();
     for version in TRAEFIK_VERSIONS {
         traefik.push((version, tests::traefik_binary(version)?));
@@ -72,7 +72,11 @@ impl Replicas {
 }
 
 /// The exporter's config for one Socket.IO service over `servers`, without TLS.
-fn dynamic_config(servers: &[String], with_plugin: bool, health_interval: &str) -> String {
+pub(crate) fn dynamic_config(
+    servers: &[String],
+    with_plugin: bool,
+    health_interval: &str,
+) -> String {
     let mut service = Service::new("chat", 0, 0);
     service.hosts.clear();
     service.servers = servers.to_vec();
@@ -87,7 +91,7 @@ fn dynamic_config(servers: &[String], with_plugin: bool, health_interval: &str) 
     shared::yaml::to_string(&config).expect("YAML")
 }
 
-fn start_traefik(binary: &Path, version: &str, plugin: &Path, yaml: String) -> Traefik {
+pub(crate) fn start_traefik(binary: &Path, version: &str, plugin: &Path, yaml: String) -> Traefik {
     let setup = TraefikSetup {
         entry_points: vec![WEB.into()],
         files: vec![("chat.yaml".into(), yaml)],

@@ -1,0 +1,355 @@
+//! `gaqno-lb check URL`: opens real Engine.IO / Socket.IO sessions against a deployed
+//! service and says whether each stayed on one replica, and which replica it was.
+//!
+//! A session: handshake, Socket.IO connect, `--rounds` round trips (each asks for a
+//! namespace no server has, so the replica must answer on that session), close. It *held*
+//! when every request succeeded on the same engine.io session. Modes are the transports
+//! (`polling`, `upgrade`, `websocket`) times cookies off/on; each runs `--sessions`
+//! sessions, `--concurrency` at a time, one thread each.
+//!
+//! Exit codes: 0 every session held, 1 any broke, 2 the target cannot be checked (a bad
+//! URL, nothing listening, TLS, not a Socket.IO endpoint), said in one line.
+
+mod engineio;
+mod session;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::flags::{self, Check, CheckTransport, Cookies, Format};
+use engineio::Eio;
+use session::{Failure, Outcome, Target, Transport};
+
+pub fn run(flags: Check) -> anyhow::Result<ExitCode> {
+    let target = target(&flags)?;
+    let transports: &[Transport] = match flags.transport {
+        CheckTransport::Polling => &[Transport::Polling],
+        CheckTransport::Upgrade => &[Transport::Upgrade],
+        CheckTransport::Websocket => &[Transport::WebSocket],
+        CheckTransport::All => &[Transport::Polling, Transport::Upgrade, Transport::WebSocket],
+    };
+    let cookies: &[bool] = match flags.cookies {
+        Cookies::Off => &[false],
+        Cookies::On => &[true],
+        Cookies::Both => &[false, true],
+    };
+    // One session first: a target that cannot be checked is said in one line (exit 2)
+    // instead of as N broken sessions.
+    let first = session::run(&target, transports[0], cookies[0], seed());
+    if let Some(failure) = first.failure.as_ref().filter(|_| first.handshake.is_none()) {
+        let why = match failure {
+            Failure::SessionUnknown => None,
+            Failure::Status(_) | Failure::Protocol(_) => Some(format!(
+                "{}: not a Socket.IO endpoint (is --path right?)",
+                failure.detail()
+            )),
+            _ => Some(failure.detail()),
+        };
+        if let Some(why) = why {
+            anyhow::bail!("cannot check {}{}: {why}", target.base, target.path);
+        }
+    }
+    let mut modes = Vec::new();
+    for &transport in transports {
+        for &with_cookies in cookies {
+            let outcomes = run_sessions(
+                &target,
+                transport,
+                with_cookies,
+                flags.sessions,
+                flags.concurrency,
+            );
+            modes.push(Mode::new(transport, with_cookies, outcomes));
+        }
+    }
+    let report = Report {
+        url: format!("{}{}", target.base, target.path),
+        eio: target.eio.number(),
+        rounds: target.rounds,
+        modes,
+    };
+    let mut out = std::io::stdout().lock();
+    match flags.format {
+        Format::Human => report.write_human(&mut out)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report.to_json())?;
+            std::io::Write::write_all(&mut out, b"\n")?;
+        }
+    }
+    Ok(if report.all_held() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The target from the flags, checked: an http(s) URL with a host, and a path.
+fn target(flags: &Check) -> anyhow::Result<Target> {
+    let url =
+        url::Url::parse(&flags.url).with_context(|| format!("invalid URL {:?}", flags.url))?;
+    anyhow::ensure!(
+        matches!(url.scheme(), "http" | "https"),
+        "invalid URL {:?}: it must start with http:// or https://",
+        flags.url
+    );
+    let host = url
+        .host_str()
+        .with_context(|| format!("invalid URL {:?}: no host", flags.url))?;
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    let base = match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    };
+    anyhow::ensure!(
+        flags.path.starts_with('/') && !flags.path.contains(['?', '#', ' ']),
+        "invalid --path {:?}: it must start with '/' and hold no '?', '#' or spaces",
+        flags.path
+    );
+    let path = if flags.path.ends_with('/') {
+        flags.path.clone()
+    } else {
+        format!("{}/", flags.path)
+    };
+    anyhow::ensure!(flags.sessions > 0, "--sessions must be at least 1");
+    anyhow::ensure!(flags.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(flags.rounds <= 1000, "--rounds must be at most 1000");
+    Ok(Target {
+        base,
+        path,
+        eio: match flags.eio {
+            flags::EioFlag::V4 => Eio::V4,
+            flags::EioFlag::V3 => Eio::V3,
+        },
+        rounds: flags.rounds,
+        timeout: Duration::from_secs_f64(flags.timeout.max(0.1)),
+    })
+}
+
+/// A seed for the requests' cache-busting tags.
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            u64::from(d.subsec_nanos()) ^ d.as_secs().rotate_left(20)
+        })
+}
+
+/// `count` sessions, `concurrency` at a time, one thread each.
+fn run_sessions(
+    target: &Target,
+    transport: Transport,
+    cookies: bool,
+    count: usize,
+    concurrency: usize,
+) -> Vec<Outcome> {
+    let next = AtomicUsize::new(0);
+    let outcomes = Mutex::new(Vec::with_capacity(count));
+    let base_tag = seed();
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency.min(count) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                let tag = base_tag.wrapping_add((i as u64) << 20);
+                let outcome = session::run(target, transport, cookies, tag);
+                if let Ok(mut outcomes) = outcomes.lock() {
+                    outcomes.push(outcome);
+                }
+            });
+        }
+    });
+    outcomes.into_inner().unwrap_or_default()
+}
+
+/// One mode's sessions, summed up.
+struct Mode {
+    transport: Transport,
+    cookies: bool,
+    total: usize,
+    held: usize,
+    /// Sessions per replica (sticky cookie value); `None`: not identified.
+    replicas: BTreeMap<String, usize>,
+    unidentified: usize,
+    handshake: Vec<Duration>,
+    round_trips: Vec<Duration>,
+    errors: BTreeMap<String, usize>,
+}
+
+impl Mode {
+    fn new(transport: Transport, cookies: bool, outcomes: Vec<Outcome>) -> Mode {
+        let mut mode = Mode {
+            transport,
+            cookies,
+            total: outcomes.len(),
+            held: 0,
+            replicas: BTreeMap::new(),
+            unidentified: 0,
+            handshake: Vec::new(),
+            round_trips: Vec::new(),
+            errors: BTreeMap::new(),
+        };
+        for outcome in outcomes {
+            mode.held += usize::from(outcome.held);
+            match outcome.replica {
+                Some(replica) => *mode.replicas.entry(replica).or_default() += 1,
+                None => mode.unidentified += 1,
+            }
+            mode.handshake.extend(outcome.handshake);
+            mode.round_trips.extend(outcome.round_trips);
+            if let Some(failure) = outcome.failure {
+                *mode.errors.entry(failure.label()).or_default() += 1;
+            }
+        }
+        mode.handshake.sort();
+        mode.round_trips.sort();
+        mode
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{}, {}",
+            self.transport.name(),
+            if self.cookies {
+                "cookies"
+            } else {
+                "no cookies"
+            }
+        )
+    }
+}
+
+/// The `q` quantile (0..=1) of sorted durations, in milliseconds.
+fn quantile_ms(sorted: &[Duration], q: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let index = ((last as f64) * q).round() as usize;
+    sorted
+        .get(index.min(last))
+        .map(|d| d.as_secs_f64() * 1000.0)
+}
+
+struct Report {
+    url: String,
+    eio: u8,
+    rounds: usize,
+    modes: Vec<Mode>,
+}
+
+impl Report {
+    fn all_held(&self) -> bool {
+        self.modes.iter().all(|m| m.held == m.total)
+    }
+
+    fn write_human(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let sessions = self.modes.first().map_or(0, |m| m.total);
+        writeln!(
+            out,
+            "gaqno-lb check {} (Engine.IO {}, {sessions} sessions x {} round trips per mode)",
+            self.url, self.eio, self.rounds
+        )?;
+        writeln!(out)?;
+        for mode in &self.modes {
+            writeln!(
+                out,
+                "{:<24} held {}/{}",
+                mode.label(),
+                mode.held,
+                mode.total
+            )?;
+            let replicas: Vec<String> = mode
+                .replicas
+                .iter()
+                .map(|(value, n)| {
+                    format!(
+                        "{value} {n} ({:.0} %)",
+                        100.0 * *n as f64 / mode.total.max(1) as f64
+                    )
+                })
+                .collect();
+            let unidentified = if mode.unidentified > 0 {
+                format!(", {} not identified", mode.unidentified)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  replicas: {}{}{unidentified}",
+                mode.replicas.len(),
+                if replicas.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", replicas.join(", "))
+                }
+            )?;
+            let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+            writeln!(
+                out,
+                "  handshake p50/p95 {}/{} ms, round trip p50/p95 {}/{} ms",
+                ms(quantile_ms(&mode.handshake, 0.5)),
+                ms(quantile_ms(&mode.handshake, 0.95)),
+                ms(quantile_ms(&mode.round_trips, 0.5)),
+                ms(quantile_ms(&mode.round_trips, 0.95)),
+            )?;
+            for (error, n) in &mode.errors {
+                writeln!(out, "  broken: {n} x {error}")?;
+            }
+        }
+        writeln!(out)?;
+        if self.all_held() {
+            writeln!(out, "every session held on one replica")
+        } else {
+            let broken: usize = self.modes.iter().map(|m| m.total - m.held).sum();
+            writeln!(out, "{broken} session(s) broke: see above")
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let modes: Vec<serde_json::Value> = self
+            .modes
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "transport": m.transport.name(),
+                    "cookies": m.cookies,
+                    "sessions": m.total,
+                    "held": m.held,
+                    "replicas": m.replicas,
+                    "unidentified": m.unidentified,
+                    "handshake_ms": {"p50": quantile_ms(&m.handshake, 0.5), "p95": quantile_ms(&m.handshake, 0.95)},
+                    "round_trip_ms": {"p50": quantile_ms(&m.round_trips, 0.5), "p95": quantile_ms(&m.round_trips, 0.95)},
+                    "errors": m.errors,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "url": self.url,
+            "eio": self.eio,
+            "rounds": self.rounds,
+            "all_held": self.all_held(),
+            "modes": modes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(quantile_ms(&sorted, 0.5).map(f64::round), Some(51.0));
+        assert_eq!(quantile_ms(&sorted, 0.95).map(f64::round), Some(95.0));
+        assert_eq!(quantile_ms(&[], 0.5), None);
+    }
+}
