@@ -12,6 +12,7 @@
 
 mod engineio;
 mod session;
+mod traefik_api;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -37,6 +38,11 @@ pub fn run(flags: Check) -> anyhow::Result<ExitCode> {
         Cookies::Off => &[false],
         Cookies::On => &[true],
         Cookies::Both => &[false, true],
+    };
+    // Traefik's view first: a wrong API address is said before any session runs.
+    let traefik = match &flags.traefik_api {
+        Some(api) => Some((api.clone(), traefik_api::fetch(api, target.timeout)?)),
+        None => None,
     };
     // One session first: a target that cannot be checked is said in one line (exit 2)
     // instead of as N broken sessions.
@@ -72,6 +78,7 @@ pub fn run(flags: Check) -> anyhow::Result<ExitCode> {
         eio: target.eio.number(),
         rounds: target.rounds,
         modes,
+        traefik,
     };
     let mut out = std::io::stdout().lock();
     match flags.format {
@@ -243,6 +250,8 @@ struct Report {
     eio: u8,
     rounds: usize,
     modes: Vec<Mode>,
+    /// `--traefik-api`: its address and what it said.
+    traefik: Option<(String, traefik_api::Status)>,
 }
 
 impl Report {
@@ -250,8 +259,17 @@ impl Report {
         self.modes.iter().all(|m| m.held == m.total)
     }
 
+    /// Server URL per sticky cookie value, when Traefik's API was asked.
+    fn urls(&self) -> BTreeMap<String, String> {
+        self.traefik
+            .as_ref()
+            .map(|(_, status)| status.urls_by_cookie())
+            .unwrap_or_default()
+    }
+
     fn write_human(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let sessions = self.modes.first().map_or(0, |m| m.total);
+        let urls = self.urls();
         writeln!(
             out,
             "gaqno-lb check {} (Engine.IO {}, {sessions} sessions x {} round trips per mode)",
@@ -270,10 +288,11 @@ impl Report {
                 .replicas
                 .iter()
                 .map(|(value, n)| {
-                    format!(
-                        "{value} {n} ({:.0} %)",
-                        100.0 * *n as f64 / mode.total.max(1) as f64
-                    )
+                    let share = 100.0 * *n as f64 / mode.total.max(1) as f64;
+                    match urls.get(value) {
+                        Some(url) => format!("{url} ({value}) {n} ({share:.0} %)"),
+                        None => format!("{value} {n} ({share:.0} %)"),
+                    }
                 })
                 .collect();
             let unidentified = if mode.unidentified > 0 {
@@ -304,6 +323,10 @@ impl Report {
                 writeln!(out, "  broken: {n} x {error}")?;
             }
         }
+        if let Some((api, status)) = &self.traefik {
+            writeln!(out)?;
+            status.write_human(api, out)?;
+        }
         writeln!(out)?;
         if self.all_held() {
             writeln!(out, "every session held on one replica")
@@ -314,6 +337,7 @@ impl Report {
     }
 
     fn to_json(&self) -> serde_json::Value {
+        let urls = self.urls();
         let modes: Vec<serde_json::Value> = self
             .modes
             .iter()
@@ -324,6 +348,7 @@ impl Report {
                     "sessions": m.total,
                     "held": m.held,
                     "replicas": m.replicas,
+                    "replica_urls": m.replicas.keys().filter_map(|v| Some((v.clone(), urls.get(v)?.clone()))).collect::<BTreeMap<_, _>>(),
                     "unidentified": m.unidentified,
                     "handshake_ms": {"p50": quantile_ms(&m.handshake, 0.5), "p95": quantile_ms(&m.handshake, 0.95)},
                     "round_trip_ms": {"p50": quantile_ms(&m.round_trips, 0.5), "p95": quantile_ms(&m.round_trips, 0.95)},
@@ -337,6 +362,7 @@ impl Report {
             "rounds": self.rounds,
             "all_held": self.all_held(),
             "modes": modes,
+            "traefik": self.traefik.as_ref().map(|(_, status)| status.to_json()),
         })
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn tools() -> Option<Tools> {
 /// Independent Socket.IO servers on loopback.
 pub(crate) struct Replicas {
     /// Held so the replicas live as long as this; also killed one by one.
-    processes: Vec<ProcessGuard>,
+    pub(crate) processes: Vec<ProcessGuard>,
     pub(crate) urls: Vec<String>,
     _dir: TempDir,
 }

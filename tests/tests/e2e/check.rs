@@ -147,3 +147,107 @@ fn check_holds_protocol_3_through_the_plugin() {
         "Socket.IO v2 upgrade through the plugin: {report:#}"
     );
 }
+
+/// `--traefik-api`: a Traefik started without the plugin is said to lack it (and its
+/// affinity router is disabled); with the plugin and a replica killed, that server is DOWN,
+/// every session held on the others, and each replica is named by its server URL.
+#[test]
+fn check_reads_traefiks_view() {
+    let (Some(tools), Some(binary)) = (tools(), gaqno_lb()) else {
+        return;
+    };
+    let mut replicas = Replicas::start(3, 4);
+    let (version, traefik_binary) = &tools.traefik[0];
+
+    // Without the plugin flag.
+    let setup = tests::TraefikSetup {
+        entry_points: vec![WEB.into()],
+        files: vec![(
+            "chat.yaml".into(),
+            dynamic_config(&replicas.urls, true, "1s"),
+        )],
+        ..tests::TraefikSetup::default()
+    };
+    let mut traefik = tests::Traefik::start(traefik_binary, version, &setup).expect("Traefik");
+    traefik.loaded().expect("loaded");
+    let url = format!("http://127.0.0.1:{}", traefik.port(WEB).expect("port"));
+    let api = format!("http://127.0.0.1:{}", traefik.api_port);
+    let (_, report) = check(
+        &binary,
+        &url,
+        &["--transport", "polling", "--traefik-api", &api],
+    );
+    assert_eq!(
+        report["traefik"]["plugin_loaded"],
+        Value::Bool(false),
+        "{report:#}"
+    );
+    let human = Command::new(&binary)
+        .args([
+            "check",
+            &url,
+            "--sessions",
+            "2",
+            "--transport",
+            "polling",
+            "--traefik-api",
+            &api,
+        ])
+        .output()
+        .expect("check");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("the gaqno-lb plugin is not loaded in this Traefik"),
+        "{text}"
+    );
+    drop(traefik);
+
+    // With the plugin; one replica killed.
+    let traefik = start_traefik(
+        traefik_binary,
+        version,
+        &tools.plugin,
+        dynamic_config(&replicas.urls, true, "1s"),
+    );
+    let killed = replicas.urls[2].clone();
+    replicas.processes[2].kill();
+    // The health check (every second, 500 ms timeout) marks it down.
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    let url = format!("http://127.0.0.1:{}", traefik.port(WEB).expect("port"));
+    let api = format!("http://127.0.0.1:{}", traefik.api_port);
+    let (code, report) = check(
+        &binary,
+        &url,
+        &["--transport", "polling", "--traefik-api", &api],
+    );
+    assert_eq!(
+        code, 0,
+        "sessions hold on the two live replicas: {report:#}"
+    );
+    assert_eq!(report["traefik"]["plugin_loaded"], Value::Bool(true));
+    let servers = report["traefik"]["services"][0]["servers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let down = servers
+        .iter()
+        .find(|s| s["url"] == Value::String(killed.clone()))
+        .unwrap_or_else(|| panic!("{killed} not listed: {report:#}"));
+    assert_eq!(down["status"], "DOWN", "{report:#}");
+    assert_eq!(
+        down["cookie"],
+        Value::String(shared::traefik::sticky_cookie_value(&killed))
+    );
+    let mode = &modes(&report)[0];
+    let named: Vec<&Value> = mode["replica_urls"]
+        .as_object()
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    assert_eq!(named.len(), 2, "the two live replicas, by URL: {mode:#}");
+    assert!(
+        named
+            .iter()
+            .all(|u| replicas.urls[..2].contains(&u.as_str().unwrap_or_default().to_owned())),
+        "{mode:#}"
+    );
+}
