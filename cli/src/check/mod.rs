@@ -60,18 +60,35 @@ pub fn run(flags: Check) -> anyhow::Result<ExitCode> {
             anyhow::bail!("cannot check {}{}: {why}", target.base, target.path);
         }
     }
+    let total = transports.len() * cookies.len() * flags.sessions;
+    let progress = progress_bar(total, matches!(flags.format, Format::Human));
     let mut modes = Vec::new();
     for &transport in transports {
         for &with_cookies in cookies {
+            if let Some(bar) = &progress {
+                bar.set_message(format!(
+                    "{}, {}",
+                    transport.name(),
+                    if with_cookies {
+                        "cookies"
+                    } else {
+                        "no cookies"
+                    }
+                ));
+            }
             let outcomes = run_sessions(
                 &target,
                 transport,
                 with_cookies,
                 flags.sessions,
                 flags.concurrency,
+                progress.as_ref(),
             );
             modes.push(Mode::new(transport, with_cookies, outcomes));
         }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     let report = Report {
         url: format!("{}{}", target.base, target.path),
@@ -150,6 +167,21 @@ fn seed() -> u64 {
         })
 }
 
+/// A progress bar on stderr, only when it is a terminal and the report is for people.
+fn progress_bar(total: usize, human: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !human || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>22} [{bar:30}] {pos}/{len} sessions, {per_sec}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    Some(bar)
+}
+
 /// `count` sessions, `concurrency` at a time, one thread each.
 fn run_sessions(
     target: &Target,
@@ -157,6 +189,7 @@ fn run_sessions(
     cookies: bool,
     count: usize,
     concurrency: usize,
+    progress: Option<&indicatif::ProgressBar>,
 ) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let outcomes = Mutex::new(Vec::with_capacity(count));
@@ -170,6 +203,9 @@ fn run_sessions(
                 }
                 let tag = base_tag.wrapping_add((i as u64) << 20);
                 let outcome = session::run(target, transport, cookies, tag);
+                if let Some(bar) = progress {
+                    bar.inc(1);
+                }
                 if let Ok(mut outcomes) = outcomes.lock() {
                     outcomes.push(outcome);
                 }
@@ -279,48 +315,37 @@ impl Report {
         for mode in &self.modes {
             writeln!(
                 out,
-                "{:<24} held {}/{}",
+                "{}: {} of {} held",
                 mode.label(),
                 mode.held,
                 mode.total
             )?;
-            let replicas: Vec<String> = mode
-                .replicas
-                .iter()
-                .map(|(value, n)| {
-                    let share = 100.0 * *n as f64 / mode.total.max(1) as f64;
-                    match urls.get(value) {
-                        Some(url) => format!("{url} ({value}) {n} ({share:.0} %)"),
-                        None => format!("{value} {n} ({share:.0} %)"),
-                    }
-                })
-                .collect();
-            let unidentified = if mode.unidentified > 0 {
-                format!(", {} not identified", mode.unidentified)
-            } else {
-                String::new()
-            };
+            for (value, n) in &mode.replicas {
+                let share = 100.0 * *n as f64 / mode.total.max(1) as f64;
+                let name = match urls.get(value) {
+                    Some(url) => format!("{url} ({value})"),
+                    None => format!("replica {value}"),
+                };
+                writeln!(out, "  {name}: {n} session(s), {share:.0} %")?;
+            }
+            if mode.unidentified > 0 {
+                writeln!(
+                    out,
+                    "  {} session(s) on a replica not identified (no sid token, no sticky cookie)",
+                    mode.unidentified
+                )?;
+            }
+            let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1} ms"));
             writeln!(
                 out,
-                "  replicas: {}{}{unidentified}",
-                mode.replicas.len(),
-                if replicas.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", replicas.join(", "))
-                }
-            )?;
-            let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
-            writeln!(
-                out,
-                "  handshake p50/p95 {}/{} ms, round trip p50/p95 {}/{} ms",
+                "  handshake p50 {}, p95 {}; round trip p50 {}, p95 {}",
                 ms(quantile_ms(&mode.handshake, 0.5)),
                 ms(quantile_ms(&mode.handshake, 0.95)),
                 ms(quantile_ms(&mode.round_trips, 0.5)),
                 ms(quantile_ms(&mode.round_trips, 0.95)),
             )?;
             for (error, n) in &mode.errors {
-                writeln!(out, "  broken: {n} x {error}")?;
+                writeln!(out, "  broken: {n} by {error}")?;
             }
         }
         if let Some((api, status)) = &self.traefik {
