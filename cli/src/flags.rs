@@ -66,6 +66,13 @@ pub struct Check {
     /// Engine.IO protocol: 4 (Socket.IO v3/v4) or 3 (Socket.IO v2).
     #[arg(long, value_enum, default_value = "4")]
     pub eio: EioFlag,
+    /// Milliseconds between a session's round trips (long-lived sessions).
+    #[arg(long, default_value_t = 0)]
+    pub interval: u64,
+    /// Keep starting sessions, `--concurrency` at a time, until this many seconds have
+    /// passed (a soak); `--sessions` is then not used.
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
     /// Seconds to wait for any one answer.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,

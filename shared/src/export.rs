@@ -5,7 +5,10 @@
 //! - router `gaqno-<s>` on the HTTPS entrypoint with TLS;
 //! - router `gaqno-<s>-http` on the HTTP entrypoint, redirecting to HTTPS (if enabled);
 //! - with Socket.IO affinity: router `gaqno-<s>-socketio` for the Socket.IO path only,
-//!   through middleware `gaqno-<s>-affinity`, so plain REST traffic never enters the plugin.
+//!   through middleware `gaqno-<s>-affinity`, so plain REST traffic never enters the plugin;
+//!   and router `gaqno-<s>-socketio-ws` for the WebSocket-only opens on that path (no `sid`,
+//!   `transport=websocket`), without the plugin: they need no affinity, and each held
+//!   WebSocket through a wasm middleware keeps a guest instance in Traefik.
 //!
 //! Never an empty list or map (Coolify re-serialises them into something Traefik rejects).
 
@@ -32,6 +35,7 @@ pub(crate) struct Names {
     pub(crate) router: String,
     pub(crate) http_router: String,
     pub(crate) socket_io_router: String,
+    pub(crate) websocket_router: String,
     pub(crate) affinity: String,
 }
 
@@ -41,6 +45,7 @@ impl Names {
         Names {
             http_router: format!("{base}-http"),
             socket_io_router: format!("{base}-socketio"),
+            websocket_router: format!("{base}-socketio-ws"),
             affinity: format!("{base}-affinity"),
             router: base.clone(),
             service: base,
@@ -74,9 +79,21 @@ pub fn export(project: &Project) -> DynamicConfig {
                     entry_points: Some(vec![target.https_entry_point.clone()]),
                     middlewares: Some(vec![names.affinity.clone()]),
                     service: Some(names.service.clone()),
-                    rule: Some(socket_io_rule),
+                    rule: Some(socket_io_rule.clone()),
                     // Above the service's own router, which would otherwise win on equal priority.
                     priority: service.priority.map(|p| p.saturating_add(1)),
+                    tls: Some(router_tls(target)),
+                    ..Router::default()
+                },
+            );
+            http.routers.insert(
+                names.websocket_router.clone(),
+                Router {
+                    entry_points: Some(vec![target.https_entry_point.clone()]),
+                    service: Some(names.service.clone()),
+                    rule: Some(crate::rule::websocket_only(&socket_io_rule)),
+                    // Above the Socket.IO router, whose requests it narrows.
+                    priority: service.priority.map(|p| p.saturating_add(2)),
                     tls: Some(router_tls(target)),
                     ..Router::default()
                 },

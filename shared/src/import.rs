@@ -124,6 +124,16 @@ pub fn import(config: &DynamicConfig) -> Imported {
             continue;
         };
         any_router = true;
+        // The WebSocket-only router `export` writes beside the Socket.IO router: it follows
+        // from Socket.IO affinity, so it holds nothing of its own.
+        if router
+            .rule
+            .as_deref()
+            .is_some_and(crate::rule::is_websocket_only)
+            && router.middlewares.as_deref().unwrap_or_default().is_empty()
+        {
+            continue;
+        }
         let middlewares = router.middlewares.as_deref().unwrap_or_default();
         let plugin = middlewares
             .iter()

@@ -23,6 +23,29 @@ pub(crate) fn build(hosts: &[String], path_prefix: Option<&str>) -> String {
     }
 }
 
+/// What the WebSocket-only router adds to the Socket.IO router's rule: engine.io requests
+/// that open a WebSocket without a sid. Those clients need no affinity (one connection, no
+/// later request to route), and through the plugin each held WebSocket keeps one wasm
+/// instance in Traefik; an upgrade carrying a sid, and every polling request, do not match
+/// and still go through the plugin. Checked on Traefik 3.6.15 and 3.7.15 (e2e).
+const WEBSOCKET_ONLY: &str = " && Query(`transport`, `websocket`) && !QueryRegexp(`sid`, `.+`)";
+
+/// The WebSocket-only router's rule for a Socket.IO router's `rule`. Longer, so above it
+/// at Traefik's default priority (the rule's length).
+pub(crate) fn websocket_only(rule: &str) -> String {
+    let rule = if rule.contains(" || ") && !rule.starts_with('(') {
+        format!("({rule})")
+    } else {
+        rule.to_owned()
+    };
+    format!("{rule}{WEBSOCKET_ONLY}")
+}
+
+/// Whether `rule` is one [`websocket_only`] wrote.
+pub(crate) fn is_websocket_only(rule: &str) -> bool {
+    rule.ends_with(WEBSOCKET_ONLY)
+}
+
 fn call(matcher: &str, value: &str) -> String {
     if value.contains('`') {
         format!("{matcher}({})", serde_json::Value::String(value.to_owned()))
@@ -168,6 +191,27 @@ mod tests {
             (m.hosts, m.path_prefix),
             (vec!["x".to_owned()], Some("/socket.io/".to_owned()))
         );
+    }
+
+    #[test]
+    fn websocket_only_rules() {
+        let one = build(&["a.test".into()], Some("/socket.io/"));
+        assert_eq!(
+            websocket_only(&one),
+            "Host(`a.test`) && PathPrefix(`/socket.io/`) && Query(`transport`, `websocket`) && !QueryRegexp(`sid`, `.+`)"
+        );
+        let two = build(&["a.test".into(), "b.test".into()], Some("/socket.io/"));
+        assert!(websocket_only(&two).starts_with("(Host(`a.test`) || Host(`b.test`)) && "));
+        assert_eq!(
+            websocket_only("Host(`a`) || Host(`b`)"),
+            "(Host(`a`) || Host(`b`)) && Query(`transport`, `websocket`) && !QueryRegexp(`sid`, `.+`)"
+        );
+        for rule in [&one, &two] {
+            assert!(is_websocket_only(&websocket_only(rule)));
+            assert!(!is_websocket_only(rule));
+            // Longer: above the Socket.IO router at Traefik's default priority.
+            assert!(websocket_only(rule).len() > rule.len());
+        }
     }
 
     #[test]

@@ -60,7 +60,19 @@ pub fn run(flags: Check) -> anyhow::Result<ExitCode> {
             anyhow::bail!("cannot check {}{}: {why}", target.base, target.path);
         }
     }
-    let total = transports.len() * cookies.len() * flags.sessions;
+    // Each session holds up to two sockets (its keep-alive polling connection and the
+    // WebSocket): raise the soft open-file limit (often 1024) toward what that needs, as far
+    // as the hard limit allows. If it cannot be raised, sessions past it fail and say why.
+    let wanted = (flags.concurrency as u64)
+        .saturating_mul(3)
+        .saturating_add(64);
+    let _ = rlimit::increase_nofile_limit(wanted);
+    let deadline = flags.duration.map(Duration::from_secs_f64);
+    let total = match deadline {
+        // A soak's length is time, not sessions: the bar counts sessions started.
+        Some(_) => 0,
+        None => transports.len() * cookies.len() * flags.sessions,
+    };
     let progress = progress_bar(total, matches!(flags.format, Format::Human));
     let mut modes = Vec::new();
     for &transport in transports {
@@ -82,6 +94,7 @@ pub fn run(flags: Check) -> anyhow::Result<ExitCode> {
                 with_cookies,
                 flags.sessions,
                 flags.concurrency,
+                deadline,
                 progress.as_ref(),
             );
             modes.push(Mode::new(transport, with_cookies, outcomes));
@@ -146,6 +159,12 @@ fn target(flags: &Check) -> anyhow::Result<Target> {
     anyhow::ensure!(flags.sessions > 0, "--sessions must be at least 1");
     anyhow::ensure!(flags.concurrency > 0, "--concurrency must be at least 1");
     anyhow::ensure!(flags.rounds <= 1000, "--rounds must be at most 1000");
+    if let Some(duration) = flags.duration {
+        anyhow::ensure!(
+            duration > 0.0 && duration <= 86_400.0,
+            "--duration must be more than 0 and at most 86400 seconds"
+        );
+    }
     Ok(Target {
         base,
         path,
@@ -154,6 +173,7 @@ fn target(flags: &Check) -> anyhow::Result<Target> {
             flags::EioFlag::V3 => Eio::V3,
         },
         rounds: flags.rounds,
+        interval: Duration::from_millis(flags.interval.min(60_000)),
         timeout: Duration::from_secs_f64(flags.timeout.max(0.1)),
     })
 }
@@ -182,23 +202,34 @@ fn progress_bar(total: usize, human: bool) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// `count` sessions, `concurrency` at a time, one thread each.
+/// `count` sessions, `concurrency` at a time, one thread each; with `duration`, sessions
+/// keep starting until it has passed, whatever `count` says.
 fn run_sessions(
     target: &Target,
     transport: Transport,
     cookies: bool,
     count: usize,
     concurrency: usize,
+    duration: Option<Duration>,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let outcomes = Mutex::new(Vec::with_capacity(count));
     let base_tag = seed();
+    let deadline = duration.map(|d| std::time::Instant::now() + d);
+    let workers = match deadline {
+        Some(_) => concurrency,
+        None => concurrency.min(count),
+    };
     std::thread::scope(|scope| {
-        for _ in 0..concurrency.min(count) {
+        for _ in 0..workers {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
+                let more = match deadline {
+                    Some(deadline) => std::time::Instant::now() < deadline,
+                    None => i < count,
+                };
+                if !more {
                     break;
                 }
                 let tag = base_tag.wrapping_add((i as u64) << 20);
@@ -223,6 +254,8 @@ struct Mode {
     held: usize,
     /// Sessions per replica (sticky cookie value); `None`: not identified.
     replicas: BTreeMap<String, usize>,
+    /// Broken sessions per replica (sticky cookie value).
+    broken_by_replica: BTreeMap<String, usize>,
     unidentified: usize,
     handshake: Vec<Duration>,
     round_trips: Vec<Duration>,
@@ -237,6 +270,7 @@ impl Mode {
             total: outcomes.len(),
             held: 0,
             replicas: BTreeMap::new(),
+            broken_by_replica: BTreeMap::new(),
             unidentified: 0,
             handshake: Vec::new(),
             round_trips: Vec::new(),
@@ -245,7 +279,12 @@ impl Mode {
         for outcome in outcomes {
             mode.held += usize::from(outcome.held);
             match outcome.replica {
-                Some(replica) => *mode.replicas.entry(replica).or_default() += 1,
+                Some(replica) => {
+                    if !outcome.held {
+                        *mode.broken_by_replica.entry(replica.clone()).or_default() += 1;
+                    }
+                    *mode.replicas.entry(replica).or_default() += 1;
+                }
                 None => mode.unidentified += 1,
             }
             mode.handshake.extend(outcome.handshake);
@@ -326,7 +365,13 @@ impl Report {
                     Some(url) => format!("{url} ({value})"),
                     None => format!("replica {value}"),
                 };
-                writeln!(out, "  {name}: {n} session(s), {share:.0} %")?;
+                match mode.broken_by_replica.get(value) {
+                    Some(broken) => writeln!(
+                        out,
+                        "  {name}: {n} session(s), {share:.0} %, {broken} broken"
+                    )?,
+                    None => writeln!(out, "  {name}: {n} session(s), {share:.0} %")?,
+                }
             }
             if mode.unidentified > 0 {
                 writeln!(
@@ -373,6 +418,7 @@ impl Report {
                     "sessions": m.total,
                     "held": m.held,
                     "replicas": m.replicas,
+                    "broken_by_replica": m.broken_by_replica,
                     "replica_urls": m.replicas.keys().filter_map(|v| Some((v.clone(), urls.get(v)?.clone()))).collect::<BTreeMap<_, _>>(),
                     "unidentified": m.unidentified,
                     "handshake_ms": {"p50": quantile_ms(&m.handshake, 0.5), "p95": quantile_ms(&m.handshake, 0.95)},

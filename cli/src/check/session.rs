@@ -40,6 +40,8 @@ pub struct Target {
     pub path: String,
     pub eio: Eio,
     pub rounds: usize,
+    /// Pause before each round trip after the first (long-lived sessions for soaks).
+    pub interval: Duration,
     pub timeout: Duration,
 }
 
@@ -314,7 +316,8 @@ impl Session<'_> {
             let _ = socket.close(None);
             return Ok(());
         }
-        for _ in 0..self.target.rounds {
+        for round in 0..self.target.rounds {
+            self.pause(round);
             let started = Instant::now();
             let answer = self.exchange(
                 &sid,
@@ -361,7 +364,8 @@ impl Session<'_> {
     }
 
     fn websocket_rounds(&mut self, socket: &mut WebSocket<Stream>) -> Result<(), Failure> {
-        for _ in 0..self.target.rounds {
+        for round in 0..self.target.rounds {
+            self.pause(round);
             let started = Instant::now();
             send(socket, &engineio::probe_packet())?;
             let answer = receive_until(socket, engineio::answers_probe)?;
@@ -371,6 +375,13 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `--interval` before every round trip but the first.
+    fn pause(&self, round: usize) {
+        if round > 0 && !self.target.interval.is_zero() {
+            std::thread::sleep(self.target.interval);
+        }
     }
 
     fn connect_websocket(&mut self, sid: Option<&str>) -> Result<WebSocket<Stream>, Failure> {

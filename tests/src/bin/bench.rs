@@ -61,6 +61,8 @@ fn main() -> anyhow::Result<()> {
     }
     let requests = request_costs(&binary, &plugin)?;
     let heap = heap_per_websocket(&binary, &plugin)?;
+    let scale = check_scale(&binary, &plugin)?;
+    let soak = soak(&binary, &plugin)?;
 
     report.push_str(&format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. All three variants (no middleware, an empty http-wasm guest, gaqno-lb) were measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} sequential keep-alive connection per phase. CPU is Traefik's on-CPU time (all threads) per request; the µs columns are medians over the phases, the ratios are medians of the per-repetition ratios (each repetition measures the variants back to back) with their range over the repetitions in brackets: a target tighter than that range cannot be told apart from noise on this machine.\n\n",
@@ -87,20 +89,25 @@ fn main() -> anyhow::Result<()> {
         ));
     }
     report.push_str("\nThe empty guest (`plugin/bench/empty_guest.rs`) is what any http-wasm middleware costs on this host; the column against it is gaqno-lb's own work. `gaqno-lb export` never puts the plugin on REST routes (it gets a router for the Socket.IO path only), so (a) is the cost of a misrouted REST request, not of normal REST traffic.\n");
+    let kib = |bytes: f64| bytes / 1024.0;
     report.push_str(&format!(
-        "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB |\n| initial linear memory | {pages} pages ({} KiB) | ≤ 2 pages |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, empty guest | {:.1} KiB | |\n| Go heap per held WebSocket, gaqno-lb | {:.1} KiB | |\n| gaqno-lb vs without | {:.2}× | ≤ 1.5× |\n| gaqno-lb vs empty guest | {:.2}× | |\n",
+        "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB |\n| initial linear memory | {pages} pages ({} KiB) | ≤ 2 pages |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, empty guest | {:.1} KiB | |\n| Go heap per held WebSocket-only client through gaqno-lb (the export before its `-socketio-ws` router) | {:.1} KiB | |\n| Go heap per held WebSocket-only client as `gaqno-lb export` routes it now | {:.1} KiB | |\n| through gaqno-lb vs without | {:.2}× | ≤ 1.5× |\n| through gaqno-lb vs empty guest | {:.2}× | |\n| as exported vs without | {:.2}× | |\n",
         wasm.len(),
         wasm.len() as f64 / 1024.0,
         pages * 64,
-        heap.0 / 1024.0,
-        heap.2 / 1024.0,
-        heap.1 / 1024.0,
-        heap.1 / heap.0,
-        heap.1 / heap.2
+        kib(heap.without),
+        kib(heap.empty_guest),
+        kib(heap.through_plugin),
+        kib(heap.exported),
+        heap.through_plugin / heap.without,
+        heap.through_plugin / heap.empty_guest,
+        heap.exported / heap.without,
     ));
     report.push_str(&format!(
         "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes` right after a GC forced through `/debug/pprof/heap?gc=1`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
     ));
+    report.push_str(&scale.report());
+    report.push_str(&soak.report());
     report.push_str(&web.report());
     let out = tests::project_root().join("BENCHMARKS.md");
     std::fs::write(&out, &report)?;
@@ -749,14 +756,340 @@ fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> anyhow::Result
 }
 
 /// Median Go heap per held WebSocket `(without, gaqno-lb, empty guest)` in bytes.
-fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64, f64)> {
+/// `gaqno-lb check` as a load generator: one process, many concurrent sessions.
+struct CheckScale {
+    sessions: u64,
+    held: u64,
+    replicas: usize,
+    wall_s: f64,
+    /// The check process's own CPU (user + system).
+    cpu_s: f64,
+}
+
+/// Concurrent sessions `check_scale` opens at once.
+const SCALE_SESSIONS: usize = 1000;
+
+impl CheckScale {
+    fn report(&self) -> String {
+        format!(
+            "\n## gaqno-lb check at scale\n\n`gaqno-lb check --transport upgrade --sessions {SCALE_SESSIONS} --concurrency {SCALE_SESSIONS} --rounds 2` (release build, one process, one thread per session, sharing CPU 0 with the three Socket.IO replicas; Traefik with the plugin alone on CPU {TRAEFIK_CPU}): {} of {} polling→WebSocket sessions held on {} replicas, {:.1} s wall, {:.0} sessions/s, {:.2} s of check's own CPU ({:.2} ms per session).\n",
+            self.held,
+            self.sessions,
+            self.replicas,
+            self.wall_s,
+            self.sessions as f64 / self.wall_s.max(1e-9),
+            self.cpu_s,
+            1000.0 * self.cpu_s / (self.sessions.max(1) as f64),
+        )
+    }
+}
+
+/// CPU seconds (user + system) of this process's waited-for children, from `/proc/self/stat`
+/// (`cutime`, `cstime`: fields 16 and 17, in clock ticks of 1/100 s on Linux).
+fn children_cpu_s() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    let after_name = stat.rsplit_once(')').context("/proc/self/stat")?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let tick = |i: usize| -> anyhow::Result<f64> {
+        Ok(fields
+            .get(i)
+            .context("/proc/self/stat fields")?
+            .parse::<f64>()?
+            / 100.0)
+    };
+    // After the name, field 3 (state) is index 0: cutime (16) is 13, cstime (17) is 14.
+    Ok(tick(13)? + tick(14)?)
+}
+
+/// Runs `check` with [`SCALE_SESSIONS`] concurrent upgrade sessions through Traefik and the
+/// plugin to three replicas; at most three minutes.
+fn check_scale(binary: &Path, plugin: &Path) -> anyhow::Result<CheckScale> {
+    let dir = TempDir::new("bench-scale")?;
+    let mut replicas = Vec::new();
+    let mut servers = Vec::new();
+    for i in 0..3 {
+        let port = free_port()?;
+        replicas.push(node(
+            "replica.js",
+            &[port.to_string(), format!("scale-{i}"), "4".into()],
+            dir.path().join(format!("replica-{i}.log")),
+        )?);
+        wait_http_ok(port, "/v1/health", 10)?;
+        servers.push(format!("http://127.0.0.1:{port}"));
+    }
+    let mut service = Service::new("scale", 0, 0);
+    service.hosts.clear();
+    service.servers = servers;
+    service.health_check = None;
+    service.sticky.secure = false;
+    service.set_socket_io(true);
+    let config = tests::loopback_config(vec![service]);
+    let setup = TraefikSetup {
+        entry_points: vec![WEB.into()],
+        files: vec![("scale.yaml".into(), shared::yaml::to_string(&config)?)],
+        plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+        cpu: Some(TRAEFIK_CPU),
+        ..TraefikSetup::default()
+    };
+    let mut traefik = Traefik::start(binary, VERSION, &setup)?;
+    anyhow::ensure!(
+        matches!(traefik.loaded()?, tests::Loaded::Config(_)),
+        "Traefik did not load"
+    );
+    let url = format!(
+        "http://127.0.0.1:{}",
+        traefik.port(WEB).context("web port")?
+    );
+    let cpu_before = children_cpu_s()?;
+    let started = Instant::now();
+    let args = strings(&[
+        "--transport",
+        "upgrade",
+        "--sessions",
+        &SCALE_SESSIONS.to_string(),
+        "--concurrency",
+        &SCALE_SESSIONS.to_string(),
+        "--rounds",
+        "2",
+        "--timeout",
+        "30",
+    ]);
+    let report = run_check(&url, &args, Duration::from_secs(180))?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let cpu_s = children_cpu_s()? - cpu_before;
+    let mode = &report["modes"][0];
+    Ok(CheckScale {
+        sessions: mode["sessions"].as_u64().unwrap_or(0),
+        held: mode["held"].as_u64().unwrap_or(0),
+        replicas: mode["replicas"].as_object().map_or(0, |r| r.len()),
+        wall_s,
+        cpu_s,
+    })
+}
+
+/// The soak: long-lived cookie-less sessions while a replica dies and comes back.
+struct Soak {
+    sessions: u64,
+    held: u64,
+    broken_on_killed: u64,
+    broken_on_surviving: u64,
+    /// Broken before a replica was known (a handshake sent to the dead replica).
+    unidentified: u64,
+    /// Replicas that took sessions in a short check after the restart.
+    replicas_after_restart: usize,
+    heap_before: f64,
+    heap_after: f64,
+}
+
+const SOAK_SECONDS: u64 = 60;
+const SOAK_SESSIONS: usize = 1000;
+
+impl Soak {
+    fn report(&self) -> String {
+        format!(
+            "\n## Soak: a replica killed and restarted under load\n\n`gaqno-lb check --transport polling --duration {SOAK_SECONDS} --concurrency {SOAK_SESSIONS} --rounds 10 --interval 1000` through Traefik with the plugin to three replicas (health check every second); the third replica is killed at 20 s and started again at 35 s.\n\n| what | measured | target |\n|---|---|---|\n| sessions (each about 10 s, {SOAK_SESSIONS} at a time) | {} ({} held) | |\n| broken on the surviving replicas | {} | 0 |\n| broken on the killed replica | {} | |\n| broken before a replica answered (handshakes sent to the dead replica before the health check saw it) | {} | |\n| replicas taking new sessions after the restart (a short check) | {} | 3 |\n| Traefik's live heap after the run vs before (after a GC) | {:.1} MiB vs {:.1} MiB ({:+.1} %) | within ±10 % |\n\nA session answered by two replicas cannot pass unseen: the second replica answers \"Session ID unknown\", and the session counts as broken.\n",
+            self.sessions,
+            self.held,
+            self.broken_on_surviving,
+            self.broken_on_killed,
+            self.unidentified,
+            self.replicas_after_restart,
+            self.heap_after / 1_048_576.0,
+            self.heap_before / 1_048_576.0,
+            100.0 * (self.heap_after / self.heap_before.max(1.0) - 1.0),
+        )
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Runs `gaqno-lb check <url> --format json <args>` to its end (killed after `limit`);
+/// returns its report.
+fn run_check(url: &str, args: &[String], limit: Duration) -> anyhow::Result<serde_json::Value> {
+    let gaqno_lb = std::env::var_os("GAQNO_LB_BIN")
+        .map(std::path::PathBuf::from)
+        .context("GAQNO_LB_BIN (run through `cargo xtask bench`)")?;
+    let mut child = std::process::Command::new(&gaqno_lb)
+        .args(["check", url, "--format", "json"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    // Read while waiting: a large report must not block the child on a full pipe.
+    let mut stdout = child.stdout.take().context("check's stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + limit;
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("check did not finish within {} s", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reading check's output"))?;
+    serde_json::from_slice(&out).context("check's JSON report")
+}
+
+fn soak(binary: &Path, plugin: &Path) -> anyhow::Result<Soak> {
+    let dir = TempDir::new("bench-soak")?;
+    let start_replica = |i: usize, port: u16, run: &str| {
+        node(
+            "replica.js",
+            &[port.to_string(), format!("soak-{i}"), "4".into()],
+            dir.path().join(format!("replica-{i}-{run}.log")),
+        )
+    };
+    let mut replicas = Vec::new();
+    let mut servers = Vec::new();
+    let mut ports = Vec::new();
+    for i in 0..3 {
+        let port = free_port()?;
+        replicas.push(start_replica(i, port, "first")?);
+        wait_http_ok(port, "/v1/health", 10)?;
+        servers.push(format!("http://127.0.0.1:{port}"));
+        ports.push(port);
+    }
+    let mut service = Service::new("soak", 0, 0);
+    service.hosts.clear();
+    service.servers = servers.clone();
+    service.health_check = Some(shared::model::HealthCheck {
+        interval: Some(shared::traefik::GoDuration::new("1s")),
+        timeout: Some(shared::traefik::GoDuration::new("500ms")),
+        ..shared::model::HealthCheck::gaqno()
+    });
+    service.sticky.secure = false;
+    service.set_socket_io(true);
+    let config = tests::loopback_config(vec![service]);
+    let setup = TraefikSetup {
+        entry_points: vec![WEB.into()],
+        files: vec![("soak.yaml".into(), shared::yaml::to_string(&config)?)],
+        plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+        metrics: true,
+        pprof: true,
+        cpu: Some(TRAEFIK_CPU),
+        ..TraefikSetup::default()
+    };
+    let mut traefik = Traefik::start(binary, VERSION, &setup)?;
+    anyhow::ensure!(
+        matches!(traefik.loaded()?, tests::Loaded::Config(_)),
+        "Traefik did not load"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let heap_before = live_heap(traefik.api_port)?;
+    let url = format!(
+        "http://127.0.0.1:{}",
+        traefik.port(WEB).context("web port")?
+    );
+    let args = strings(&[
+        "--transport",
+        "polling",
+        "--duration",
+        &SOAK_SECONDS.to_string(),
+        "--concurrency",
+        &SOAK_SESSIONS.to_string(),
+        "--rounds",
+        "10",
+        "--interval",
+        "1000",
+        "--timeout",
+        "10",
+    ]);
+    let soak_url = url.clone();
+    let run = std::thread::spawn(move || {
+        run_check(&soak_url, &args, Duration::from_secs(SOAK_SECONDS + 120))
+    });
+    std::thread::sleep(Duration::from_secs(20));
+    replicas[2].kill();
+    std::thread::sleep(Duration::from_secs(15));
+    replicas[2] = start_replica(2, ports[2], "restarted")?;
+    let report = run
+        .join()
+        .map_err(|_| anyhow::anyhow!("the soak's check panicked"))??;
+    std::thread::sleep(Duration::from_secs(2));
+    let heap_after = live_heap(traefik.api_port)?;
+    let after = strings(&[
+        "--transport",
+        "polling",
+        "--sessions",
+        "60",
+        "--concurrency",
+        "20",
+    ]);
+    let after = run_check(&url, &after, Duration::from_secs(60))?;
+    let killed = sticky_cookie_value(&servers[2]);
+    let mode = &report["modes"][0];
+    let (mut broken_on_killed, mut broken_on_surviving) = (0, 0);
+    for (value, n) in mode["broken_by_replica"].as_object().into_iter().flatten() {
+        let n = n.as_u64().unwrap_or(0);
+        if *value == killed {
+            broken_on_killed += n;
+        } else {
+            broken_on_surviving += n;
+        }
+    }
+    let sessions = mode["sessions"].as_u64().unwrap_or(0);
+    let held = mode["held"].as_u64().unwrap_or(0);
+    Ok(Soak {
+        sessions,
+        held,
+        broken_on_killed,
+        broken_on_surviving,
+        unidentified: (sessions - held).saturating_sub(broken_on_killed + broken_on_surviving),
+        replicas_after_restart: after["modes"][0]["replicas"]
+            .as_object()
+            .map_or(0, |r| r.len()),
+        heap_before,
+        heap_after,
+    })
+}
+
+/// Go heap per held WebSocket-only Socket.IO connection, in bytes, per way it is routed.
+struct HeapPerWebSocket {
+    without: f64,
+    empty_guest: f64,
+    /// Through the plugin: the export without its `-socketio-ws` router (before issue 10).
+    through_plugin: f64,
+    /// As `gaqno-lb export` routes it: around the plugin.
+    exported: f64,
+}
+
+/// The routings [`heap_per_websocket`] compares.
+#[derive(Clone, Copy, PartialEq)]
+enum HeapCase {
+    Without,
+    EmptyGuest,
+    ThroughPlugin,
+    Exported,
+}
+
+fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<HeapPerWebSocket> {
+    const CASES: [HeapCase; 4] = [
+        HeapCase::ThroughPlugin,
+        HeapCase::Exported,
+        HeapCase::Without,
+        HeapCase::EmptyGuest,
+    ];
     let dir = TempDir::new("bench-ws")?;
-    let mut results: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut results: [Vec<f64>; 4] = Default::default();
     for round in 0..3 {
-        for (v, variant) in Variant::ALL.into_iter().enumerate() {
+        for (c, case) in CASES.into_iter().enumerate() {
+            let variant = match case {
+                HeapCase::Without => Variant::Without,
+                HeapCase::EmptyGuest => Variant::EmptyGuest,
+                HeapCase::ThroughPlugin | HeapCase::Exported => Variant::Plugin,
+            };
             let port = free_port()?;
             let io_path = variant.paths().1;
-            let log_name = format!("{round}-{v}");
+            let log_name = format!("{round}-{c}");
             let args = vec![
                 port.to_string(),
                 format!("ws-{round}"),
@@ -779,9 +1112,16 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64,
                 secret: None,
             };
             let mut config = tests::loopback_config(vec![service]);
-            if variant == Variant::EmptyGuest {
-                if let Some(http) = config.http.as_mut() {
-                    add_empty_guest(http, &["gaqno-ws"]);
+            if let Some(http) = config.http.as_mut() {
+                match case {
+                    HeapCase::EmptyGuest => add_empty_guest(http, &["gaqno-ws"]),
+                    HeapCase::ThroughPlugin => {
+                        anyhow::ensure!(
+                            http.routers.shift_remove("gaqno-ws-socketio-ws").is_some(),
+                            "the export has no WebSocket-only router"
+                        );
+                    }
+                    HeapCase::Without | HeapCase::Exported => {}
                 }
             }
             let setup = TraefikSetup {
@@ -818,14 +1158,19 @@ fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result<(f64, f64,
                 log.contains(&format!("connected {HELD_WEBSOCKETS}")),
                 "not every WebSocket connected: {log}"
             );
-            results[v].push((held - before) / HELD_WEBSOCKETS as f64);
+            results[c].push((held - before) / HELD_WEBSOCKETS as f64);
         }
     }
-    let [with, without, empty] = results.map(|mut v| {
+    let [through_plugin, exported, without, empty_guest] = results.map(|mut v| {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     });
-    Ok((without, with, empty))
+    Ok(HeapPerWebSocket {
+        without,
+        empty_guest,
+        through_plugin,
+        exported,
+    })
 }
 
 /// Go's in-use heap right after a garbage collection: live memory, not live memory plus

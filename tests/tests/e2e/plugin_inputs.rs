@@ -318,6 +318,44 @@ fn hostile_requests_pass_or_pin_never_break() {
     }
 }
 
+/// The exporter's WebSocket-only router: a WebSocket open without a sid reaches the
+/// replica without entering the plugin (no debug header: it never ran, so Traefik holds no
+/// guest instance for the socket), while the same request with a tokened sid (an upgrade)
+/// and polling still go through it.
+#[test]
+fn websocket_only_opens_skip_the_plugin() {
+    for rig in rigs() {
+        let version = rig.traefik.version.clone();
+        let value = sticky_cookie_value(&rig.fake_url);
+        let open = "/socket.io/?EIO=4&transport=websocket";
+        let response = rig.get(open, &[]);
+        assert_eq!(response.header("x-seen-uri"), Some(open), "{version}");
+        assert_eq!(
+            response.header("x-gaqno-lb-route"),
+            None,
+            "{version}: a WebSocket-only open went through the plugin: {response:?}"
+        );
+        // The control: with a sid (the upgrade of a polling session) the plugin runs.
+        let upgrade = format!("{open}&sid=FAKEsid~{value}");
+        let response = rig.get(&upgrade, &[]);
+        assert_eq!(
+            response.header("x-gaqno-lb-route"),
+            Some("sid"),
+            "{version}"
+        );
+        assert_eq!(
+            response.header("x-seen-uri"),
+            Some(format!("{open}&sid=FAKEsid").as_str()),
+            "{version}"
+        );
+        let polling = rig.get("/socket.io/?EIO=4&transport=polling", &[]);
+        assert!(
+            polling.header("x-gaqno-lb-route").is_some(),
+            "{version}: polling skipped the plugin: {polling:?}"
+        );
+    }
+}
+
 #[test]
 fn handshakes_are_rewritten_only_when_recognised() {
     for rig in rigs() {
