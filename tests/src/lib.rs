@@ -581,7 +581,7 @@ pub fn test_certificates(dir: &Path, host: &str) -> anyhow::Result<(PathBuf, Pat
     let extensions = dir.join("host.ext");
     std::fs::write(
         &extensions,
-        format!("subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"),
+        format!("subjectAltName=DNS:{host},IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"),
     )?;
     let openssl = |args: &[&std::ffi::OsStr]| -> anyhow::Result<()> {
         let out = Command::new("openssl")

@@ -251,3 +251,91 @@ fn check_reads_traefiks_view() {
         "{mode:#}"
     );
 }
+
+/// `check` over HTTPS and WSS, trusting the system's roots: Traefik terminates TLS with a
+/// certificate from a test CA that `SSL_CERT_FILE` names (the roots the platform verifier
+/// reads on Linux); every mode holds. The control: without that CA the target cannot be
+/// checked, in one line (exit 2).
+#[test]
+fn check_speaks_tls_with_the_systems_roots() {
+    let (Some(tools), Some(binary)) = (tools(), gaqno_lb()) else {
+        return;
+    };
+    let replicas = Replicas::start(3, 4);
+    let (version, traefik_binary) = &tools.traefik[0];
+    let dir = tests::TempDir::new("check-tls").expect("temp dir");
+    let (ca, key, cert) = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+    let mut config: shared::traefik::DynamicConfig =
+        shared::yaml::from_str(&dynamic_config(&replicas.urls, true, "1s")).expect("YAML");
+    for router in config.http.iter_mut().flat_map(|h| h.routers.values_mut()) {
+        router.tls = Some(shared::traefik::RouterTls {
+            options: Some(shared::export::DEFAULT_TLS_OPTIONS.into()),
+            ..Default::default()
+        });
+    }
+    let certificates = format!(
+        "tls:\n  certificates:\n    - certFile: {}\n      keyFile: {}\n",
+        cert.display(),
+        key.display()
+    );
+    let setup = tests::TraefikSetup {
+        entry_points: vec![WEB.into()],
+        files: vec![
+            (
+                "chat.yaml".into(),
+                shared::yaml::to_string(&config).expect("YAML"),
+            ),
+            ("certificates.yaml".into(), certificates),
+        ],
+        plugin: Some((
+            shared::model::DEFAULT_PLUGIN_NAME.into(),
+            tools.plugin.clone(),
+        )),
+        ..tests::TraefikSetup::default()
+    };
+    let mut traefik = tests::Traefik::start(traefik_binary, version, &setup).expect("Traefik");
+    traefik.loaded().expect("loaded");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let url = format!("https://127.0.0.1:{}", traefik.port(WEB).expect("port"));
+
+    let out = Command::new(&binary)
+        .args([
+            "check",
+            &url,
+            "--format",
+            "json",
+            "--sessions",
+            "6",
+            "--rounds",
+            "2",
+        ])
+        .env("SSL_CERT_FILE", &ca)
+        .output()
+        .expect("check");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(0), "over TLS: {report:#}");
+    assert_eq!(
+        modes(&report).len(),
+        3,
+        "polling, upgrade (wss), websocket (wss)"
+    );
+
+    let out = Command::new(&binary)
+        .args(["check", &url, "--sessions", "2"])
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .expect("check");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an untrusted certificate: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot check") && stderr.to_lowercase().contains("certificate"),
+        "{stderr}"
+    );
+}
