@@ -122,3 +122,49 @@ fn plugin_never_panics_and_only_host_rs_touches_the_host() {
         );
     }
 }
+
+/// The project reads on its own: no file points into the workplace's `../shared/` folder
+/// (facts the code relies on live in the project's own docs). `../../shared` from
+/// `plugin/fuzz/` is the `shared` crate, and allowed.
+#[test]
+fn nothing_points_outside_the_project() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if path.is_dir() {
+                if !matches!(
+                    name.as_ref(),
+                    "target" | "node_modules" | ".tools" | ".git" | "dist" | "corpus" | "artifacts"
+                ) {
+                    walk(&path, out);
+                }
+            } else if [
+                "rs", "toml", "md", "yml", "yaml", "js", "py", "html", "css", "json",
+            ]
+            .iter()
+            .any(|ext| name.ends_with(&format!(".{ext}")))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&project_root(), &mut files);
+    assert!(files.len() > 50, "walked too few files: {}", files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let outside = text
+            .match_indices("../shared")
+            .any(|(at, _)| !text[..at].ends_with("../") && !file.ends_with("tidy.rs"));
+        assert!(
+            !outside && !(text.contains("shared/docs") && !file.ends_with("tidy.rs")),
+            "{} points into ../shared/: put the fact into the project's own docs",
+            file.display()
+        );
+    }
+}
