@@ -9,7 +9,7 @@ use shared::lint::{self, Diagnostic, LintOptions, Severity};
 use shared::model::{Project, TraefikVersion};
 use shared::traefik::DynamicConfig;
 
-use crate::flags::{Command, Cookie, Export, Fix, Format, Import, Lint, Preset};
+use crate::flags::{Command, Cookie, Export, Fix, Format, Import, LabelsFlags, Lint, Preset};
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -18,6 +18,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Fix(flags) => fix(flags),
         Command::Import(flags) => import(flags),
         Command::Cookie(flags) => cookie(flags),
+        Command::Labels(flags) => labels(flags),
         Command::Serve(flags) => crate::serve::run(&flags.addr),
         Command::Check(flags) => crate::check::run(flags),
     }
@@ -25,66 +26,212 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn export(flags: Export) -> anyhow::Result<ExitCode> {
     let project = match (&flags.project, flags.preset) {
-        (Some(path), _) => {
-            let text = read(path)?;
-            shared::yaml::from_str::<Project>(&text)
-                .with_context(|| format!("{} is not a gaqno-lb project file", path.display()))?
-        }
+        (Some(path), _) => read_project(path)?,
         (None, Some(Preset::Gaqno) | None) => Project::gaqno(),
     };
     write_out(flags.output.as_deref(), &shared::export::to_yaml(&project)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
+fn read_project(path: &Path) -> anyhow::Result<Project> {
+    let text = read(path)?;
+    shared::yaml::from_str::<Project>(&text)
+        .with_context(|| format!("{} is not a gaqno-lb project file", path.display()))
+}
+
+/// Exit 0 with the labels on stdout (what changed and any finding on stderr); 1 when the
+/// result still has a lint error; 2 when the labels or the project cannot be read.
+fn labels(flags: LabelsFlags) -> anyhow::Result<ExitCode> {
+    let project = match &flags.project {
+        Some(path) => read_project(path)?,
+        None => Project::gaqno(),
+    };
+    let Some(service) = project.services.iter().find(|s| s.name == flags.service) else {
+        let names: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+        anyhow::bail!(
+            "no service `{}` in the project; it has: {}",
+            flags.service,
+            names.join(", ")
+        );
+    };
+    let (name, text) = if flags.file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read standard input")?;
+        ("standard input".to_owned(), text)
+    } else {
+        (flags.file.display().to_string(), read(&flags.file)?)
+    };
+    let pasted = shared::labels::Labels::parse(&text).with_context(|| format!("{name}"))?;
+    let added = shared::labels::coolify::add_affinity(&pasted, &project.target, service)
+        .with_context(|| format!("{name}"))?;
+    write_out(flags.output.as_deref(), &added.labels.text())?;
+    for line in &added.removed {
+        eprintln!("- {}", line.trim());
+    }
+    for line in &added.added {
+        eprintln!("+ {}", line.trim());
+    }
+    eprintln!(
+        "{} line(s) added, {} removed, every other line unchanged",
+        added.added.len(),
+        added.removed.len()
+    );
+    let read = added
+        .labels
+        .to_config()
+        .with_context(|| format!("{name}"))?;
+    let findings = lint::lint(
+        &read.config,
+        &LintOptions {
+            traefik_version: project.target.traefik_version,
+            source: lint::Source::DockerLabels,
+        },
+    );
+    for d in &findings {
+        match added.labels.line_of(&d.path) {
+            Some(line) => eprintln!("line {line}: {d}"),
+            None => eprintln!("{d}"),
+        }
+    }
+    Ok(exit_for(&findings))
+}
+
 fn lint(flags: Lint) -> anyhow::Result<ExitCode> {
     if flags.list_rules {
         let mut out = std::io::stdout().lock();
         for rule in lint::RULES {
-            writeln!(out, "{:<26} {:<8} {}", rule.id, rule.severity, rule.summary)?;
+            writeln!(out, "{:<36} {:<8} {}", rule.id, rule.severity, rule.summary)?;
+        }
+        for (id, severity, summary) in shared::compose::RULES {
+            writeln!(out, "{id:<36} {severity:<8} {summary} (compose files)")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let options = lint_options(&flags.traefik)?;
     let mut all = Vec::new();
     for path in &flags.files {
-        let config = read_config(path)?;
-        all.extend(
-            lint::lint(&config, &options)
-                .into_iter()
-                .map(|d| (path.display().to_string(), d)),
-        );
+        let file = path.display().to_string();
+        match read_lintable(path)? {
+            Lintable::Dynamic(config) => {
+                all.extend(lint::lint(&config, &options).into_iter().map(|d| Found {
+                    file: file.clone(),
+                    line: None,
+                    path: d.path.to_string(),
+                    rule: d.rule,
+                    severity: d.severity,
+                    message: d.message,
+                    fix: d.fix,
+                }))
+            }
+            Lintable::Labels(labels) => {
+                let read = labels.to_config().with_context(|| file.clone())?;
+                let options = LintOptions {
+                    source: lint::Source::DockerLabels,
+                    ..options.clone()
+                };
+                all.extend(
+                    lint::lint(&read.config, &options)
+                        .into_iter()
+                        .map(|d| Found {
+                            file: file.clone(),
+                            line: labels.line_of(&d.path),
+                            path: d.path.to_string(),
+                            rule: d.rule,
+                            severity: d.severity,
+                            message: d.message,
+                            fix: d.fix,
+                        }),
+                )
+            }
+            Lintable::Compose(document) => all.extend(
+                shared::compose::lint_compose(&document, &options)
+                    .into_iter()
+                    .map(|f| Found {
+                        file: file.clone(),
+                        line: None,
+                        path: f.path,
+                        rule: f.rule,
+                        severity: f.severity,
+                        message: f.message,
+                        fix: f.fix,
+                    }),
+            ),
+        }
     }
     let mut out = std::io::stdout().lock();
     match flags.format {
         Format::Human => {
-            for (file, d) in &all {
-                writeln!(out, "{file}: {d}")?;
-                if let Some(fix) = &d.fix {
+            for f in &all {
+                match f.line {
+                    Some(line) => write!(out, "{}:{line}: ", f.file)?,
+                    None => write!(out, "{}: ", f.file)?,
+                }
+                writeln!(out, "{}[{}] {}: {}", f.severity, f.rule, f.path, f.message)?;
+                if let Some(fix) = &f.fix {
                     writeln!(out, "  fix: {fix}")?;
                 }
             }
-            let errors = all
-                .iter()
-                .filter(|(_, d)| d.severity == Severity::Error)
-                .count();
+            let errors = all.iter().filter(|f| f.severity == Severity::Error).count();
             let warnings = all.len() - errors;
             writeln!(out, "{errors} error(s), {warnings} warning(s)")?;
         }
         Format::Json => {
-            let findings: Vec<serde_json::Value> = all
-                .iter()
-                .map(|(file, d)| {
-                    let mut value = serde_json::to_value(d).unwrap_or_default();
-                    if let Some(map) = value.as_object_mut() {
-                        map.insert("file".into(), file.clone().into());
-                    }
-                    value
-                })
-                .collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&findings)?)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
         }
     }
-    Ok(exit_for(all.iter().map(|(_, d)| d)))
+    Ok(if all.iter().any(|f| f.severity == Severity::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// One finding of `lint`, whatever kind of file it came from.
+#[derive(serde::Serialize)]
+struct Found {
+    rule: &'static str,
+    severity: Severity,
+    message: String,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+    file: String,
+    /// The line, for a labels file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+/// What `lint` can read, told apart by content.
+enum Lintable {
+    /// Traefik dynamic configuration (the file provider).
+    Dynamic(DynamicConfig),
+    /// Docker labels, `key=value` per line.
+    Labels(shared::labels::Labels),
+    /// A Docker Compose file.
+    Compose(serde_json::Value),
+}
+
+fn read_lintable(path: &Path) -> anyhow::Result<Lintable> {
+    let text = read(path)?;
+    let document = shared::yaml::from_str::<serde_json::Value>(&text);
+    if let Ok(document) = &document {
+        if shared::compose::is_compose(document) {
+            return Ok(Lintable::Compose(document.clone()));
+        }
+    }
+    // `key=value` lines read as one YAML string (or fail to parse): labels, if any is Traefik's.
+    if !matches!(&document, Ok(serde_json::Value::Object(_))) {
+        if let Ok(labels) = shared::labels::Labels::parse(&text) {
+            if labels
+                .labels()
+                .any(|l| l.key.to_ascii_lowercase().starts_with("traefik."))
+            {
+                return Ok(Lintable::Labels(labels));
+            }
+        }
+    }
+    Ok(Lintable::Dynamic(read_config(path)?))
 }
 
 fn exit_for<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> ExitCode {
@@ -143,7 +290,10 @@ fn cookie(flags: Cookie) -> anyhow::Result<ExitCode> {
 
 fn lint_options(version: &str) -> anyhow::Result<LintOptions> {
     let traefik_version: TraefikVersion = version.parse().map_err(anyhow::Error::msg)?;
-    Ok(LintOptions { traefik_version })
+    Ok(LintOptions {
+        traefik_version,
+        ..LintOptions::default()
+    })
 }
 
 fn read(path: &Path) -> anyhow::Result<String> {

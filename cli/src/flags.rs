@@ -33,6 +33,10 @@ pub enum Command {
     Import(Import),
     /// Print the sticky cookie value Traefik gives each server URL.
     Cookie(Cookie),
+    /// Add a service's sticky cookie, health check and Socket.IO affinity to the Docker
+    /// labels Coolify generated for it (replicas on one server); print the labels to paste
+    /// back, with only our lines added or replaced.
+    Labels(LabelsFlags),
     /// Serve the web app (embedded in this binary) and the plugin files.
     Serve(Serve),
     /// Open real Socket.IO sessions against a deployed service and check that each stays
@@ -179,6 +183,23 @@ pub struct Import {
     /// A Traefik dynamic configuration file.
     pub file: PathBuf,
     /// Write the project file here instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LabelsFlags {
+    /// The application's labels as Coolify shows them (Configuration → General → Container
+    /// Labels), or a compose `labels:` block; `-` reads standard input.
+    pub file: PathBuf,
+    /// The project's service whose settings apply (its sticky cookie, health check and
+    /// Socket.IO path), e.g. `omnichannel-service`.
+    #[arg(long)]
+    pub service: String,
+    /// A gaqno-lb project file; the GAQNO preset by default.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// Write the labels to this file instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }

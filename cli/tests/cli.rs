@@ -390,3 +390,106 @@ fn check_says_why_a_target_cannot_be_checked() {
         assert!(!stderr.contains("panicked"), "{url}: {stderr}");
     }
 }
+
+/// Labels as Coolify writes them for an application with a domain.
+const COOLIFY_LABELS: &str = "traefik.enable=true
+traefik.http.middlewares.gzip.compress=true
+traefik.http.routers.https-0-u1.entryPoints=https
+traefik.http.routers.https-0-u1.middlewares=gzip
+traefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)
+traefik.http.routers.https-0-u1.service=https-0-u1
+traefik.http.routers.https-0-u1.tls=true
+traefik.http.services.https-0-u1.loadbalancer.server.port=4008
+";
+
+/// `labels`: Coolify's lines come back unchanged with ours after them, from a file or stdin;
+/// what was added goes to stderr; a bad line or service is one error line, exit 2.
+#[test]
+fn labels_adds_ours_and_changes_nothing_else() {
+    let file = temp("coolify-labels.txt", COOLIFY_LABELS);
+    let out = gaqno_lb(&[
+        "labels",
+        "--service",
+        "omnichannel-service",
+        file.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let labels = text(&out.stdout);
+    assert!(labels.starts_with(COOLIFY_LABELS), "{labels}");
+    assert!(labels.contains("traefik.http.routers.gaqno-omnichannel-service-socketio.middlewares=gzip,gaqno-omnichannel-service-affinity\n"), "{labels}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line(s) added, 0 removed"), "{stderr}");
+
+    // From stdin, on its own output: nothing to add.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gaqno-lb"))
+        .args(["labels", "--service", "omnichannel-service", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), labels.as_bytes())
+        .expect("write stdin");
+    let again = child.wait_with_output().expect("run");
+    assert!(again.status.success());
+    assert_eq!(text(&again.stdout), labels);
+    assert!(text(&again.stderr).contains("0 line(s) added, 0 removed"));
+
+    let bad = temp("bad-labels.txt", "traefik.enable=true\nnot a label\n");
+    let out = gaqno_lb(&[
+        "labels",
+        "--service",
+        "omnichannel-service",
+        bad.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 2:") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    let out = gaqno_lb(&["labels", "--service", "nope", file.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no service `nope`"));
+}
+
+/// `lint` tells a label list and a compose file from Traefik YAML by their content.
+#[test]
+fn lint_reads_labels_and_compose_files() {
+    let labels = temp(
+        "mistake-labels.txt",
+        &format!("{COOLIFY_LABELS}traefik.http.middlewares.sticky.stickyCookie.name=c\n"),
+    );
+    let out = gaqno_lb(&["lint", labels.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(&format!(
+            "{}:9: error[sticky-cookie-middleware]",
+            labels.display()
+        )),
+        "{report}"
+    );
+    assert!(report.contains("drops the container"), "{report}");
+    let compose = temp(
+        "docker-compose.yml",
+        "services:\n  chat:\n    image: gaqno/chat\n    container_name: chat\n    ports: ['4008:4008']\n    deploy: {replicas: 2}\n",
+    );
+    let out = gaqno_lb(&["lint", "--format", "json", compose.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rules: Vec<&str> = findings
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "compose-container-name-with-replicas",
+            "compose-published-port-with-replicas",
+            "compose-replicas-without-healthcheck"
+        ]
+    );
+}

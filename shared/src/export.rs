@@ -179,7 +179,7 @@ fn router_tls(target: &Target) -> RouterTls {
     }
 }
 
-fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
+pub(crate) fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
     let config = PluginConfig {
         socket_io_path: service.socket_io.path.clone(),
         secret: service.socket_io.secret.clone(),
@@ -192,7 +192,7 @@ fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
     }
 }
 
-fn load_balancer(service: &Service) -> LoadBalancer {
+pub(crate) fn load_balancer(service: &Service) -> LoadBalancer {
     let servers = service
         .servers
         .iter()

@@ -6,7 +6,10 @@
 //! - [`traefik`] — serde types mirroring Traefik v3's dynamic configuration.
 //! - [`model`] — the GAQNO service model an operator edits, and the preset.
 //! - [`export`] / [`import`] — model to Traefik config and back, by hand.
+//! - [`labels`] — Docker labels, as Traefik's Docker provider reads them, and the affinity
+//!   added to the labels Coolify generates.
 //! - [`lint`] — rules over a Traefik config: diagnostics with fixes, never an error.
+//! - [`compose`] — a compose file's replicas, ports and healthchecks, and its services' labels.
 //! - [`yaml`] — the only door to the YAML crate.
 //! - [`install`] — the install instructions' text: plugin module, proxy flags, release URLs.
 //!
@@ -20,11 +23,15 @@ pub mod lenient;
 pub mod plugin_config;
 
 #[cfg(feature = "model")]
+pub mod compose;
+#[cfg(feature = "model")]
 pub mod error;
 #[cfg(feature = "model")]
 pub mod export;
 #[cfg(feature = "model")]
 pub mod import;
+#[cfg(feature = "model")]
+pub mod labels;
 #[cfg(feature = "model")]
 pub mod lint;
 #[cfg(feature = "model")]

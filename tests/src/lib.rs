@@ -118,7 +118,8 @@ pub fn loopback_config(services: Vec<shared::model::Service>) -> shared::traefik
 /// The module name the plugin is loaded under, as the Coolify instructions give it.
 pub const PLUGIN_MODULE: &str = shared::install::PLUGIN_MODULE;
 
-/// A fresh directory under the system temp dir, removed on drop unless the test failed.
+/// A fresh directory under the system temp dir, removed on drop unless the test failed or
+/// `GAQNO_LB_KEEP_TEMP` is set (logs of Traefik and the replicas, for a post-mortem).
 pub struct TempDir(PathBuf);
 
 impl TempDir {
@@ -141,7 +142,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("GAQNO_LB_KEEP_TEMP").is_some() {
             eprintln!("kept for inspection: {}", self.0.display());
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
@@ -349,6 +350,9 @@ pub struct TraefikSetup {
     pub cpu: Option<usize>,
     /// Go's profiler on the API entrypoint (`/debug/pprof/`): for `bench --profile`.
     pub pprof: bool,
+    /// Traefik's Docker provider pointed at a stand-in Engine API on this loopback port
+    /// (`tests/node/docker-api.js`), as Coolify runs it: `exposedByDefault: false`.
+    pub docker_api: Option<u16>,
 }
 
 /// A catalog plugin as Coolify's proxy flags name it:
@@ -419,6 +423,11 @@ impl Traefik {
             "providers:\n  file: {{directory: \"{}\", watch: false}}\n",
             dynamic.display()
         ));
+        if let Some(port) = setup.docker_api {
+            config.push_str(&format!(
+                "  docker: {{endpoint: \"tcp://127.0.0.1:{port}\", exposedByDefault: false, network: coolify}}\n"
+            ));
+        }
         if !setup.cert_resolvers.is_empty() {
             let challenge = setup
                 .entry_points

@@ -115,6 +115,7 @@ pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Di
         exported,
         &LintOptions {
             traefik_version: project.target.traefik_version,
+            ..LintOptions::default()
         },
     )
 }
@@ -253,11 +254,76 @@ pub fn load_project(text: &str) -> Option<Project> {
         .filter(|p| p != &Project::default() || text.contains("target"))
 }
 
+/// One line of the labels panel's result: `'+'` added by gaqno-lb, `'-'` taken out (ours
+/// from an earlier run, or a sticky/health-check label ours replace), `' '` unchanged.
+pub type DiffLine = (char, String);
+
+/// The labels Coolify generated for `service_name`'s application (pasted text) with its
+/// settings added, as the lines to show: removed ones first, then the result with our lines
+/// marked; plus the result's text to copy. An error names the pasted line.
+pub fn labels_with_affinity(
+    project: &Project,
+    service_name: &str,
+    pasted: &str,
+) -> Result<(Vec<DiffLine>, String), String> {
+    let service = project
+        .services
+        .iter()
+        .find(|s| s.name == service_name)
+        .ok_or_else(|| format!("no service `{service_name}`"))?;
+    let labels = shared::labels::Labels::parse(pasted).map_err(|e| e.to_string())?;
+    let added = shared::labels::coolify::add_affinity(&labels, &project.target, service)
+        .map_err(|e| e.to_string())?;
+    let mut lines: Vec<DiffLine> = added.removed.iter().map(|l| ('-', l.clone())).collect();
+    let mut fresh = added.added.clone();
+    for line in &added.labels.lines {
+        let mark = match fresh.iter().position(|a| *a == line.text) {
+            Some(i) => {
+                fresh.remove(i);
+                '+'
+            }
+            None => ' ',
+        };
+        lines.push((mark, line.text.clone()));
+    }
+    Ok((lines, added.labels.text()))
+}
+
 #[cfg(test)]
 mod tests {
     use shared::model::Project;
 
     use super::*;
+
+    #[test]
+    fn labels_panel_marks_our_lines_and_names_a_bad_line() {
+        let project = Project::gaqno();
+        let service = project
+            .services
+            .iter()
+            .find(|s| s.socket_io.enabled)
+            .unwrap();
+        let pasted = "traefik.enable=true\ntraefik.http.routers.https-0-u1.entryPoints=https\ntraefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)\ntraefik.http.routers.https-0-u1.service=https-0-u1\ntraefik.http.routers.https-0-u1.tls=true\ntraefik.http.services.https-0-u1.loadbalancer.server.port=4008\n";
+        let (lines, text) = labels_with_affinity(&project, &service.name, pasted).unwrap();
+        assert!(text.starts_with(pasted));
+        let unchanged: Vec<&str> = lines
+            .iter()
+            .filter(|(m, _)| *m == ' ')
+            .map(|(_, l)| l.as_str())
+            .collect();
+        assert_eq!(unchanged, pasted.lines().collect::<Vec<_>>());
+        assert!(lines
+            .iter()
+            .any(|(m, l)| *m == '+' && l.contains("-affinity.plugin.gaqno-lb.cookieName=")));
+        assert!(lines.iter().all(|(m, _)| *m != '-'));
+        let err = labels_with_affinity(
+            &project,
+            &service.name,
+            "traefik.enable=true\nnot a label\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("line 2: "), "{err}");
+    }
 
     #[test]
     fn undo_redo_round_trip() {

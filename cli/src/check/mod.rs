@@ -359,45 +359,66 @@ impl Report {
                 mode.held,
                 mode.total
             )?;
-            for (value, n) in &mode.replicas {
-                let share = 100.0 * *n as f64 / mode.total.max(1) as f64;
-                let name = match urls.get(value) {
-                    Some(url) => format!("{url} ({value})"),
-                    None => format!("replica {value}"),
-                };
-                match mode.broken_by_replica.get(value) {
-                    Some(broken) => writeln!(
-                        out,
-                        "  {name}: {n} session(s), {share:.0} %, {broken} broken"
-                    )?,
-                    None => writeln!(out, "  {name}: {n} session(s), {share:.0} %")?,
-                }
-            }
+            let mut rows: Vec<Vec<String>> = mode
+                .replicas
+                .iter()
+                .map(|(value, n)| {
+                    let share = 100.0 * *n as f64 / mode.total.max(1) as f64;
+                    let name = match urls.get(value) {
+                        Some(url) => format!("{url} ({value})"),
+                        None => value.clone(),
+                    };
+                    let broken = mode.broken_by_replica.get(value).copied().unwrap_or(0);
+                    vec![
+                        name,
+                        n.to_string(),
+                        format!("{share:.0} %"),
+                        broken.to_string(),
+                    ]
+                })
+                .collect();
             if mode.unidentified > 0 {
-                writeln!(
-                    out,
-                    "  {} session(s) on a replica not identified (no sid token, no sticky cookie)",
-                    mode.unidentified
-                )?;
+                let broken_identified: usize = mode.broken_by_replica.values().sum();
+                let broken = (mode.total - mode.held).saturating_sub(broken_identified);
+                let share = 100.0 * mode.unidentified as f64 / mode.total.max(1) as f64;
+                rows.push(vec![
+                    "not identified (no sid token, no sticky cookie)".into(),
+                    mode.unidentified.to_string(),
+                    format!("{share:.0} %"),
+                    broken.to_string(),
+                ]);
             }
+            write_table(out, &["replica", "sessions", "share", "broken"], &rows)?;
             let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1} ms"));
-            writeln!(
+            let latency = |name: &str, sorted: &[Duration]| {
+                vec![
+                    name.to_owned(),
+                    ms(quantile_ms(sorted, 0.5)),
+                    ms(quantile_ms(sorted, 0.95)),
+                ]
+            };
+            write_table(
                 out,
-                "  handshake p50 {}, p95 {}; round trip p50 {}, p95 {}",
-                ms(quantile_ms(&mode.handshake, 0.5)),
-                ms(quantile_ms(&mode.handshake, 0.95)),
-                ms(quantile_ms(&mode.round_trips, 0.5)),
-                ms(quantile_ms(&mode.round_trips, 0.95)),
+                &["latency", "p50", "p95"],
+                &[
+                    latency("handshake", &mode.handshake),
+                    latency("round trip", &mode.round_trips),
+                ],
             )?;
-            for (error, n) in &mode.errors {
-                writeln!(out, "  broken: {n} by {error}")?;
+            if !mode.errors.is_empty() {
+                let rows: Vec<Vec<String>> = mode
+                    .errors
+                    .iter()
+                    .map(|(error, n)| vec![error.clone(), n.to_string()])
+                    .collect();
+                write_table(out, &["broken by", "sessions"], &rows)?;
             }
+            writeln!(out)?;
         }
         if let Some((api, status)) = &self.traefik {
-            writeln!(out)?;
             status.write_human(api, out)?;
+            writeln!(out)?;
         }
-        writeln!(out)?;
         if self.all_held() {
             writeln!(out, "every session held on one replica")
         } else {
@@ -438,9 +459,55 @@ impl Report {
     }
 }
 
+/// Writes an aligned table indented by two spaces: the first column left-aligned, the
+/// others (numbers) right-aligned, columns two spaces apart.
+fn write_table(
+    out: &mut impl std::io::Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    let width = |column: usize| {
+        rows.iter()
+            .filter_map(|row| row.get(column))
+            .map(|cell| cell.chars().count())
+            .chain(header.get(column).map(|h| h.chars().count()))
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::from(" ");
+        for (column, cell) in row.iter().enumerate() {
+            let w = widths.get(column).copied().unwrap_or(0);
+            if column == 0 {
+                line.push_str(&format!(" {cell:<w$}"));
+            } else {
+                line.push_str(&format!("  {cell:>w$}"));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_align_names_left_and_numbers_right() {
+        let mut out = Vec::new();
+        let rows = vec![
+            vec!["http://10.0.0.5:4008 (4b5d)".to_owned(), "9".into()],
+            vec!["b".to_owned(), "120".into()],
+        ];
+        write_table(&mut out, &["replica", "sessions"], &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "  replica                      sessions\n  http://10.0.0.5:4008 (4b5d)         9\n  b                                 120\n"
+        );
+    }
 
     #[test]
     fn quantiles() {

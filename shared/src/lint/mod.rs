@@ -65,12 +65,38 @@ impl std::fmt::Display for Diagnostic {
 pub struct LintOptions {
     /// The Traefik version the file is for.
     pub traefik_version: TraefikVersion,
+    /// Where Traefik reads the configuration from.
+    pub source: Source,
+}
+
+/// The provider a configuration is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// A file in the file provider's folder (Coolify's *Dynamic Configurations*).
+    #[default]
+    File,
+    /// A container's Docker labels (`crate::labels`): names such as Coolify's
+    /// `https-0-<uuid>` are the application's own there, not a clash.
+    DockerLabels,
+}
+
+impl Source {
+    /// What Traefik does with a configuration it cannot decode ("field not found").
+    pub fn rejection(self) -> &'static str {
+        match self {
+            Source::File => "the whole file is rejected and no file route loads",
+            Source::DockerLabels => {
+                "Traefik's Docker provider drops the container: none of its routers load"
+            }
+        }
+    }
 }
 
 impl Default for LintOptions {
     fn default() -> LintOptions {
         LintOptions {
             traefik_version: TraefikVersion::V3_6,
+            source: Source::File,
         }
     }
 }

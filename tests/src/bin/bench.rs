@@ -59,10 +59,23 @@ fn main() -> anyhow::Result<()> {
         print!("{}", web.report());
         return Ok(());
     }
+    if std::env::var_os("GAQNO_LB_BENCH_SOAK_ONLY").is_some() {
+        let soaks = [
+            soak(&binary, &plugin, "3s")?,
+            soak(&binary, &plugin, "500ms")?,
+        ];
+        print!("{}", Soak::report(&soaks));
+        return Ok(());
+    }
     let requests = request_costs(&binary, &plugin)?;
     let heap = heap_per_websocket(&binary, &plugin)?;
     let scale = check_scale(&binary, &plugin)?;
-    let soak = soak(&binary, &plugin)?;
+    // GAQNO's health-check timeout, then an aggressive one: the second shows what a timeout
+    // shorter than a loaded replica's answer does to the sessions pinned to it.
+    let soaks = [
+        soak(&binary, &plugin, "3s")?,
+        soak(&binary, &plugin, "500ms")?,
+    ];
 
     report.push_str(&format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. All three variants (no middleware, an empty http-wasm guest, gaqno-lb) were measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} sequential keep-alive connection per phase. CPU is Traefik's on-CPU time (all threads) per request; the µs columns are medians over the phases, the ratios are medians of the per-repetition ratios (each repetition measures the variants back to back) with their range over the repetitions in brackets: a target tighter than that range cannot be told apart from noise on this machine.\n\n",
@@ -107,7 +120,7 @@ fn main() -> anyhow::Result<()> {
         "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes` right after a GC forced through `/debug/pprof/heap?gc=1`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
     ));
     report.push_str(&scale.report());
-    report.push_str(&soak.report());
+    report.push_str(&Soak::report(&soaks));
     report.push_str(&web.report());
     let out = tests::project_root().join("BENCHMARKS.md");
     std::fs::write(&out, &report)?;
@@ -874,6 +887,11 @@ fn check_scale(binary: &Path, plugin: &Path) -> anyhow::Result<CheckScale> {
 
 /// The soak: long-lived cookie-less sessions while a replica dies and comes back.
 struct Soak {
+    /// The service's health-check timeout (every second).
+    health_timeout: &'static str,
+    /// Health checks of live replicas that timed out (Traefik's log): each marked a healthy
+    /// replica DOWN, and the balancer then sends its pinned sessions elsewhere.
+    live_health_timeouts: usize,
     sessions: u64,
     held: u64,
     broken_on_killed: u64,
@@ -890,19 +908,70 @@ const SOAK_SECONDS: u64 = 60;
 const SOAK_SESSIONS: usize = 1000;
 
 impl Soak {
-    fn report(&self) -> String {
-        format!(
-            "\n## Soak: a replica killed and restarted under load\n\n`gaqno-lb check --transport polling --duration {SOAK_SECONDS} --concurrency {SOAK_SESSIONS} --rounds 10 --interval 1000` through Traefik with the plugin to three replicas (health check every second), nothing pinned; the third replica is killed at 20 s and started again at 35 s. The heap is sampled after a 10 s warm-up soak and again after the soak, each time once Traefik's goroutines are back to idle (keep-alive connections to the backends linger for a while) and after two forced GCs.\n\n| what | measured | target |\n|---|---|---|\n| sessions (each about 10 s, {SOAK_SESSIONS} at a time) | {} ({} held) | |\n| broken on the surviving replicas | {} | 0 |\n| broken on the killed replica | {} | |\n| broken before a replica answered (handshakes sent to the dead replica before the health check saw it) | {} | |\n| replicas taking new sessions after the restart (a short check) | {} | 3 |\n| Traefik's live heap after the soak vs after the warm-up | {:.1} MiB vs {:.1} MiB ({:+.1} %) | within ±10 % |\n\nA session answered by two replicas cannot pass unseen: the second replica answers \"Session ID unknown\", and the session counts as broken.\n",
-            self.sessions,
-            self.held,
-            self.broken_on_surviving,
-            self.broken_on_killed,
-            self.unidentified,
-            self.replicas_after_restart,
-            self.heap_after / 1_048_576.0,
-            self.heap_before / 1_048_576.0,
-            100.0 * (self.heap_after / self.heap_before.max(1.0) - 1.0),
-        )
+    /// The first soak carries the targets; the others are shown beside it.
+    fn report(soaks: &[Soak]) -> String {
+        let mut out = format!(
+            "\n## Soak: a replica killed and restarted under load\n\n`gaqno-lb check --transport polling --duration {SOAK_SECONDS} --concurrency {SOAK_SESSIONS} --rounds 10 --interval 1000` through Traefik with the plugin to three replicas (health check every second), nothing pinned; the third replica is killed at 20 s and started again at 35 s. The heap is Traefik's live heap (`go_memstats_heap_alloc_bytes` after two forced GCs), sampled after a 10 s warm-up soak and again after the soak, each time once Traefik's goroutines are back to idle (keep-alive connections to the backends linger for a while).\n\nThe soak runs twice: with GAQNO's health-check timeout (3 s), which the targets apply to, and with 500 ms. A check that times out marks a *live* replica DOWN, and Traefik's balancer then ignores the sticky cookie that names it: every request of the sessions pinned there goes to another replica (\"Session ID unknown\"), with or without the plugin. Under the burst of {SOAK_SESSIONS} handshakes the Node replicas answer `/v1/health` later than 500 ms. A killed replica is seen as fast with either timeout (its port refuses at once). `gaqno-lb lint` warns about health-check timeouts under 2 s on sticky services for this reason.\n\n| what |"
+        );
+        for soak in soaks {
+            out.push_str(&format!(" timeout {} |", soak.health_timeout));
+        }
+        out.push_str(" target (first column) |\n|---|");
+        for _ in soaks {
+            out.push_str("---|");
+        }
+        out.push_str("---|\n");
+        let mut row = |what: &str, cell: &dyn Fn(&Soak) -> String, target: &str| {
+            out.push_str(&format!("| {what} |"));
+            for soak in soaks {
+                out.push_str(&format!(" {} |", cell(soak)));
+            }
+            out.push_str(&format!(" {target} |\n"));
+        };
+        row(
+            &format!("sessions (each about 10 s, {SOAK_SESSIONS} at a time)"),
+            &|s| format!("{} ({} held)", s.sessions, s.held),
+            "",
+        );
+        row(
+            "broken on the surviving replicas",
+            &|s| s.broken_on_surviving.to_string(),
+            "0",
+        );
+        row(
+            "broken on the killed replica",
+            &|s| s.broken_on_killed.to_string(),
+            "",
+        );
+        row(
+            "broken before a replica answered (handshakes sent to the dead replica before the health check saw it)",
+            &|s| s.unidentified.to_string(),
+            "",
+        );
+        row(
+            "health checks of live replicas that timed out (Traefik's log)",
+            &|s| s.live_health_timeouts.to_string(),
+            "",
+        );
+        row(
+            "replicas taking new sessions after the restart (a short check)",
+            &|s| s.replicas_after_restart.to_string(),
+            "3",
+        );
+        row(
+            "Traefik's live heap after the soak vs after the warm-up",
+            &|s| {
+                format!(
+                    "{:.1} MiB vs {:.1} MiB ({:+.1} %)",
+                    s.heap_after / 1_048_576.0,
+                    s.heap_before / 1_048_576.0,
+                    100.0 * (s.heap_after / s.heap_before.max(1.0) - 1.0)
+                )
+            },
+            "at most +10 %",
+        );
+        out.push_str("\nA session answered by two replicas cannot pass unseen: the second replica answers \"Session ID unknown\", and the session counts as broken.\n");
+        out
     }
 }
 
@@ -954,7 +1023,7 @@ fn metric(api_port: u16, name: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("no {name} in /metrics"))
 }
 
-/// Traefik's live heap once the load has drained: its goroutines back near `idle` (idle
+/// Traefik's live heap (bytes allocated after GC) once the load has drained: its goroutines back near `idle` (idle
 /// keep-alive connections to the backends close after a while; at most two minutes), then
 /// two forced GCs (idle guest instances sit in a `sync.Pool`, which keeps them through one).
 fn drained_heap(api_port: u16, idle: f64) -> anyhow::Result<f64> {
@@ -964,18 +1033,25 @@ fn drained_heap(api_port: u16, idle: f64) -> anyhow::Result<f64> {
     }
     live_heap(api_port)?;
     std::thread::sleep(Duration::from_millis(200));
-    live_heap(api_port)
+    live_heap(api_port)?;
+    // Live bytes rather than in-use spans: spans half full of freed objects stay in use
+    // after a GC and would read as growth.
+    metric(api_port, "go_memstats_heap_alloc_bytes")
 }
 
-fn soak(binary: &Path, plugin: &Path) -> anyhow::Result<Soak> {
+fn soak(binary: &Path, plugin: &Path, health_timeout: &'static str) -> anyhow::Result<Soak> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     pin_to_cpus(&format!("0-{}", cores.saturating_sub(1)))?;
-    let result = soak_unpinned(binary, plugin);
+    let result = soak_unpinned(binary, plugin, health_timeout);
     pin_to_cpu(0)?;
     result
 }
 
-fn soak_unpinned(binary: &Path, plugin: &Path) -> anyhow::Result<Soak> {
+fn soak_unpinned(
+    binary: &Path,
+    plugin: &Path,
+    health_timeout: &'static str,
+) -> anyhow::Result<Soak> {
     let dir = TempDir::new("bench-soak")?;
     let start_replica = |i: usize, port: u16, run: &str| {
         node(
@@ -999,7 +1075,7 @@ fn soak_unpinned(binary: &Path, plugin: &Path) -> anyhow::Result<Soak> {
     service.servers = servers.clone();
     service.health_check = Some(shared::model::HealthCheck {
         interval: Some(shared::traefik::GoDuration::new("1s")),
-        timeout: Some(shared::traefik::GoDuration::new("500ms")),
+        timeout: Some(shared::traefik::GoDuration::new(health_timeout)),
         ..shared::model::HealthCheck::gaqno()
     });
     service.sticky.secure = false;
@@ -1092,7 +1168,19 @@ fn soak_unpinned(binary: &Path, plugin: &Path) -> anyhow::Result<Soak> {
     }
     let sessions = mode["sessions"].as_u64().unwrap_or(0);
     let held = mode["held"].as_u64().unwrap_or(0);
+    let killed_url = &servers[2];
+    let live_health_timeouts = traefik
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("Health check failed")
+                && l.contains("deadline exceeded")
+                && !l.contains(&format!("targetURL={killed_url}"))
+        })
+        .count();
     Ok(Soak {
+        health_timeout,
+        live_health_timeouts,
         sessions,
         held,
         broken_on_killed,

@@ -12,7 +12,7 @@ use crate::affinity::{dynamic_config, start_traefik, tools, Replicas};
 use tests::WEB;
 
 /// `target/<profile>/gaqno-lb`, built by `cargo test --workspace` for the cli's own tests.
-fn gaqno_lb() -> Option<PathBuf> {
+pub(crate) fn gaqno_lb() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let binary = exe.parent()?.parent()?.join("gaqno-lb");
     if binary.is_file() {
@@ -24,7 +24,7 @@ fn gaqno_lb() -> Option<PathBuf> {
 }
 
 /// Runs `gaqno-lb check <url> --format json <args>`: exit code and report.
-fn check(binary: &PathBuf, url: &str, args: &[&str]) -> (i32, Value) {
+pub(crate) fn check(binary: &PathBuf, url: &str, args: &[&str]) -> (i32, Value) {
     let out = Command::new(binary)
         .args([
             "check",
@@ -49,7 +49,7 @@ fn check(binary: &PathBuf, url: &str, args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
-fn modes(report: &Value) -> Vec<Value> {
+pub(crate) fn modes(report: &Value) -> Vec<Value> {
     report["modes"].as_array().cloned().unwrap_or_default()
 }
 
@@ -150,7 +150,8 @@ fn check_holds_protocol_3_through_the_plugin() {
 
 /// `--traefik-api`: a Traefik started without the plugin is said to lack it (and its
 /// affinity router is disabled); with the plugin and a replica killed, that server is DOWN,
-/// every session held on the others, and each replica is named by its server URL.
+/// every session held on the others, and each replica is named by its server URL; with the
+/// plugin's `cookieName` not the sticky cookie's, sessions break and the mismatch is named.
 #[test]
 fn check_reads_traefiks_view() {
     let (Some(tools), Some(binary)) = (tools(), gaqno_lb()) else {
@@ -249,6 +250,56 @@ fn check_reads_traefiks_view() {
             .iter()
             .all(|u| replicas.urls[..2].contains(&u.as_str().unwrap_or_default().to_owned())),
         "{mode:#}"
+    );
+    drop(traefik);
+
+    // The plugin's cookieName renamed away from the service's sticky cookie (a hand edit
+    // gone wrong): the plugin pins through a cookie the balancer never reads, so cookie-less
+    // sessions break, and `check` says why.
+    let yaml = dynamic_config(&replicas.urls[..2], true, "1s");
+    let renamed: String = yaml
+        .lines()
+        .map(|line| match line.split_once("cookieName:") {
+            Some((indent, _)) => format!("{indent}cookieName: gaqno_renamed\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert!(
+        yaml.contains("cookieName:"),
+        "the plugin's cookieName: {yaml}"
+    );
+    let traefik = start_traefik(traefik_binary, version, &tools.plugin, renamed);
+    let url = format!("http://127.0.0.1:{}", traefik.port(WEB).expect("port"));
+    let api = format!("http://127.0.0.1:{}", traefik.api_port);
+    let (code, report) = check(
+        &binary,
+        &url,
+        &["--transport", "polling", "--traefik-api", &api],
+    );
+    assert_eq!(code, 1, "sessions break: {report:#}");
+    let mismatches = report["traefik"]["cookie_mismatches"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(mismatches.len(), 1, "{report:#}");
+    assert_eq!(mismatches[0]["plugin_cookie_name"], "gaqno_renamed");
+    let human = Command::new(&binary)
+        .args([
+            "check",
+            &url,
+            "--sessions",
+            "2",
+            "--transport",
+            "polling",
+            "--traefik-api",
+            &api,
+        ])
+        .output()
+        .expect("check");
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("the plugin's cookieName gaqno_renamed is not the service's sticky cookie"),
+        "{text}"
     );
 }
 

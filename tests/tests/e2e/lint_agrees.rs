@@ -49,6 +49,7 @@ fn corpus() -> Vec<Case> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/corpus")
         .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.is_file()) // `labels/`: Docker labels, read by `docker_labels`
         .collect();
     files.sort();
     files
@@ -113,7 +114,13 @@ fn check(binary: &std::path::Path, version: &str, case: &Case) -> Option<String>
     let config: DynamicConfig =
         shared::yaml::from_str(&case.text).unwrap_or_else(|e| panic!("{name}: {e}"));
     let traefik_version: TraefikVersion = version.parse().expect("version");
-    let findings = lint(&config, &LintOptions { traefik_version });
+    let findings = lint(
+        &config,
+        &LintOptions {
+            traefik_version,
+            ..LintOptions::default()
+        },
+    );
     let mut problems = Vec::new();
     if expected_rules == "none" {
         let errors: Vec<_> = findings

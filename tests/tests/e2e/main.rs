@@ -3,6 +3,7 @@
 
 mod affinity; // the plugin keeps Socket.IO sessions on one replica (and the controls)
 mod check; // `gaqno-lb check` tells held sessions from broken ones, through real Traefik
+mod docker_labels; // Coolify replicas on one server: our labels through Traefik's Docker provider
 mod lint_agrees; // bad files: what Traefik does with each, and that the linter flags it
 mod plugin_inputs; // hostile requests, odd handshakes, bad configs through real Traefik
 mod release; // the release: installed by Traefik from the catalog route, static CLIs, reproducible

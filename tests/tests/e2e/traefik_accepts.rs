@@ -67,7 +67,7 @@ fn exported_projects_load_with_every_object_enabled() {
         }
     }
     let failures: Vec<String> = tests::run_parallel(&cases, 4, |(binary, version, label, project)| {
-        let errors: Vec<_> = lint(&shared::export::export(project), &LintOptions { traefik_version: project.target.traefik_version })
+        let errors: Vec<_> = lint(&shared::export::export(project), &LintOptions { traefik_version: project.target.traefik_version, ..LintOptions::default() })
             .into_iter()
             .filter(|d| d.severity == Severity::Error)
             .collect();

@@ -411,6 +411,48 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     );
     page.screenshot("03-imported").await;
 
+    // Coolify labels for the imported `chat` service: ours come back added, as a diff; a bad
+    // line is named and the pasted text stays.
+    page.client
+        .execute(
+            "document.querySelector('[data-testid=\"labels-panel\"]').open = true;",
+            vec![],
+        )
+        .await
+        .expect("open the labels panel");
+    let coolify = "traefik.enable=true\ntraefik.http.routers.https-0-u1.entryPoints=https\ntraefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)\ntraefik.http.routers.https-0-u1.service=https-0-u1\ntraefik.http.routers.https-0-u1.tls=true\ntraefik.http.services.https-0-u1.loadbalancer.server.port=4008\n";
+    page.set("labels-text", coolify).await;
+    page.click_element("labels-add").await;
+    let diff = page
+        .wait_text("labels-diff", "our lines marked", |t| {
+            t.contains("+ traefik.http.middlewares.gaqno-chat-affinity.plugin.gaqno-lb.cookieName=")
+        })
+        .await;
+    assert!(
+        diff.contains(
+            "  traefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)"
+        ),
+        "Coolify's lines unchanged: {diff}"
+    );
+    page.wait_text("labels-message", "a count", |t| {
+        t.contains("line(s) added, 0 removed")
+    })
+    .await;
+    page.set("labels-text", "traefik.enable=true\nnot a label\n")
+        .await;
+    page.click_element("labels-add").await;
+    page.wait_text("labels-message", "the bad line named", |t| {
+        t.starts_with("not changed: line 2:")
+    })
+    .await;
+    let kept = page
+        .find("labels-text")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("traefik.enable=true\nnot a label\n"));
+
     page.client
         .set_window_size(390, 844)
         .await

@@ -16,12 +16,20 @@ pub(super) const RULE: Rule = Rule {
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     for (name, lb) in cx.load_balancers() {
-        let has_servers = lb
-            .servers
-            .iter()
-            .flatten()
-            .any(|s| s.url.as_deref().is_some_and(|u| !u.is_empty()));
+        // In Docker labels every container of the service is a server.
+        let has_servers = cx.options.source == crate::lint::Source::DockerLabels
+            || lb
+                .servers
+                .iter()
+                .flatten()
+                .any(|s| s.url.as_deref().is_some_and(|u| !u.is_empty()));
         if !has_servers || lb.health_check.is_some() {
+            continue;
+        }
+        // Coolify's labels give the HTTP router, which only redirects, a service of its own
+        // that no request reaches.
+        let labels = cx.options.source == crate::lint::Source::DockerLabels;
+        if labels && !serves_requests(cx, name) {
             continue;
         }
         out.push(Diagnostic {
@@ -35,6 +43,18 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             )),
         });
     }
+}
+
+/// Whether a router that does not only redirect uses service `name`.
+fn serves_requests(cx: &Context, name: &str) -> bool {
+    cx.routers().any(|(_, router)| {
+        router.service.as_deref() == Some(name)
+            && !router
+                .middlewares
+                .iter()
+                .flatten()
+                .any(|m| m.to_ascii_lowercase().contains("redirect"))
+    })
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {

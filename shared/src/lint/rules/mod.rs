@@ -1,5 +1,6 @@
 //! One module per rule. [`RULES`] is the only list of them.
 
+mod affinity_not_attached;
 mod coolify_reserved_name;
 mod duplicate_server_url;
 mod empty_list;
@@ -12,6 +13,7 @@ mod missing_health_check;
 mod null_plugin_config;
 mod plugin_cookie_mismatch;
 mod service_type;
+mod short_health_check_timeout;
 mod socketio_without_sticky;
 mod sticky_cookie_middleware;
 mod sticky_cookie_unnamed;
@@ -37,12 +39,14 @@ pub static RULES: &[Rule] = &[
     undefined_reference::RULE,
     invalid_plugin_config::RULE,
     plugin_cookie_mismatch::RULE,
+    affinity_not_attached::RULE,
     socketio_without_sticky::RULE,
     sticky_cookie_unnamed::RULE,
     sticky_single_server::RULE,
     invalid_server_url::RULE,
     duplicate_server_url::RULE,
     missing_health_check::RULE,
+    short_health_check_timeout::RULE,
 ];
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 rule: RULE.id,
                 severity: RULE.severity,
                 message: format!(
-                    "Traefik has no `{key}` middleware (\"field not found\"): the whole file is rejected and no file route loads; stickiness belongs on the service as loadBalancer.sticky.cookie"
+                    "Traefik has no `{key}` middleware (\"field not found\"): {}; stickiness belongs on the service as loadBalancer.sticky.cookie",
+                    cx.options.source.rejection()
                 ),
                 path: Path::keys(["http", "middlewares", name.as_str(), key.as_str()]),
                 fix: Some(format!("move the cookie to the services behind `{name}` and delete the middleware")),

@@ -15,6 +15,9 @@ pub(super) const RULE: Rule = Rule {
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
+    if cx.options.source == crate::lint::Source::DockerLabels {
+        return; // the servers are the containers Traefik discovers, not listed
+    }
     for (name, lb) in cx.load_balancers() {
         let count = lb.servers.as_ref().map_or(0, Vec::len);
         if lb.sticky.is_none() || count >= 2 {

@@ -42,7 +42,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 None => Diagnostic {
                     rule: RULE.id,
                     severity: Severity::Error,
-                    message: format!("Traefik does not know `{key}` here (\"field not found\"): the whole file is rejected and no file route loads"),
+                    message: format!("Traefik does not know `{key}` here (\"field not found\"): {}", cx.options.source.rejection()),
                     path: path.key(key.as_str()),
                     fix: None,
                 },

@@ -74,6 +74,7 @@ mod tests {
                 YAML,
                 &LintOptions {
                     traefik_version: TraefikVersion::new(minor),
+                    ..LintOptions::default()
                 },
             )
         };

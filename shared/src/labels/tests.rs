@@ -1,0 +1,339 @@
+use super::coolify::add_affinity;
+use super::*;
+use crate::lint::{lint, LintOptions};
+use crate::model::{gaqno_preset, Service, Target};
+
+/// Labels as Coolify writes them for an application with a domain (HTTP redirected to
+/// HTTPS), plus its Caddy and management labels that Traefik ignores.
+pub(crate) const COOLIFY: &str = "\
+coolify.managed=true
+coolify.applicationId=12
+traefik.enable=true
+traefik.http.middlewares.gzip.compress=true
+traefik.http.middlewares.redirect-to-https.redirectscheme.scheme=https
+traefik.http.routers.http-0-x8k2.entryPoints=http
+traefik.http.routers.http-0-x8k2.middlewares=redirect-to-https
+traefik.http.routers.http-0-x8k2.rule=Host(`chat.example.com`) && PathPrefix(`/`)
+traefik.http.routers.http-0-x8k2.service=http-0-x8k2
+traefik.http.routers.https-0-x8k2.entryPoints=https
+traefik.http.routers.https-0-x8k2.middlewares=gzip
+traefik.http.routers.https-0-x8k2.rule=Host(`chat.example.com`) && PathPrefix(`/`)
+traefik.http.routers.https-0-x8k2.service=https-0-x8k2
+traefik.http.routers.https-0-x8k2.tls.certresolver=letsencrypt
+traefik.http.routers.https-0-x8k2.tls=true
+traefik.http.services.http-0-x8k2.loadbalancer.server.port=4008
+traefik.http.services.https-0-x8k2.loadbalancer.server.port=4008
+caddy_0.encode=zstd gzip
+";
+
+const LABELS: LintOptions = LintOptions {
+    traefik_version: crate::model::TraefikVersion::V3_6,
+    source: crate::lint::Source::DockerLabels,
+};
+
+fn omnichannel() -> (Target, Service) {
+    let project = gaqno_preset();
+    let service = project
+        .services
+        .iter()
+        .find(|s| s.socket_io.enabled)
+        .cloned()
+        .expect("a Socket.IO service in the preset");
+    (project.target, service)
+}
+
+#[test]
+fn reads_labels_as_traefik_does() {
+    let labels = Labels::parse(COOLIFY).unwrap();
+    assert_eq!(labels.style, Style::Plain);
+    let read = labels.to_config().unwrap();
+    assert_eq!(read.enable, Some(true));
+    assert_eq!(
+        read.ports,
+        vec![
+            ("http-0-x8k2".to_owned(), "4008".to_owned()),
+            ("https-0-x8k2".to_owned(), "4008".to_owned())
+        ]
+    );
+    let http = read.config.http.as_ref().unwrap();
+    let https = &http.routers["https-0-x8k2"];
+    assert_eq!(https.entry_points, Some(vec!["https".to_owned()]));
+    assert_eq!(https.middlewares, Some(vec!["gzip".to_owned()]));
+    assert_eq!(
+        https.tls.as_ref().and_then(|t| t.cert_resolver.as_deref()),
+        Some("letsencrypt")
+    );
+    // `redirectscheme` read under its file spelling, `compress=true` as a struct switched on.
+    let redirect = http.middlewares["redirect-to-https"]
+        .redirect_scheme
+        .as_ref()
+        .unwrap();
+    assert_eq!(redirect.scheme.as_deref(), Some("https"));
+    assert!(http.middlewares["gzip"].compress.is_some());
+    // Nothing the linter would call unknown: every key found its spelling.
+    let findings = lint(&read.config, &LABELS);
+    assert!(
+        findings.iter().all(|d| d.rule != "unknown-key"),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn writes_a_config_back_as_the_labels_it_reads() {
+    let (target, service) = omnichannel();
+    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let again = added.labels.to_config().unwrap();
+    let relabelled = again.to_labels();
+    let reread = Labels {
+        lines: relabelled
+            .iter()
+            .map(|l| Line {
+                text: l.render(Style::Plain),
+                label: Some(l.clone()),
+            })
+            .collect(),
+        style: Style::Plain,
+    }
+    .to_config()
+    .unwrap();
+    assert_eq!(reread, again);
+}
+
+#[test]
+fn adds_the_affinity_and_changes_no_other_line() {
+    let (target, service) = omnichannel();
+    let labels = Labels::parse(COOLIFY).unwrap();
+    let added = add_affinity(&labels, &target, &service).unwrap();
+    let text = added.labels.text();
+    assert!(text.starts_with(COOLIFY), "{text}");
+    assert!(added.removed.is_empty(), "{:?}", added.removed);
+    let ours = &text[COOLIFY.len()..];
+    let cookie = &service.sticky.name;
+    let s = &service.name;
+    for expected in [
+        format!("traefik.http.routers.gaqno-{s}-socketio.entryPoints=https"),
+        format!("traefik.http.routers.gaqno-{s}-socketio.middlewares=gzip,gaqno-{s}-affinity"),
+        format!("traefik.http.routers.gaqno-{s}-socketio.service=https-0-x8k2"),
+        format!("traefik.http.routers.gaqno-{s}-socketio.rule=Host(`chat.example.com`) && PathPrefix(`/socket.io/`)"),
+        format!("traefik.http.routers.gaqno-{s}-socketio.tls.certResolver=letsencrypt"),
+        format!("traefik.http.routers.gaqno-{s}-socketio-ws.middlewares=gzip"),
+        format!("traefik.http.services.https-0-x8k2.loadBalancer.sticky.cookie.name={cookie}"),
+        "traefik.http.services.https-0-x8k2.loadBalancer.healthCheck.path=/v1/health".to_owned(),
+        format!("traefik.http.middlewares.gaqno-{s}-affinity.plugin.gaqno-lb.cookieName={cookie}"),
+        format!("traefik.http.middlewares.gaqno-{s}-affinity.plugin.gaqno-lb.socketIoPath=/socket.io/"),
+    ] {
+        assert!(ours.lines().any(|l| l == expected), "missing {expected}\n{ours}");
+    }
+    // The redirecting router's service gets nothing: no request reaches it.
+    assert!(!ours.contains("services.http-0-x8k2"), "{ours}");
+    assert_eq!(added.added.len(), ours.lines().count());
+    // The result lints clean of errors, and the plugin is attached where the cookie is.
+    let read = added.labels.to_config().unwrap();
+    let findings = lint(&read.config, &LABELS);
+    assert!(
+        findings
+            .iter()
+            .all(|d| d.severity == crate::lint::Severity::Warning),
+        "{findings:#?}"
+    );
+    assert!(
+        findings.iter().all(|d| d.rule != "plugin-cookie-mismatch"),
+        "{findings:#?}"
+    );
+    // Run again on its own output: nothing added, nothing removed, same text.
+    let twice = add_affinity(&added.labels, &target, &service).unwrap();
+    assert_eq!(twice.labels.text(), text);
+    assert!(twice.added.is_empty() && twice.removed.is_empty());
+}
+
+#[test]
+fn replaces_what_it_wrote_before_when_settings_change() {
+    let (target, mut service) = omnichannel();
+    let first = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    service.sticky.name = "renamed_cookie".into();
+    let second = add_affinity(&first.labels, &target, &service).unwrap();
+    let text = second.labels.text();
+    assert!(
+        !text.contains(&format!("={}\n", first_cookie(&first))),
+        "{text}"
+    );
+    assert_eq!(text.matches("renamed_cookie").count(), 2, "{text}"); // sticky + plugin
+    assert_eq!(second.added.len(), 2);
+    assert_eq!(second.removed.len(), 2);
+}
+
+fn first_cookie(added: &coolify::Added) -> String {
+    added
+        .labels
+        .labels()
+        .find(|l| l.key.ends_with("sticky.cookie.name"))
+        .map(|l| l.value.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn keeps_the_compose_style_it_was_given() {
+    let (target, service) = omnichannel();
+    let list: String = COOLIFY
+        .lines()
+        .map(|l| format!("      - '{l}'\n"))
+        .collect();
+    let labels = Labels::parse(&format!("    labels:\n{list}")).unwrap();
+    assert_eq!(
+        labels.style,
+        Style::List {
+            quote: Some('\''),
+            indent: 6
+        }
+    );
+    let added = add_affinity(&labels, &target, &service).unwrap();
+    assert!(added
+        .added
+        .iter()
+        .all(|l| l.starts_with("      - 'traefik.") && l.ends_with('\'')));
+    let map: String = COOLIFY
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            format!("  {k}: '{v}'\n")
+        })
+        .collect();
+    let labels = Labels::parse(&map).unwrap();
+    assert_eq!(labels.style, Style::Map { indent: 2 });
+    let read = labels.to_config().unwrap();
+    assert_eq!(
+        read.config.http.unwrap().routers["https-0-x8k2"]
+            .rule
+            .as_deref(),
+        Some("Host(`chat.example.com`) && PathPrefix(`/`)")
+    );
+    let added = add_affinity(&Labels::parse(&map).unwrap(), &target, &service).unwrap();
+    let reread = Labels::parse(&added.labels.text())
+        .unwrap()
+        .to_config()
+        .unwrap();
+    assert!(reread.config.http.unwrap().middlewares.len() == 3);
+}
+
+#[test]
+fn bad_label_text_names_its_line() {
+    let err = Labels::parse("traefik.enable=true\nthis is not a label\n").unwrap_err();
+    assert_eq!(err.line, 2);
+    assert!(err.message.contains("is not a label"), "{err}");
+    let err =
+        Labels::parse("traefik.enable=true\ntraefik.htp.routers.a.rule=Host(`a`)\n").unwrap_err();
+    assert_eq!(err.line, 2);
+    assert!(err.message.contains("`htp` a typo"), "{err}");
+    let err = Labels::parse("=x\n").unwrap_err();
+    assert_eq!(err.line, 1);
+    let err = Labels::parse(
+        "traefik.http.routers.a.tls=yes\ntraefik.http.routers.a.tls.certresolver=le\n",
+    )
+    .unwrap()
+    .to_config()
+    .unwrap_err();
+    assert_eq!(err.line, 2, "{err}");
+    let err = Labels::parse("traefik.http.routers.a..rule=x\n")
+        .unwrap()
+        .to_config()
+        .unwrap_err();
+    assert_eq!(err.line, 1, "{err}");
+}
+
+#[test]
+fn the_runbooks_mistake_is_caught_in_labels_too() {
+    // The runbook's `stickyCookie` middleware, as labels.
+    let text = format!(
+        "{COOLIFY}traefik.http.middlewares.sticky.stickyCookie.name=gaqno_omni\ntraefik.http.routers.https-0-x8k2.middlewares=gzip,sticky\n"
+    );
+    let labels = Labels::parse(&text).unwrap();
+    let read = labels.to_config().unwrap();
+    let findings = lint(&read.config, &LABELS);
+    let finding = findings
+        .iter()
+        .find(|d| d.rule == "sticky-cookie-middleware")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let line = labels.line_of(&finding.path).unwrap();
+    assert!(
+        labels.lines[line - 1].text.contains("stickyCookie"),
+        "line {line}"
+    );
+}
+
+#[test]
+fn a_plugin_with_another_cookie_name_is_caught() {
+    let (target, service) = omnichannel();
+    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let text = added.labels.text().replace(
+        ".plugin.gaqno-lb.cookieName=",
+        ".plugin.gaqno-lb.cookieName=other_",
+    );
+    let labels = Labels::parse(&text).unwrap();
+    let findings = lint(&labels.to_config().unwrap().config, &LABELS);
+    assert!(
+        findings.iter().any(|d| d.rule == "plugin-cookie-mismatch"),
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn labels_without_a_serving_router_say_so() {
+    let (target, service) = omnichannel();
+    let err = add_affinity(
+        &Labels::parse("traefik.enable=true\n").unwrap(),
+        &target,
+        &service,
+    )
+    .unwrap_err();
+    assert!(
+        err.message.contains("paste the labels Coolify shows"),
+        "{err}"
+    );
+    let only_redirect: String = COOLIFY
+        .lines()
+        .filter(|l| !l.contains("https-0"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let err = add_affinity(&Labels::parse(&only_redirect).unwrap(), &target, &service).unwrap_err();
+    assert!(err.message.contains("only redirects"), "{err}");
+}
+
+#[test]
+fn a_plugin_on_no_router_is_caught() {
+    let (target, service) = omnichannel();
+    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let text: String = added
+        .labels
+        .text()
+        .lines()
+        .filter(|l| !l.contains(".routers.gaqno-"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let labels = Labels::parse(&text).unwrap();
+    let findings = lint(&labels.to_config().unwrap().config, &LABELS);
+    let finding = findings
+        .iter()
+        .find(|d| d.rule == "affinity-not-attached")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    let line = labels.line_of(&finding.path).unwrap();
+    assert!(
+        labels.lines[line - 1].text.contains("-affinity.plugin."),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_rest_service_gets_the_sticky_cookie_and_health_check_only() {
+    let (target, mut service) = omnichannel();
+    service.set_socket_io(false);
+    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    assert!(
+        added
+            .added
+            .iter()
+            .all(|l| l.contains(".services.https-0-x8k2.")),
+        "{:#?}",
+        added.added
+    );
+    assert!(!added.added.is_empty());
+}
