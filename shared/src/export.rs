@@ -10,6 +10,9 @@
 //!   `transport=websocket`), without the plugin: they need no affinity, and each held
 //!   WebSocket through a wasm middleware keeps a guest instance in Traefik.
 //!
+//! A service whose replicas are Docker replicas on one server (`docker_replicas`) is left
+//! out: its settings go into the application's labels (`crate::labels::coolify`).
+//!
 //! Never an empty list or map (Coolify re-serialises them into something Traefik rejects).
 
 use indexmap::IndexMap;
@@ -57,7 +60,14 @@ impl Names {
 pub fn export(project: &Project) -> DynamicConfig {
     let mut http = HttpConfig::default();
     let target = &project.target;
-    for service in &project.services {
+    // Docker replicas are configured by their labels (`crate::labels::coolify`), not here.
+    let file_services = || {
+        project
+            .services
+            .iter()
+            .filter(|s| s.docker_replicas.is_none())
+    };
+    for service in file_services() {
         let names = Names::of(&service.name);
         let rule = crate::rule::build(&service.hosts, service.path_prefix.as_deref());
         http.routers.insert(
@@ -122,7 +132,7 @@ pub fn export(project: &Project) -> DynamicConfig {
             },
         );
     }
-    if target.redirect_http && !project.services.is_empty() {
+    if target.redirect_http && file_services().next().is_some() {
         http.middlewares.insert(
             REDIRECT_MIDDLEWARE.to_owned(),
             Middleware {
@@ -236,6 +246,22 @@ mod tests {
     fn gaqno_preset_yaml() {
         expect_file!["../test_data/gaqno-preset.yml"]
             .assert_eq(&super::to_yaml(&Project::gaqno()).unwrap());
+    }
+
+    #[test]
+    fn docker_replicas_stay_out_of_the_file() {
+        let mut project = Project::gaqno();
+        for service in &mut project.services {
+            service.docker_replicas = Some(crate::model::DockerReplicas { count: 3 });
+        }
+        let yaml = super::to_yaml(&project).unwrap();
+        assert!(yaml.lines().all(|l| l.starts_with('#')), "{yaml}");
+        project.services[1].docker_replicas = None;
+        let config = super::export(&project);
+        let http = config.http.unwrap();
+        let name = format!("gaqno-{}", project.services[1].name);
+        assert_eq!(http.services.keys().collect::<Vec<_>>(), [&name]);
+        assert!(http.routers.keys().all(|r| r.starts_with(&name)));
     }
 
     #[test]

@@ -237,6 +237,7 @@ impl Importer {
             path_prefix: None,
             port,
             servers,
+            docker_replicas: None,
             health_check: None,
             sticky: model::Sticky::for_service(&name, false),
             socket_io: SocketIo::at_default_path(false),

@@ -416,7 +416,12 @@ fn ServiceEditor(index: usize) -> impl IntoView {
                 {field_note(index, "strategy".to_owned())}
             </label>
             <h3>"Replicas"</h3>
-            <ul class="servers">
+            <label>{check("docker", |s| s.docker_replicas.is_some(), |s, on| s.docker_replicas = on.then_some(shared::model::DockerReplicas { count: 2 }))} " Docker replicas on this server (Coolify's Replicas)"</label>
+            <Show when=move || read_service(service, |s| s.docker_replicas.is_some())>
+                <label>"Containers " {text("docker-count", |s| s.docker_replicas.map(|d| d.count.to_string()).unwrap_or_default(), |s, v| { if let (Some(d), Ok(n)) = (s.docker_replicas.as_mut(), v.trim().parse()) { d.count = n } })}</label>
+                <p class="note" data-testid=format!("service-{index}-docker-note")>"Traefik finds the containers itself; this service's settings go into the application's labels (below: Replicas on one server), not into the YAML."</p>
+            </Show>
+            <ul class="servers" class:hidden=move || read_service(service, |s| s.docker_replicas.is_some())>
                 <For each=move || 0..server_count.get() key=|j| *j children=move |j| {
                     let url = move || read_service(service, move |s| s.servers.get(j).cloned().unwrap_or_default());
                     view! {
@@ -429,7 +434,7 @@ fn ServiceEditor(index: usize) -> impl IntoView {
                     }
                 }/>
             </ul>
-            <button data-testid=format!("service-{index}-add-server") on:click=move |_| edit_service(index, |s| { s.add_replica(); })>"Add replica"</button>
+            <button data-testid=format!("service-{index}-add-server") class:hidden=move || read_service(service, |s| s.docker_replicas.is_some()) on:click=move |_| edit_service(index, |s| { s.add_replica(); })>"Add replica"</button>
             <h3>"Health check"</h3>
             <label>{check("health", |s| s.health_check.is_some(), |s, on| s.health_check = on.then(shared::model::HealthCheck::gaqno))} " on"</label>{field_note(index, "health".to_owned())}
             <label>"Path " {text("health-path", |s| s.health_check.as_ref().map(|h| h.path.clone()).unwrap_or_default(), |s, v| { if let Some(h) = s.health_check.as_mut() { h.path = v } })}</label>

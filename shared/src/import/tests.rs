@@ -137,6 +137,7 @@ fn service() -> impl Gen<Value = Service> {
                     path_prefix,
                     port,
                     servers,
+                    docker_replicas: None,
                     health_check: hc.map(|(path, interval, timeout)| HealthCheck {
                         path,
                         interval,

@@ -81,9 +81,15 @@ pub struct Service {
     /// Port the replicas listen on; used for new replica URLs.
     pub port: u16,
     /// One URL per replica (`http://omnichannel-service-1:4008`): each must be its own server
-    /// for the sticky cookie to pick between them.
+    /// for the sticky cookie to pick between them. Unused with `docker_replicas`.
     #[serde(default)]
     pub servers: Vec<String>,
+    /// Replicas that Traefik's Docker provider finds on this server (Coolify's *Replicas*),
+    /// instead of `servers`: they have no stable URL each, so the service's settings go into
+    /// the application's labels (`crate::labels::coolify`) and the exported file leaves the
+    /// service out. `None`: the replicas are `servers`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_replicas: Option<DockerReplicas>,
     /// Active health check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
@@ -97,6 +103,14 @@ pub struct Service {
     /// Router priority (Traefik's default: the rule's length).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i64>,
+}
+
+/// Replicas on one server, as containers of one Coolify application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DockerReplicas {
+    /// How many containers run (the application's *Replicas*), which `check` should see.
+    pub count: u32,
 }
 
 /// An active health check.
@@ -289,6 +303,7 @@ impl Service {
             path_prefix: None,
             port,
             servers: Vec::new(),
+            docker_replicas: None,
             health_check: Some(HealthCheck::gaqno()),
             sticky: Sticky::for_service(name, true),
             socket_io: SocketIo::at_default_path(false),

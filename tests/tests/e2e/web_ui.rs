@@ -453,6 +453,22 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         .expect("value");
     assert_eq!(kept.as_deref(), Some("traefik.enable=true\nnot a label\n"));
 
+    // Docker replicas on one server: the service leaves the YAML (its labels carry it).
+    page.click_element("service-0-docker").await;
+    page.wait_text("service-0-docker-note", "the labels note", |t| {
+        t.contains("labels")
+    })
+    .await;
+    page.wait_text("yaml-preview", "the service left out", |t| {
+        !t.contains("gaqno-chat")
+    })
+    .await;
+    page.click_element("service-0-docker").await;
+    page.wait_text("yaml-preview", "the service back", |t| {
+        t.contains("gaqno-chat-socketio")
+    })
+    .await;
+
     page.client
         .set_window_size(390, 844)
         .await
