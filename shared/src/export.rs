@@ -1,7 +1,9 @@
 //! Project → Traefik dynamic configuration → YAML.
 //!
 //! Per service `<s>` (every name prefixed `gaqno-` so nothing clashes with Coolify's own):
-//! - service `gaqno-<s>`: one `servers` entry per replica, sticky cookie, health check;
+//! - service `gaqno-<s>`: one `servers` entry per replica, sticky cookie, health check, and
+//!   servers transport `gaqno-node-keepalive` (idle connections closed before Node closes
+//!   them: [`NODE_IDLE_CONN_TIMEOUT`]);
 //! - router `gaqno-<s>` on the HTTPS entrypoint with TLS;
 //! - router `gaqno-<s>-http` on the HTTP entrypoint, redirecting to HTTPS (if enabled);
 //! - with Socket.IO affinity: router `gaqno-<s>-socketio` for the Socket.IO path only,
@@ -31,6 +33,14 @@ pub const NAME_PREFIX: &str = "gaqno-";
 pub const REDIRECT_MIDDLEWARE: &str = "gaqno-redirect-to-https";
 /// TLS options every Traefik has; named so a resolver-less router needs no empty `tls: {}`.
 pub const DEFAULT_TLS_OPTIONS: &str = "default";
+/// The servers transport every exported service uses: see [`NODE_IDLE_CONN_TIMEOUT`].
+pub const NODE_SERVERS_TRANSPORT: &str = "gaqno-node-keepalive";
+/// How long Traefik keeps an idle connection to a replica: less than Node's
+/// `server.keepAliveTimeout` (5 s by default, NestJS's too). With Traefik's default (90 s)
+/// Node closes idle connections first, and a request Traefik sends on one as it closes fails:
+/// a POST with 502 "write: broken pipe" (GET is retried). Measured in the soak
+/// (BENCHMARKS.md): 10–50 sessions on live replicas broke that way per run, none with 4 s.
+pub const NODE_IDLE_CONN_TIMEOUT: &str = "4s";
 
 /// Object names for one service.
 pub(crate) struct Names {
@@ -145,6 +155,10 @@ pub fn export(project: &Project) -> DynamicConfig {
             },
         );
     }
+    if !http.services.is_empty() {
+        http.extra
+            .insert("serversTransports".into(), node_servers_transports());
+    }
     let is_empty = http == HttpConfig::default();
     DynamicConfig {
         http: (!is_empty).then_some(http),
@@ -187,6 +201,13 @@ fn router_tls(target: &Target) -> RouterTls {
             ..Default::default()
         },
     }
+}
+
+/// `http.serversTransports` as the export writes it.
+pub(crate) fn node_servers_transports() -> traefik::Value {
+    serde_json::json!({
+        NODE_SERVERS_TRANSPORT: {"forwardingTimeouts": {"idleConnTimeout": NODE_IDLE_CONN_TIMEOUT}}
+    })
 }
 
 pub(crate) fn affinity_middleware(target: &Target, service: &Service) -> Middleware {
@@ -232,6 +253,7 @@ pub(crate) fn load_balancer(service: &Service) -> LoadBalancer {
             timeout: h.timeout.clone(),
             ..Default::default()
         }),
+        servers_transport: Some(NODE_SERVERS_TRANSPORT.to_owned()),
         ..Default::default()
     }
 }

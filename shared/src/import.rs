@@ -55,7 +55,12 @@ pub fn import(config: &DynamicConfig) -> Imported {
     let Some(http) = &config.http else {
         return cx.finish();
     };
-    cx.extra("http.", &http.extra);
+    // The servers transport the export writes is implied by the model: not a loss.
+    let mut http_extra = http.extra.clone();
+    if http_extra.get("serversTransports") == Some(&crate::export::node_servers_transports()) {
+        http_extra.shift_remove("serversTransports");
+    }
+    cx.extra("http.", &http_extra);
 
     let affinity: Vec<(&String, String, PluginConfig)> = http
         .middlewares
@@ -335,7 +340,12 @@ impl Importer {
             ("passiveHealthCheck", lb.passive_health_check.is_some()),
             ("passHostHeader", lb.pass_host_header.is_some()),
             ("responseForwarding", lb.response_forwarding.is_some()),
-            ("serversTransport", lb.servers_transport.is_some()),
+            (
+                "serversTransport",
+                lb.servers_transport
+                    .as_deref()
+                    .is_some_and(|t| t != crate::export::NODE_SERVERS_TRANSPORT),
+            ),
         ];
         for (field, set) in leftovers {
             if set {

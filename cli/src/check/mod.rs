@@ -256,6 +256,8 @@ struct Mode {
     replicas: BTreeMap<String, usize>,
     /// Broken sessions per replica (sticky cookie value).
     broken_by_replica: BTreeMap<String, usize>,
+    /// Why they broke, per replica: failure label → sessions.
+    errors_by_replica: BTreeMap<String, BTreeMap<String, usize>>,
     unidentified: usize,
     handshake: Vec<Duration>,
     round_trips: Vec<Duration>,
@@ -271,6 +273,7 @@ impl Mode {
             held: 0,
             replicas: BTreeMap::new(),
             broken_by_replica: BTreeMap::new(),
+            errors_by_replica: BTreeMap::new(),
             unidentified: 0,
             handshake: Vec::new(),
             round_trips: Vec::new(),
@@ -282,6 +285,14 @@ impl Mode {
                 Some(replica) => {
                     if !outcome.held {
                         *mode.broken_by_replica.entry(replica.clone()).or_default() += 1;
+                        if let Some(failure) = &outcome.failure {
+                            *mode
+                                .errors_by_replica
+                                .entry(replica.clone())
+                                .or_default()
+                                .entry(failure.label())
+                                .or_default() += 1;
+                        }
                     }
                     *mode.replicas.entry(replica).or_default() += 1;
                 }
@@ -440,6 +451,7 @@ impl Report {
                     "held": m.held,
                     "replicas": m.replicas,
                     "broken_by_replica": m.broken_by_replica,
+                    "errors_by_replica": m.errors_by_replica,
                     "replica_urls": m.replicas.keys().filter_map(|v| Some((v.clone(), urls.get(v)?.clone()))).collect::<BTreeMap<_, _>>(),
                     "unidentified": m.unidentified,
                     "handshake_ms": {"p50": quantile_ms(&m.handshake, 0.5), "p95": quantile_ms(&m.handshake, 0.95)},

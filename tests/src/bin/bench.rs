@@ -47,6 +47,14 @@ fn main() -> anyhow::Result<()> {
     {
         return profile(&binary, &plugin, &case["--profile=".len()..]);
     }
+    if std::env::var_os("GAQNO_LB_BENCH_SOAK_ONLY").is_some() {
+        let soaks = [
+            soak(&binary, &plugin, "3s")?,
+            soak(&binary, &plugin, "500ms")?,
+        ];
+        print!("{}", Soak::report(&soaks));
+        return Ok(());
+    }
     let mut report = String::new();
     let started = Instant::now();
 
@@ -57,14 +65,6 @@ fn main() -> anyhow::Result<()> {
     let web = web_figures()?;
     if std::env::var_os("GAQNO_LB_BENCH_WEB_ONLY").is_some() {
         print!("{}", web.report());
-        return Ok(());
-    }
-    if std::env::var_os("GAQNO_LB_BENCH_SOAK_ONLY").is_some() {
-        let soaks = [
-            soak(&binary, &plugin, "3s")?,
-            soak(&binary, &plugin, "500ms")?,
-        ];
-        print!("{}", Soak::report(&soaks));
         return Ok(());
     }
     let requests = request_costs(&binary, &plugin)?;
@@ -898,6 +898,8 @@ struct Soak {
     broken_on_surviving: u64,
     /// Broken before a replica was known (a handshake sent to the dead replica).
     unidentified: u64,
+    /// How the sessions on the surviving replicas broke: failure → sessions.
+    surviving_errors: std::collections::BTreeMap<String, u64>,
     /// Replicas that took sessions in a short check after the restart.
     replicas_after_restart: usize,
     heap_before: f64,
@@ -911,7 +913,7 @@ impl Soak {
     /// The first soak carries the targets; the others are shown beside it.
     fn report(soaks: &[Soak]) -> String {
         let mut out = format!(
-            "\n## Soak: a replica killed and restarted under load\n\n`gaqno-lb check --transport polling --duration {SOAK_SECONDS} --concurrency {SOAK_SESSIONS} --rounds 10 --interval 1000` through Traefik with the plugin to three replicas (health check every second), nothing pinned; the third replica is killed at 20 s and started again at 35 s. The heap is Traefik's live heap (`go_memstats_heap_alloc_bytes` after two forced GCs), sampled after a 10 s warm-up soak and again after the soak, each time once Traefik's goroutines are back to idle (keep-alive connections to the backends linger for a while).\n\nThe soak runs twice: with GAQNO's health-check timeout (3 s), which the targets apply to, and with 500 ms. A check that times out marks a *live* replica DOWN, and Traefik's balancer then ignores the sticky cookie that names it: every request of the sessions pinned there goes to another replica (\"Session ID unknown\"), with or without the plugin. Under the burst of {SOAK_SESSIONS} handshakes the Node replicas answer `/v1/health` later than 500 ms. A killed replica is seen as fast with either timeout (its port refuses at once). `gaqno-lb lint` warns about health-check timeouts under 2 s on sticky services for this reason.\n\n| what |"
+            "\n## Soak: a replica killed and restarted under load\n\n`gaqno-lb check --transport polling --duration {SOAK_SECONDS} --concurrency {SOAK_SESSIONS} --rounds 10 --interval 1000` through Traefik with the plugin to three replicas (health check every second), nothing pinned; the third replica is killed at 20 s and started again at 35 s. The heap is Traefik's live heap (`go_memstats_heap_alloc_bytes` after forced GCs until it stops shrinking: idle guest instances take several), sampled after a 10 s warm-up soak and again after the soak, each time once Traefik's goroutines are back to idle (keep-alive connections to the backends linger for a while).\n\nThe soak runs twice: with GAQNO's health-check timeout (3 s), which the targets apply to, and with 500 ms. A check that times out marks a *live* replica DOWN, and Traefik's balancer then ignores the sticky cookie that names it: every request of the sessions pinned there goes to another replica (\"Session ID unknown\"), with or without the plugin. Under the burst of {SOAK_SESSIONS} handshakes the Node replicas answer `/v1/health` later than 500 ms. A killed replica is seen as fast with either timeout (its port refuses at once). `gaqno-lb lint` warns about health-check timeouts under 2 s on sticky services for this reason.\n\n| what |"
         );
         for soak in soaks {
             out.push_str(&format!(" timeout {} |", soak.health_timeout));
@@ -937,6 +939,22 @@ impl Soak {
             "broken on the surviving replicas",
             &|s| s.broken_on_surviving.to_string(),
             "0",
+        );
+        row(
+            "how those broke",
+            &|s| {
+                let kinds: Vec<String> = s
+                    .surviving_errors
+                    .iter()
+                    .map(|(e, n)| format!("{e}: {n}"))
+                    .collect();
+                if kinds.is_empty() {
+                    "-".into()
+                } else {
+                    kinds.join(", ")
+                }
+            },
+            "",
         );
         row(
             "broken on the killed replica",
@@ -1023,20 +1041,30 @@ fn metric(api_port: u16, name: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("no {name} in /metrics"))
 }
 
-/// Traefik's live heap (bytes allocated after GC) once the load has drained: its goroutines back near `idle` (idle
-/// keep-alive connections to the backends close after a while; at most two minutes), then
-/// two forced GCs (idle guest instances sit in a `sync.Pool`, which keeps them through one).
+/// Traefik's live heap (bytes allocated after GC) once the load has drained: its goroutines
+/// back near `idle` (idle keep-alive connections to the backends close after a while; at
+/// most two minutes), then forced GCs until it stops shrinking.
 fn drained_heap(api_port: u16, idle: f64) -> anyhow::Result<f64> {
     let deadline = Instant::now() + Duration::from_secs(120);
     while metric(api_port, "go_goroutines")? > idle + 8.0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_secs(1));
     }
-    live_heap(api_port)?;
-    std::thread::sleep(Duration::from_millis(200));
-    live_heap(api_port)?;
-    // Live bytes rather than in-use spans: spans half full of freed objects stay in use
-    // after a GC and would read as growth.
-    metric(api_port, "go_memstats_heap_alloc_bytes")
+    // Forced GCs until the live heap stops shrinking: an idle guest instance leaves the
+    // `sync.Pool` over two GCs, then its wazero module is closed by a finalizer and freed
+    // by a later GC (seen in heap profiles: 43 MiB of guest memories still live after two
+    // GCs, gone after a few more). Live bytes rather than in-use spans: spans half full of
+    // freed objects stay in use after a GC and would read as growth.
+    let mut last = f64::MAX;
+    for _ in 0..10 {
+        live_heap(api_port)?;
+        std::thread::sleep(Duration::from_millis(300));
+        let now = metric(api_port, "go_memstats_heap_alloc_bytes")?;
+        if now > last * 0.99 {
+            return Ok(now.min(last));
+        }
+        last = now;
+    }
+    Ok(last)
 }
 
 fn soak(binary: &Path, plugin: &Path, health_timeout: &'static str) -> anyhow::Result<Soak> {
@@ -1158,6 +1186,15 @@ fn soak_unpinned(
     let killed = sticky_cookie_value(&servers[2]);
     let mode = &report["modes"][0];
     let (mut broken_on_killed, mut broken_on_surviving) = (0, 0);
+    let mut surviving_errors = std::collections::BTreeMap::new();
+    for (value, errors) in mode["errors_by_replica"].as_object().into_iter().flatten() {
+        if *value == killed {
+            continue;
+        }
+        for (error, n) in errors.as_object().into_iter().flatten() {
+            *surviving_errors.entry(error.clone()).or_insert(0) += n.as_u64().unwrap_or(0);
+        }
+    }
     for (value, n) in mode["broken_by_replica"].as_object().into_iter().flatten() {
         let n = n.as_u64().unwrap_or(0);
         if *value == killed {
@@ -1186,6 +1223,7 @@ fn soak_unpinned(
         broken_on_killed,
         broken_on_surviving,
         unidentified: (sessions - held).saturating_sub(broken_on_killed + broken_on_surviving),
+        surviving_errors,
         replicas_after_restart: after["modes"][0]["replicas"]
             .as_object()
             .map_or(0, |r| r.len()),
