@@ -269,6 +269,9 @@ fn import(flags: Import) -> anyhow::Result<ExitCode> {
         flags.output.as_deref(),
         &shared::yaml::to_string(&imported.project)?,
     )?;
+    for fixed in &imported.fixed {
+        eprintln!("fixed first (what the file meant): {fixed}");
+    }
     for unmapped in &imported.unmapped {
         eprintln!("not mapped: {unmapped}");
     }

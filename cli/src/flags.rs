@@ -1,4 +1,5 @@
-//! Command-line flags, and nothing else: each subcommand's logic lives in its own module.
+//! Command-line flags (clap structs), and nothing else. The subcommands run in
+//! `commands.rs` (one function each), `check/` and `serve.rs`.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
-//! The `gaqno-lb` binary as an operator runs it: outputs, exit codes (0 clean, 1 findings,
-//! 2 failure) and one-line errors.
+//! The `gaqno-lb` binary as an operator runs it: outputs, exit codes (0 done, warnings
+//! alone included; 1 an error-severity finding or a broken session; 2 could not run) and
+//! one-line errors.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

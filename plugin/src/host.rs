@@ -9,6 +9,9 @@
 //!   cookie because the client already had one);
 //! - a sid with our token: `uri`, `set_uri`, cookie read, cookie write = 4.
 //!
+//! `tests/host_calls.rs` compiles this file natively against a counting stand-in host and
+//! holds these numbers.
+//!
 //! Never panic or trap while serving: a trapped instance returns to Traefik's pool damaged.
 //! The one deliberate trap is in `start` on a bad config: Traefik then disables the
 //! middleware and its routers, with our reason in its log, instead of serving unpinned.

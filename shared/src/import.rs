@@ -1,9 +1,13 @@
 //! Traefik dynamic configuration → project, best effort: everything that has no place in
 //! the GAQNO model is reported by its key path, never dropped silently.
 //!
-//! Exactly inverts [`crate::export`] on its output, and reads hand-written files as well as
-//! it can: a `loadBalancer` service becomes a GAQNO service, its routers give hosts, path
-//! prefix, priority, entrypoints and TLS, an affinity plugin middleware turns on Socket.IO.
+//! On [`crate::export`]'s output, export ∘ import ∘ export = export (a file does not carry
+//! everything: see [`import_onto`]). Hand-written files are read as well as possible: the
+//! lint fixes that carry the file's intent are applied first (the GAQNO runbook's
+//! `stickyCookie` middleware becomes the service's sticky cookie; a key Traefik reads under
+//! another spelling is renamed) and reported; then a `loadBalancer` service becomes a GAQNO
+//! service, its routers give hosts, path prefix, priority, entrypoints and TLS, an affinity
+//! plugin middleware turns on Socket.IO.
 
 use std::collections::HashSet;
 
@@ -20,6 +24,37 @@ pub struct Imported {
     pub project: Project,
     /// Parts of the input the project cannot hold, in input order.
     pub unmapped: Vec<Unmapped>,
+    /// Lint fixes applied before importing, because they carry what the file meant:
+    /// `<key path>: <what the fix did>`.
+    pub fixed: Vec<String>,
+}
+
+/// The lint rules whose fixes say what a file meant rather than change it.
+const INTENT_FIXES: &[&str] = &["sticky-cookie-middleware", "unknown-key"];
+
+/// `config` with the fixes of [`INTENT_FIXES`] applied, and what they did.
+fn with_intent_fixes(config: &DynamicConfig) -> (DynamicConfig, Vec<String>) {
+    let mut config = config.clone();
+    let mut fixed = Vec::new();
+    let options = crate::lint::LintOptions::default();
+    // A rename can reveal a nested key to fix: a few rounds at most.
+    for _ in 0..8 {
+        let found: Vec<_> = crate::lint::lint(&config, &options)
+            .into_iter()
+            .filter(|d| INTENT_FIXES.contains(&d.rule) && d.fix.is_some())
+            .collect();
+        let mut changed = false;
+        for d in found {
+            if crate::lint::apply_fix(&mut config, &d) {
+                changed = true;
+                fixed.push(format!("{}: {}", d.path, d.fix.unwrap_or_default()));
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    (config, fixed)
 }
 
 /// A part of the input with no place in the project.
@@ -37,13 +72,66 @@ impl std::fmt::Display for Unmapped {
     }
 }
 
+/// The port of a server URL, explicit or the scheme's, read without parsing the host (a
+/// placeholder such as `http://<CONTAINER_1>:4008` has one too).
+pub(crate) fn url_port(url: &str) -> Option<u16> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // `[::1]` has colons but no port.
+    let port = match host_port.ends_with(']') {
+        true => None,
+        false => host_port.rsplit_once(':').map(|(_, port)| port),
+    };
+    match port {
+        Some(port) => port.parse().ok(),
+        None => match scheme.to_ascii_lowercase().as_str() {
+            "http" | "h2c" => Some(80),
+            "https" => Some(443),
+            _ => None,
+        },
+    }
+}
+
 /// Reads YAML text and imports it.
 pub fn import_yaml(text: &str) -> Result<Imported, Error> {
     Ok(import(&crate::yaml::from_str::<DynamicConfig>(text)?))
 }
 
+/// Imports `config`, the export of `previous` after an edit of the configuration itself (a
+/// lint fix), back onto `previous`. What a Traefik file cannot carry stays as it was: the
+/// target's Traefik version and HTTP entrypoint, each service's port, and the services the
+/// export leaves out (Docker replicas), in their places. The properties tested: the export
+/// of the result is the export of `previous`, and those carried fields are `previous`'s.
+/// Settings the file does not write (a disabled cookie's name, a disabled Socket.IO path,
+/// the plugin's name with no Socket.IO service) come back as an import makes them.
+pub fn import_onto(config: &DynamicConfig, previous: &Project) -> Project {
+    let mut project = import(config).project;
+    project.target.traefik_version = previous.target.traefik_version;
+    project.target.http_entry_point = previous.target.http_entry_point.clone();
+    let mut imported = std::mem::take(&mut project.services).into_iter();
+    for old in &previous.services {
+        if old.docker_replicas.is_some() {
+            project.services.push(old.clone());
+        } else if let Some(mut new) = imported.next() {
+            new.port = old.port;
+            project.services.push(new);
+        }
+    }
+    project.services.extend(imported);
+    project
+}
+
 /// Imports a parsed configuration.
 pub fn import(config: &DynamicConfig) -> Imported {
+    let (config, fixed) = with_intent_fixes(config);
+    let mut imported = import_as_written(&config);
+    imported.fixed = fixed;
+    imported
+}
+
+/// The import itself, of a config taken as it is.
+fn import_as_written(config: &DynamicConfig) -> Imported {
     let mut cx = Importer {
         unmapped: Vec::new(),
         project: Project {
@@ -207,6 +295,7 @@ impl Importer {
         Imported {
             project: self.project,
             unmapped: self.unmapped,
+            fixed: Vec::new(),
         }
     }
 
@@ -231,11 +320,12 @@ impl Importer {
             .flatten()
             .filter_map(|s| s.url.clone())
             .collect();
-        let port = servers
-            .first()
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.port_or_known_default())
-            .unwrap_or(80);
+        // The servers' port when they agree (placeholders such as `<IP_1>` included).
+        let ports: Vec<u16> = servers.iter().filter_map(|u| url_port(u)).collect();
+        let port = match ports.first() {
+            Some(first) if ports.iter().all(|p| p == first) => *first,
+            _ => 80,
+        };
         let mut service = Service {
             name: name.clone(),
             hosts: Vec::new(),

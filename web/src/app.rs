@@ -574,8 +574,16 @@ fn ImportPanel() -> impl IntoView {
     let import = move |yaml: &str| match shared::import::import_yaml(yaml) {
         Ok(imported) => {
             let notes: Vec<String> = imported.unmapped.iter().map(ToString::to_string).collect();
+            let fixed = if imported.fixed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; fixed first (what the file meant): {}",
+                    imported.fixed.join("; ")
+                )
+            };
             let summary = format!(
-                "imported {} service(s); not mapped: {}",
+                "imported {} service(s){fixed}; not mapped: {}",
                 imported.project.services.len(),
                 if notes.is_empty() {
                     "nothing".to_owned()

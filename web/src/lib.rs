@@ -237,14 +237,8 @@ pub fn apply_fix(project: &Project, diagnostic: &Diagnostic) -> Option<Project> 
     if !lint::apply_fix(&mut config, diagnostic) {
         return None;
     }
-    let mut fixed = shared::import::import(&config).project;
     // What the exported YAML cannot carry stays as it was.
-    fixed.target.traefik_version = project.target.traefik_version;
-    fixed.target.http_entry_point = project.target.http_entry_point.clone();
-    for (new, old) in fixed.services.iter_mut().zip(&project.services) {
-        new.port = old.port;
-    }
-    Some(fixed)
+    Some(shared::import::import_onto(&config, project))
 }
 
 /// Reads a project saved by the app (or written by `gaqno-lb import`).
@@ -294,6 +288,32 @@ mod tests {
     use shared::model::Project;
 
     use super::*;
+
+    #[test]
+    fn a_fix_keeps_what_the_yaml_cannot_carry() {
+        let mut project = Project::gaqno();
+        project.services[1].docker_replicas = Some(shared::model::DockerReplicas { count: 4 });
+        project.services[0].port = 4321;
+        if let Some(h) = project.services[0].health_check.as_mut() {
+            h.timeout = Some(shared::traefik::GoDuration::new("500ms"));
+        }
+        let finding = findings(&project)
+            .into_iter()
+            .find(|d| d.rule == "short-health-check-timeout")
+            .expect("the short timeout is found");
+        let fixed = apply_fix(&project, &finding).expect("fixed");
+        let timeout = fixed.services[0]
+            .health_check
+            .as_ref()
+            .and_then(|h| h.timeout.clone());
+        assert_eq!(timeout.map(|t| t.to_string()).as_deref(), Some("3s"));
+        assert_eq!(fixed.services[0].port, 4321);
+        assert_eq!(
+            fixed.services[1], project.services[1],
+            "the Docker-replica service stays"
+        );
+        assert_eq!(fixed.services.len(), project.services.len());
+    }
 
     #[test]
     fn labels_panel_marks_our_lines_and_names_a_bad_line() {

@@ -13,6 +13,9 @@ fn plugin_dist_dir() -> PathBuf {
 
 /// plugin.wasm's budget after wasm-opt (issue #3).
 pub const PLUGIN_WASM_BUDGET: u64 = 64 * 1024;
+/// plugin.wasm's initial linear memory, in 64 KiB pages: every pooled guest instance in
+/// Traefik holds at least this much.
+pub const PLUGIN_PAGES_BUDGET: u64 = 1;
 
 /// Features binaryen 132 must be told the Rust wasm32-wasip1 output uses.
 const WASM_OPT_FEATURES: [&str; 6] = [
@@ -129,7 +132,64 @@ pub fn plugin() -> Result<PathBuf, String> {
             "plugin.wasm is {size} bytes, over its {PLUGIN_WASM_BUDGET}-byte budget"
         ));
     }
+    let pages = plugin_pages()?;
+    if pages > PLUGIN_PAGES_BUDGET {
+        return Err(format!(
+            "plugin.wasm starts with {pages} pages of memory, over its budget of {PLUGIN_PAGES_BUDGET}"
+        ));
+    }
     Ok(dir)
+}
+
+/// The initial memory pages of the built `dist/plugin/plugin.wasm`.
+pub fn plugin_pages() -> Result<u64, String> {
+    let path = plugin_dist_dir().join("plugin.wasm");
+    let wasm = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    initial_memory_pages(&wasm).ok_or_else(|| format!("{}: no memory section", path.display()))
+}
+
+/// The `min` pages of a wasm module's memory (memory section, id 5).
+fn initial_memory_pages(wasm: &[u8]) -> Option<u64> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+    let mut at = 8; // magic + version
+    while at < wasm.len() {
+        let id = *wasm.get(at)?;
+        at += 1;
+        let size = usize::try_from(leb(wasm, &mut at)?).ok()?;
+        if id == 5 {
+            let mut inner = at;
+            let _count = leb(wasm, &mut inner)?;
+            inner += 1; // limits flags
+            return leb(wasm, &mut inner);
+        }
+        at += size;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_a_modules_initial_memory() {
+        // magic, version; a type section (id 1, 4 bytes) to skip; memory section: 1 memory,
+        // flags 0, min 200 (LEB128 0xc8 0x01).
+        let module = [
+            0, b'a', b's', b'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 5, 4, 1, 0, 0xc8, 0x01,
+        ];
+        assert_eq!(super::initial_memory_pages(&module), Some(200));
+        assert_eq!(super::initial_memory_pages(&module[..14]), None);
+    }
 }
 
 /// The empty reference guest for the benchmark (`plugin/bench/empty_guest.rs`), laid out

@@ -208,6 +208,7 @@ fn bench(args: &[String]) -> Result<(), String> {
     let cli = build::cli()?;
     run(cargo()
         .env("GAQNO_LB_EMPTY_GUEST_DIR", &empty_guest)
+        .env("GAQNO_LB_PLUGIN_PAGES", build::plugin_pages()?.to_string())
         .env("GAQNO_LB_BIN", &cli)
         .args([
             "run",

@@ -168,3 +168,114 @@ fn nothing_points_outside_the_project() {
         );
     }
 }
+
+/// Every repository path a doc names in backticks exists: in the `*.md` files and in doc
+/// comments (`//!`, `///`) of the Rust sources. A path is a backticked word with a `/` and a
+/// file extension, or ending in `/`; it is looked up from the repository root, then from
+/// the crate of the file that names it, then from that file's directory. Generated places
+/// (`dist/`, `target/`, `.tools/`, node packages) and absolute or remote paths are not
+/// checked; neither are words with placeholders (`<service>`, `*`, `{..}`).
+#[test]
+fn paths_named_in_docs_exist() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !matches!(
+                    name.as_str(),
+                    "target" | "node_modules" | ".tools" | ".git" | "dist" | "corpus" | "artifacts"
+                ) {
+                    walk(&path, out);
+                }
+            } else if name.ends_with(".md") || name.ends_with(".rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = project_root();
+    const EXTENSIONS: &[&str] = &[
+        "rs", "toml", "md", "yml", "yaml", "js", "json", "py", "html", "css", "txt", "lock",
+    ];
+    let looks_like_path = |word: &str| {
+        word.contains('/')
+            && !word.contains("://")
+            && !word.starts_with('/')
+            && !word.starts_with("..")
+            && !word.contains(['<', '>', '*', '{', '}', ' ', '$', '(', '`', '|', '=', ':'])
+            && (word.ends_with('/')
+                || word
+                    .rsplit_once('.')
+                    .is_some_and(|(_, ext)| EXTENSIONS.contains(&ext)))
+    };
+    // Made by builds and installs, or a place in Traefik's working directory.
+    let generated = [
+        "dist/",
+        "target/",
+        ".tools/",
+        "node_modules/",
+        "tests/node/node_modules",
+        "plugins-local/",
+    ];
+    // ARCHITECTURE.md names a crate's files from that crate's section (`lint/`, `tests/cli.rs`).
+    let crates: Vec<PathBuf> = ["shared", "cli", "plugin", "web", "tests", "xtask"]
+        .iter()
+        .map(|c| root.join(c))
+        .collect();
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let text = read(file);
+        let docs: String = if file.extension().is_some_and(|e| e == "md") {
+            text.clone()
+        } else {
+            text.lines()
+                .filter_map(|l| {
+                    let l = l.trim_start();
+                    l.strip_prefix("//!").or_else(|| l.strip_prefix("///"))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let crate_dir = file
+            .ancestors()
+            .skip(1)
+            .find(|d| d.join("Cargo.toml").is_file())
+            .unwrap_or(&root)
+            .to_path_buf();
+        let parts: Vec<&str> = docs.split('`').collect();
+        for word in parts.iter().skip(1).step_by(2) {
+            let word = word.trim();
+            if !looks_like_path(word) || generated.iter().any(|g| word.starts_with(g)) {
+                continue;
+            }
+            checked += 1;
+            let mut candidates = vec![
+                root.join(word),
+                crate_dir.join(word),
+                crate_dir.join("src").join(word),
+                file.parent().unwrap_or(&root).join(word),
+            ];
+            if file.extension().is_some_and(|e| e == "md") {
+                for krate in &crates {
+                    candidates.push(krate.join(word));
+                    candidates.push(krate.join("src").join(word));
+                }
+            }
+            if !candidates.iter().any(|c| c.exists()) {
+                missing.push(format!("{}: `{word}`", file.display()));
+            }
+        }
+    }
+    assert!(checked > 30, "checked too few paths: {checked}");
+    assert!(
+        missing.is_empty(),
+        "paths named in docs that do not exist:\n{}",
+        missing.join("\n")
+    );
+}

@@ -21,6 +21,53 @@ fn preset_round_trips_exactly() {
     assert_eq!(to_yaml(&imported.project).unwrap(), yaml);
 }
 
+/// The GAQNO runbook's sticky example, exactly as operators paste it: its `stickyCookie`
+/// middleware (which Traefik does not have) becomes the service's sticky cookie, with its
+/// name and flags, and the report says so; the port comes from the placeholder URLs.
+#[test]
+fn the_runbooks_sticky_example_imports_as_meant() {
+    let yaml = include_str!("../../test_data/runbook-omnichannel-sticky.yml");
+    let imported = super::import_yaml(yaml).unwrap();
+    let service = &imported.project.services[0];
+    assert!(service.sticky.enabled, "{service:#?}");
+    assert_eq!(service.sticky.name, "omnichannel_affinity");
+    assert!(service.sticky.secure && service.sticky.http_only);
+    assert_eq!(service.sticky.same_site, Some(SameSite::Lax));
+    assert_eq!(service.port, 4008);
+    assert_eq!(service.hosts, ["omnichannel.gaqno.com.br"]);
+    assert_eq!(imported.fixed.len(), 1, "{:?}", imported.fixed);
+    assert!(
+        imported.fixed[0]
+            .starts_with("http.middlewares.omnichannel-sticky.stickyCookie: move the cookie"),
+        "{:?}",
+        imported.fixed
+    );
+    assert!(
+        imported
+            .unmapped
+            .iter()
+            .all(|u| !u.path.contains("omnichannel-sticky")),
+        "the middleware is gone, not unmapped: {:?}",
+        imported.unmapped
+    );
+}
+
+#[test]
+fn ports_come_from_the_servers_when_they_agree() {
+    use super::url_port;
+    assert_eq!(url_port("http://<CONTAINER_OU_IP_1>:4008"), Some(4008));
+    assert_eq!(url_port("http://10.0.0.5:3000/base"), Some(3000));
+    assert_eq!(url_port("https://api.example.com"), Some(443));
+    assert_eq!(url_port("http://[::1]:4008"), Some(4008));
+    assert_eq!(url_port("http://[::1]"), Some(80));
+    assert_eq!(url_port("not a url"), None);
+    let mixed = "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://a:3000\n          - url: http://b:4000\n";
+    assert_eq!(
+        super::import_yaml(mixed).unwrap().project.services[0].port,
+        80
+    );
+}
+
 #[test]
 fn foreign_file_reports_what_does_not_map() {
     let yaml = r#"
@@ -204,6 +251,32 @@ pub(crate) fn project() -> impl Gen<Value = Project> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn import_onto_its_own_export_gives_the_project_back(
+        project in project(),
+        docker in proptest::collection::vec(any::<bool>(), 5),
+    ) {
+        let mut project = project;
+        for (service, docker) in project.services.iter_mut().zip(docker) {
+            // What a file cannot say about a service, set to what the model would hold.
+            if docker {
+                service.docker_replicas = Some(crate::model::DockerReplicas { count: 3 });
+            }
+        }
+        let back = crate::import::import_onto(&export(&project), &project);
+        prop_assert_eq!(export(&back), export(&project));
+        prop_assert_eq!(back.target.traefik_version, project.target.traefik_version);
+        prop_assert_eq!(&back.target.http_entry_point, &project.target.http_entry_point);
+        prop_assert_eq!(back.services.len(), project.services.len());
+        for (back, was) in back.services.iter().zip(&project.services) {
+            prop_assert_eq!(&back.name, &was.name);
+            prop_assert_eq!(back.port, was.port);
+            if was.docker_replicas.is_some() {
+                prop_assert_eq!(back, was);
+            }
+        }
+    }
 
     #[test]
     fn export_import_export_is_identical(project in project()) {

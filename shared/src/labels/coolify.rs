@@ -64,7 +64,7 @@ pub fn add_affinity(
     let serving: Vec<(&String, &Router)> = theirs
         .iter()
         .copied()
-        .filter(|(_, router)| !redirects(router))
+        .filter(|(_, router)| !crate::lint::redirects_to_https(router, Some(&http)))
         .collect();
     if serving.is_empty() {
         return Err(LabelError {
@@ -232,13 +232,4 @@ fn is_ours(names: &Names, name: &str) -> bool {
     is(&names.socket_io_router)
         || is(&names.websocket_router)
         || name == names.affinity.to_ascii_lowercase()
-}
-
-/// A router whose only job is to redirect (Coolify's HTTP router with `redirect-to-https`).
-fn redirects(router: &Router) -> bool {
-    router
-        .middlewares
-        .iter()
-        .flatten()
-        .any(|m| m.to_ascii_lowercase().contains("redirect"))
 }

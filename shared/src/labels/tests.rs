@@ -337,3 +337,18 @@ fn a_rest_service_gets_the_sticky_cookie_and_health_check_only() {
     );
     assert!(!added.added.is_empty());
 }
+
+#[test]
+fn a_www_redirect_router_still_serves() {
+    let (target, service) = omnichannel();
+    let text = COOLIFY.replace(
+        "traefik.http.routers.https-0-x8k2.middlewares=gzip",
+        "traefik.http.routers.https-0-x8k2.middlewares=redirect-to-non-www,gzip",
+    ) + "traefik.http.middlewares.redirect-to-non-www.redirectregex.regex=^https?://www\\.(.+)\ntraefik.http.middlewares.redirect-to-non-www.redirectregex.replacement=https://${1}\n";
+    let added = add_affinity(&Labels::parse(&text).unwrap(), &target, &service).unwrap();
+    assert!(
+        added.added.iter().any(|l| l.contains(".routers.gaqno-omnichannel-service-socketio.service=https-0-x8k2")),
+        "{:#?}",
+        added.added
+    );
+}

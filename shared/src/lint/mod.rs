@@ -241,6 +241,19 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Whether `router` only redirects to HTTPS: Coolify's HTTP router with its
+/// `redirect-to-https` middleware, or any `redirectScheme` middleware `http` defines. A
+/// www/non-www redirect (`redirectRegex`) redirects one host only: such a router serves.
+pub(crate) fn redirects_to_https(router: &Router, http: Option<&HttpConfig>) -> bool {
+    router.middlewares.iter().flatten().any(|m| {
+        let name = m.split('@').next().unwrap_or_default();
+        name.eq_ignore_ascii_case("redirect-to-https")
+            || http
+                .and_then(|h| h.middlewares.get(name))
+                .is_some_and(|mw| mw.redirect_scheme.is_some())
+    })
+}
+
 /// The name of a same-provider reference (`api` or `api@file`); `None` for other providers.
 pub(crate) fn local_name(reference: &str) -> Option<&str> {
     match reference.split_once('@') {

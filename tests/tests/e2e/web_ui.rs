@@ -319,6 +319,48 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         "a failed import must leave the project alone"
     );
 
+    // The GAQNO runbook's sticky example, pasted as operators paste it: its `stickyCookie`
+    // middleware becomes the service's sticky cookie, the port comes from the servers, and
+    // the placeholders are named as placeholders.
+    page.set(
+        "import-text",
+        include_str!("../../../shared/test_data/runbook-omnichannel-sticky.yml"),
+    )
+    .await;
+    page.click_element("import").await;
+    let message = page
+        .wait_text("import-message", "the runbook imported", |t| {
+            t.starts_with("imported 1 service(s); fixed first")
+        })
+        .await;
+    assert!(message.contains("stickyCookie"), "{message}");
+    let field = |testid: &'static str| {
+        let page = &page;
+        async move {
+            page.find(testid)
+                .await
+                .prop("value")
+                .await
+                .expect("value")
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(field("service-0-cookie-name").await, "omnichannel_affinity");
+    assert_eq!(field("service-0-port").await, "4008");
+    let sticky_on = page
+        .find("service-0-sticky")
+        .await
+        .prop("checked")
+        .await
+        .expect("checked");
+    assert_eq!(sticky_on.as_deref(), Some("true"));
+    page.wait_text("service-0-findings", "the placeholders named", |t| {
+        t.contains("is a placeholder to replace")
+    })
+    .await;
+    page.click("undo").await;
+    assert_eq!(page.preview().await, before, "undo brings the project back");
+
     // The same through a picked file: a broken one says where, a good one would import.
     let bad_file = downloads.join("broken.yaml");
     std::fs::write(&bad_file, "http:\n  routers:\n    api:\n      rule: Host(`a`)\n      service: api\n      priority: high\n").expect("write");

@@ -1,7 +1,8 @@
 // Lint: invalid-server-url
 //! A server `url` Traefik cannot forward to: not a URL, not http/https/h2c, or without a
 //! host (an error); empty (a warning: such a server never answers, which is what Coolify's
-//! own redirect-only `noop` service wants, but rarely what a replica should be).
+//! own redirect-only `noop` service wants, but rarely what a replica should be). A
+//! `<PLACEHOLDER>` copied from a runbook is named as one, not as a bad host name.
 
 use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
 
@@ -13,8 +14,20 @@ pub(super) const RULE: Rule = Rule {
     fix: None,
 };
 
+/// A `<PLACEHOLDER>` in a URL (the runbook writes `http://<CONTAINER_OU_IP_1>:4008`), if any.
+pub(crate) fn placeholder(text: &str) -> Option<&str> {
+    let start = text.find('<')?;
+    let end = start + text[start..].find('>')?;
+    Some(&text[start..=end])
+}
+
 /// Why `text` is not a server URL Traefik can use, if it is not.
 pub(crate) fn problem(text: &str) -> Option<String> {
+    if let Some(placeholder) = placeholder(text) {
+        return Some(format!(
+            "`{text}`: `{placeholder}` is a placeholder to replace with the replica's address"
+        ));
+    }
     match url::Url::parse(text) {
         // The url crate is built without IDNA tables (idna_adapter 1.0, see shared/Cargo.toml):
         // they were a tenth of the web app. Replica hosts are container names and IPs.
@@ -73,5 +86,14 @@ mod tests {
             error[invalid-server-url] http.services.s.loadBalancer.servers[5].url: `http://bücher.example:80` has non-ASCII characters: write an international host name in punycode (`xn--...`): Traefik cannot forward to it
         "#]]
         .assert_eq(&check("invalid-server-url", yaml));
+    }
+
+    #[test]
+    fn names_a_runbook_placeholder_as_one() {
+        let yaml = "http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{url: 'http://<CONTAINER_OU_IP_1>:4008'}]\n";
+        assert_eq!(
+            check("invalid-server-url", yaml),
+            "error[invalid-server-url] http.services.s.loadBalancer.servers[0].url: `http://<CONTAINER_OU_IP_1>:4008`: `<CONTAINER_OU_IP_1>` is a placeholder to replace with the replica's address: Traefik cannot forward to it\n"
+        );
     }
 }

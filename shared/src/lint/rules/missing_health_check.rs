@@ -45,15 +45,11 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether a router that does not only redirect uses service `name`.
+/// Whether a router that does not only redirect to HTTPS uses service `name`.
 fn serves_requests(cx: &Context, name: &str) -> bool {
     cx.routers().any(|(_, router)| {
         router.service.as_deref() == Some(name)
-            && !router
-                .middlewares
-                .iter()
-                .flatten()
-                .any(|m| m.to_ascii_lowercase().contains("redirect"))
+            && !crate::lint::redirects_to_https(router, cx.config.http.as_ref())
     })
 }
 
