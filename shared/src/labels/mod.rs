@@ -267,11 +267,11 @@ impl Labels {
             // Keys as written (names and plugin settings keep their case); matched below.
             let segments: Vec<&str> = label.key["traefik.".len()..].split('.').collect();
             let lower_segments: Vec<&str> = rest.split('.').collect();
-            if let ["http", "services", service, "loadbalancer", "server", "port"] =
-                lower_segments.as_slice()
+            if let (["http", "services", _, "loadbalancer", "server", "port"], Some(name)) =
+                (lower_segments.as_slice(), segments.get(2))
             {
-                let name = segments[2].to_owned();
-                let _ = service;
+                // The service's name as written: routers name it that way.
+                let name = (*name).to_owned();
                 result.ports.retain(|(s, _)| *s != name);
                 result.ports.push((name, label.value.trim().to_owned()));
                 continue;

@@ -150,8 +150,9 @@ impl Containers {
         self.replicas.push(Some(process));
     }
 
-    /// Engine.IO sessions open on replica `i` now (its `/stats`).
-    fn open(&self, i: usize) -> u64 {
+    /// A counter of replica `i`'s `/stats`: `open` (Engine.IO sessions open now) or
+    /// `connections` (Socket.IO connects so far).
+    fn stat(&self, i: usize, key: &str) -> u64 {
         use std::io::{Read, Write};
         let Ok(mut stream) =
             std::net::TcpStream::connect((Containers::address(i).as_str(), self.port))
@@ -164,7 +165,7 @@ impl Containers {
         let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
         serde_json::from_str::<Value>(body)
             .ok()
-            .and_then(|v| v["open"].as_u64())
+            .and_then(|v| v[key].as_u64())
             .unwrap_or(0)
     }
 
@@ -368,16 +369,23 @@ fn coolify_replicas_hold_through_docker_labels() {
             "--interval",
             "500",
         ];
+        let connects = |c: &Containers| (0..5).map(|i| c.stat(i, "connections")).sum::<u64>();
+        let connects_before = connects(&containers);
         let run = {
             let binary = binary.clone();
             let url = url.clone();
             std::thread::spawn(move || check(&binary, &url, &args))
         };
-        // Remove it while the run's sessions are open on it (check's own first probe
-        // session runs alone before them and is not counted).
+        // Remove it while the run's own sessions are open on it. check first runs one probe
+        // session alone, to its end, and does not count it: two connects mean the probe is
+        // over and the counted sessions have begun, so a session open on container 4 from
+        // then on is one of them.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !(containers.open(4) >= 1 && (0..5).map(|i| containers.open(i)).sum::<u64>() >= 3) {
-            assert!(Instant::now() < deadline, "no sessions on container 4");
+        while !(connects(&containers) >= connects_before + 2 && containers.stat(4, "open") >= 1) {
+            assert!(
+                Instant::now() < deadline,
+                "no counted session on container 4"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         containers.replicas[4] = None; // the replica process ends with its guard
