@@ -42,18 +42,25 @@ pub const NODE_SERVERS_TRANSPORT: &str = "gaqno-node-keepalive";
 /// (BENCHMARKS.md): 10–50 sessions on live replicas broke that way per run, none with 4 s.
 pub const NODE_IDLE_CONN_TIMEOUT: &str = "4s";
 
-/// Object names for one service.
-pub(crate) struct Names {
-    pub(crate) service: String,
-    pub(crate) router: String,
-    pub(crate) http_router: String,
-    pub(crate) socket_io_router: String,
-    pub(crate) websocket_router: String,
-    pub(crate) affinity: String,
+/// The Traefik object names gaqno-lb gives one service's routers, middleware and load balancer.
+pub struct Names {
+    /// The load balancer (`gaqno-<name>`).
+    pub service: String,
+    /// The HTTPS router serving every path.
+    pub router: String,
+    /// The HTTP router that redirects to HTTPS.
+    pub http_router: String,
+    /// The router of Socket.IO's path, with the affinity middleware.
+    pub socket_io_router: String,
+    /// The router of WebSocket connections that open without a session (no affinity needed).
+    pub websocket_router: String,
+    /// The gaqno-lb plugin middleware.
+    pub affinity: String,
 }
 
 impl Names {
-    pub(crate) fn of(service_name: &str) -> Names {
+    /// The names for the service called `service_name`.
+    pub fn of(service_name: &str) -> Names {
         let base = format!("{NAME_PREFIX}{service_name}");
         Names {
             http_router: format!("{base}-http"),

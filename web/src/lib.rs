@@ -2,15 +2,27 @@
 //! Traefik YAML for Coolify. Everything it shows comes from `shared` (export, lint, import,
 //! cookie values), so the browser and the CLI can never disagree.
 //!
-//! This file holds the pure, natively tested parts: undo history, lint findings per service,
-//! fixes applied through the model. `app.rs` (wasm only) is the Leptos UI over them.
+//! The crate's modules but `app` are pure and natively tested: undo history (here), the
+//! field table, findings per field, the routing diagram, the service list, the YAML view.
+//! `app` (wasm only) is the Leptos UI over them, a module per panel.
 
-use shared::lint::{self, Diagnostic, LintOptions, Segment};
+use shared::lint::{self, Diagnostic};
 use shared::model::Project;
-use shared::traefik::DynamicConfig;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+pub mod diagram;
+pub mod fields;
+pub mod findings;
+pub mod services;
+pub mod yaml_view;
+
+pub use fields::Field;
+pub use findings::{
+    finding_field, finding_service, findings, findings_by_service, findings_of_export,
+    ServiceFinding,
+};
+pub use yaml_view::{preview_chunks, PREVIEW_LINES_PER_CHUNK};
 
 /// Undo steps kept.
 pub const HISTORY_LIMIT: usize = 100;
@@ -102,133 +114,6 @@ impl History {
     pub fn can_redo(&self) -> bool {
         !self.future.is_empty()
     }
-}
-
-/// Lint findings of the project's export.
-pub fn findings(project: &Project) -> Vec<Diagnostic> {
-    findings_of_export(project, &shared::export::export(project))
-}
-
-/// Lint findings of `exported`, the export of `project` (computed once for the preview too).
-pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Diagnostic> {
-    lint::lint(
-        exported,
-        &LintOptions {
-            traefik_version: project.target.traefik_version,
-            ..LintOptions::default()
-        },
-    )
-}
-
-/// The service a finding is about, from the exported object names (`gaqno-<service>[-…]`).
-pub fn finding_service<'p>(project: &'p Project, diagnostic: &Diagnostic) -> Option<&'p str> {
-    let object = diagnostic.path.key_at(2)?;
-    let name = object.strip_prefix(shared::export::NAME_PREFIX)?;
-    project
-        .services
-        .iter()
-        .map(|s| s.name.as_str())
-        .filter(|s| {
-            name == *s
-                || name
-                    .strip_prefix(s)
-                    .is_some_and(|rest| rest.starts_with('-'))
-        })
-        .max_by_key(|s| s.len())
-}
-
-/// A service's findings, each with the editor field it concerns (the `data-testid` suffix
-/// of that field: `health`, `cookie-name`, `server-0`...) when there is one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceFinding {
-    /// The field, or `None` when the finding concerns the service as a whole.
-    pub field: Option<String>,
-    /// The finding as one line.
-    pub text: String,
-    /// Error, not warning.
-    pub error: bool,
-}
-
-/// `findings` grouped by the project's services, in service order.
-pub fn findings_by_service(project: &Project, findings: &[Diagnostic]) -> Vec<Vec<ServiceFinding>> {
-    let mut grouped = vec![Vec::new(); project.services.len()];
-    for d in findings {
-        let Some(name) = finding_service(project, d) else {
-            continue;
-        };
-        let Some(at) = project.services.iter().position(|s| s.name == name) else {
-            continue;
-        };
-        if let Some(list) = grouped.get_mut(at) {
-            list.push(ServiceFinding {
-                field: finding_field(d),
-                text: d.to_string(),
-                error: d.severity == lint::Severity::Error,
-            });
-        }
-    }
-    grouped
-}
-
-/// The editor field a finding concerns, from its key path below the Traefik object.
-pub fn finding_field(diagnostic: &Diagnostic) -> Option<String> {
-    let kind = diagnostic.path.key_at(1)?;
-    let below: Vec<&Segment> = diagnostic.path.0.iter().skip(3).collect();
-    let keys: Vec<&str> = below
-        .iter()
-        .filter_map(|s| match s {
-            Segment::Key(k) => Some(k.as_str()),
-            Segment::Index(_) => None,
-        })
-        .collect();
-    let field = match (kind, keys.as_slice()) {
-        ("services", ["loadBalancer", "servers", ..]) => {
-            let index = below.iter().find_map(|s| match s {
-                Segment::Index(i) => Some(*i),
-                Segment::Key(_) => None,
-            })?;
-            return Some(format!("server-{index}"));
-        }
-        ("services", ["loadBalancer", "healthCheck", "path", ..]) => "health-path",
-        ("services", ["loadBalancer", "healthCheck", "interval", ..]) => "health-interval",
-        ("services", ["loadBalancer", "healthCheck", "timeout", ..]) => "health-timeout",
-        ("services", ["loadBalancer", "healthCheck", ..]) => "health",
-        ("services", ["loadBalancer"]) if diagnostic.rule == "missing-health-check" => "health",
-        ("services", ["loadBalancer", "sticky", "cookie", "name", ..]) => "cookie-name",
-        ("services", ["loadBalancer", "sticky", "cookie", "secure", ..]) => "secure",
-        ("services", ["loadBalancer", "sticky", "cookie", "httpOnly", ..]) => "http-only",
-        ("services", ["loadBalancer", "sticky", "cookie", "sameSite", ..]) => "same-site",
-        ("services", ["loadBalancer", "sticky", "cookie", "maxAge", ..]) => "max-age",
-        ("services", ["loadBalancer", "sticky", ..]) => "sticky",
-        ("services", ["loadBalancer", "strategy", ..]) => "strategy",
-        ("routers", ["priority", ..]) => "priority",
-        ("routers", ["rule", ..]) => "hosts",
-        ("middlewares", [.., "cookieName"]) => "cookie-name",
-        ("middlewares", [.., "socketIoPath"]) => "socketio-path",
-        _ => return None,
-    };
-    Some(field.to_owned())
-}
-
-/// Lines per block of the YAML preview.
-pub const PREVIEW_LINES_PER_CHUNK: usize = 40;
-
-/// The preview's text in blocks of whole lines; joined, they are the text itself. The browser
-/// lays out only the blocks on screen and keeps those that did not change, so a keystroke
-/// with 100 services does not re-lay-out 4,000 lines.
-pub fn preview_chunks(yaml: &str) -> Vec<String> {
-    let mut chunks = Vec::new();
-    let mut chunk = String::new();
-    for (i, line) in yaml.split_inclusive('\n').enumerate() {
-        if i > 0 && i % PREVIEW_LINES_PER_CHUNK == 0 {
-            chunks.push(std::mem::take(&mut chunk));
-        }
-        chunk.push_str(line);
-    }
-    if !chunk.is_empty() {
-        chunks.push(chunk);
-    }
-    chunks
 }
 
 /// The project with `diagnostic`'s fix applied, through the Traefik config and back.
@@ -396,44 +281,6 @@ mod tests {
     }
 
     #[test]
-    fn findings_sit_at_their_field() {
-        let mut project = Project::gaqno();
-        project.services[1].health_check = None;
-        project.services[2].servers[1] = "not a url".into();
-        let found = findings(&project);
-        let grouped = findings_by_service(&project, &found);
-        assert_eq!(grouped.len(), project.services.len());
-        let fields = |i: usize| -> Vec<Option<String>> {
-            grouped[i].iter().map(|f| f.field.clone()).collect()
-        };
-        assert_eq!(fields(1), [Some("health".to_owned())], "{:?}", grouped[1]);
-        assert!(
-            fields(2).contains(&Some("server-1".to_owned())),
-            "{:?}",
-            grouped[2]
-        );
-        assert!(grouped[0].is_empty());
-    }
-
-    #[test]
-    fn preview_chunks_join_to_the_text() {
-        let mut big = Project::gaqno();
-        while big.services.len() < 30 {
-            big.add_service();
-        }
-        let yaml = shared::export::to_yaml(&big).unwrap();
-        let chunks = preview_chunks(&yaml);
-        assert!(chunks.len() > 3);
-        assert_eq!(chunks.concat(), yaml);
-        assert!(chunks
-            .iter()
-            .all(|c| c.lines().count() <= PREVIEW_LINES_PER_CHUNK));
-        for text in ["", "a", "a\n", "a\nb", "\n\n"] {
-            assert_eq!(preview_chunks(text).concat(), text);
-        }
-    }
-
-    #[test]
     fn history_is_bounded() {
         let mut history = History::new(Project::gaqno());
         for port in 0..(HISTORY_LIMIT as u16 + 20) {
@@ -444,24 +291,6 @@ mod tests {
             steps += 1;
         }
         assert_eq!(steps, HISTORY_LIMIT);
-    }
-
-    #[test]
-    fn findings_point_at_their_service_and_fixes_go_through_the_model() {
-        let mut project = Project::gaqno();
-        project.services[1].health_check = None;
-        let found = findings(&project);
-        let missing = found
-            .iter()
-            .find(|d| d.rule == "missing-health-check")
-            .expect("finding");
-        assert_eq!(finding_service(&project, missing), Some("ai-service"));
-        let fixed = apply_fix(&project, missing).expect("fix");
-        assert!(fixed.services[1].health_check.is_some());
-        assert_eq!(fixed.services.len(), 5);
-        assert!(findings(&fixed)
-            .iter()
-            .all(|d| d.rule != "missing-health-check"));
     }
 
     #[test]

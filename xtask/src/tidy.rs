@@ -279,3 +279,29 @@ fn paths_named_in_docs_exist() {
         missing.join("\n")
     );
 }
+
+/// The web app's `view!` markup is formatted as leptosfmt writes it (rustfmt skips macro
+/// bodies). `cargo xtask test` installs leptosfmt and names it in `GAQNO_LB_LEPTOSFMT`;
+/// a plain `cargo test` without it skips this check, unless end-to-end tests are required.
+#[test]
+fn view_markup_is_formatted() {
+    let Some(leptosfmt) = std::env::var_os("GAQNO_LB_LEPTOSFMT") else {
+        assert!(
+            std::env::var_os("GAQNO_LB_E2E").is_none(),
+            "GAQNO_LB_LEPTOSFMT is not set: run through `cargo xtask test`"
+        );
+        eprintln!("skipping: leptosfmt not installed (run `cargo xtask test`)");
+        return;
+    };
+    let output = std::process::Command::new(leptosfmt)
+        .args(["--check", "--quiet"])
+        .arg(project_root().join("web/src"))
+        .output()
+        .expect("leptosfmt runs");
+    assert!(
+        output.status.success(),
+        "view! markup not formatted: run `.tools/cargo/bin/leptosfmt web/src`, then `cargo fmt`\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

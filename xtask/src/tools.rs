@@ -124,6 +124,14 @@ pub fn cargo_fuzz(tools: &Path) -> Result<PathBuf, String> {
     cargo_install(tools, "cargo-fuzz", CARGO_FUZZ_VERSION, "cargo-fuzz")
 }
 
+/// The leptosfmt release the tidy test checks `view!` markup with.
+const LEPTOSFMT_VERSION: &str = "0.1.33";
+
+/// `leptosfmt` under `.tools/cargo/bin` (rustfmt leaves `view!` alone); returns the binary.
+pub fn leptosfmt(tools: &Path) -> Result<PathBuf, String> {
+    cargo_install(tools, "leptosfmt", LEPTOSFMT_VERSION, "leptosfmt")
+}
+
 /// `cargo install <krate> --version <version>` into `.tools/cargo` unless `bin --version`
 /// already names that version; returns the binary. Not `--locked`: that fails against this
 /// registry for wasm-bindgen-cli (a locked dependency version is missing from it).

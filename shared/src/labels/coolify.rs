@@ -219,6 +219,42 @@ pub fn add_affinity(
     })
 }
 
+/// The labels Coolify writes for an application serving `service`'s hosts on its port, as
+/// the application's Configuration shows them (an HTTP router redirecting to HTTPS, an
+/// HTTPS router with gzip, one load balancer per router), with `<name>` where Coolify puts
+/// the application's id. What the editor draws a Docker-replica service from before the
+/// operator pastes the real ones: the same shape, so the same labels of ours.
+pub fn generated_labels(target: &Target, service: &Service) -> String {
+    let id = format!("0-{}", service.name);
+    let rule = crate::rule::build(&service.hosts, service.path_prefix.as_deref().or(Some("/")));
+    let port = service.port;
+    let (http, https) = (&target.http_entry_point, &target.https_entry_point);
+    let mut text = format!(
+        "traefik.enable=true\n\
+         traefik.http.middlewares.gzip.compress=true\n\
+         traefik.http.middlewares.redirect-to-https.redirectscheme.scheme=https\n\
+         traefik.http.routers.http-{id}.entryPoints={http}\n\
+         traefik.http.routers.http-{id}.middlewares=redirect-to-https\n\
+         traefik.http.routers.http-{id}.rule={rule}\n\
+         traefik.http.routers.http-{id}.service=http-{id}\n\
+         traefik.http.routers.https-{id}.entryPoints={https}\n\
+         traefik.http.routers.https-{id}.middlewares=gzip\n\
+         traefik.http.routers.https-{id}.rule={rule}\n\
+         traefik.http.routers.https-{id}.service=https-{id}\n"
+    );
+    if let Some(resolver) = &target.cert_resolver {
+        text.push_str(&format!(
+            "traefik.http.routers.https-{id}.tls.certresolver={resolver}\n"
+        ));
+    }
+    text.push_str(&format!(
+        "traefik.http.routers.https-{id}.tls=true\n\
+         traefik.http.services.http-{id}.loadbalancer.server.port={port}\n\
+         traefik.http.services.https-{id}.loadbalancer.server.port={port}\n"
+    ));
+    text
+}
+
 /// Whether `name` is one of the objects [`add_affinity`] writes for this service.
 fn is_ours(names: &Names, name: &str) -> bool {
     let name = name.to_ascii_lowercase();

@@ -1,7 +1,7 @@
 use super::coolify::add_affinity;
 use super::*;
 use crate::lint::{lint, LintOptions};
-use crate::model::{gaqno_preset, Service, Target};
+use crate::model::{gaqno_preset, Project, Service, Target};
 
 /// Labels as Coolify writes them for an application with a domain (HTTP redirected to
 /// HTTPS), plus its Caddy and management labels that Traefik ignores.
@@ -351,4 +351,32 @@ fn a_www_redirect_router_still_serves() {
         "{:#?}",
         added.added
     );
+}
+
+#[test]
+fn generated_labels_have_coolifys_shape_and_take_our_labels() {
+    let project = Project::gaqno();
+    let service = project
+        .services
+        .iter()
+        .find(|s| s.socket_io.enabled)
+        .expect("a Socket.IO service");
+    let text = coolify::generated_labels(&project.target, service);
+    let labels = Labels::parse(&text).expect("parses");
+    let read = labels.to_config().expect("reads");
+    let http = read.config.http.expect("routers");
+    let https_router = format!("https-0-{}", service.name);
+    assert_eq!(
+        http.routers[&https_router].rule.as_deref(),
+        Some("Host(`omnichannel-service.gaqno.com.br`) && PathPrefix(`/`)")
+    );
+    assert!(text.contains(&format!(
+        "traefik.http.services.{https_router}.loadbalancer.server.port=4008"
+    )));
+    let added = add_affinity(&labels, &project.target, service).expect("ours added");
+    assert!(added
+        .added
+        .iter()
+        .any(|l| l.contains("socketio.middlewares=")));
+    assert!(added.removed.is_empty());
 }

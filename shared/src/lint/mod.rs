@@ -244,7 +244,7 @@ impl<'a> Context<'a> {
 /// Whether `router` only redirects to HTTPS: Coolify's HTTP router with its
 /// `redirect-to-https` middleware, or any `redirectScheme` middleware `http` defines. A
 /// www/non-www redirect (`redirectRegex`) redirects one host only: such a router serves.
-pub(crate) fn redirects_to_https(router: &Router, http: Option<&HttpConfig>) -> bool {
+pub fn redirects_to_https(router: &Router, http: Option<&HttpConfig>) -> bool {
     router.middlewares.iter().flatten().any(|m| {
         let name = m.split('@').next().unwrap_or_default();
         name.eq_ignore_ascii_case("redirect-to-https")

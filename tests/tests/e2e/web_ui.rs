@@ -10,6 +10,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use shared::model::Project;
 use tests::TempDir;
+use web::Field;
 
 fn chromium() -> Option<(PathBuf, PathBuf)> {
     let pair = tests::browser::chromium();
@@ -114,6 +115,65 @@ impl Page {
             .unwrap_or_else(|e| panic!("key {key}: {e}"));
     }
 
+    /// The `data-testid` of the focused element (once a pending focus has happened).
+    async fn focused(&self, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let focused = self
+                .client
+                .execute(
+                    "return document.activeElement?.dataset?.testid ?? null;",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            if focused == expected || Instant::now() > deadline {
+                return focused;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many elements match `css`, once `check` accepts the count (10 s at most).
+    async fn wait_count(&self, css: &str, what: &str, check: impl Fn(usize) -> bool) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let count = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .map(|all| all.len())
+                .unwrap_or(0);
+            if check(count) {
+                return count;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}: expected {what}, got {count}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs `script` and returns what it returns.
+    async fn eval(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// `key` pressed alone with the focus on the page, not a field.
+    async fn key_plain(&self, key: &str) {
+        let script = "document.activeElement?.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], bubbles: true, cancelable: true}));";
+        self.client
+            .execute(script, vec![json!(key)])
+            .await
+            .unwrap_or_else(|e| panic!("key {key}: {e}"));
+    }
+
     /// The YAML preview once it shows the latest edit (it re-renders after a pause in typing).
     async fn preview(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -204,12 +264,47 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     assert_eq!(page.text("finding-count").await, "0 finding(s)");
     page.screenshot("01-preset").await;
 
+    // The omnichannel service's routing, drawn from the export: two replicas, the Socket.IO
+    // path through the affinity middleware beside the REST path.
+    page.wait_count("[data-testid^=\"diagram-replica-\"]", "two replicas", |n| {
+        n == 2
+    })
+    .await;
+    page.find("diagram-middleware-gaqno-omnichannel-service-affinity")
+        .await;
+    page.find("diagram-router-gaqno-omnichannel-service-socketio")
+        .await;
+    page.find("diagram-router-gaqno-omnichannel-service").await;
+    page.wait_count(
+        "path.edge.lane-socketio",
+        "entry → router → affinity → service",
+        |n| n == 3,
+    )
+    .await;
+    page.wait_count("path.edge.lane-rest", "entry → router → service", |n| {
+        n == 2
+    })
+    .await;
+
     // Edit: a replica, the cookie name, Socket.IO off; the preview follows.
     page.click("service-0-add-server").await;
     page.wait_text("yaml-preview", "a third replica", |t| {
         t.contains("url: http://omnichannel-service-3:4008")
     })
     .await;
+    // The diagram follows: a third replica node; clicking one focuses its URL field.
+    page.wait_count(
+        "[data-testid^=\"diagram-replica-\"]",
+        "three replicas",
+        |n| n == 3,
+    )
+    .await;
+    page.click("diagram-replica-1").await;
+    assert_eq!(
+        page.focused(&Field::Server(1).testid(0)).await,
+        Field::Server(1).testid(0),
+        "clicking a replica node focuses its URL"
+    );
     let cookie = page.text("service-0-cookie-2").await;
     assert_eq!(
         cookie,
@@ -267,8 +362,28 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     })
     .await;
 
-    // Lint: a finding appears inline and in the list; its fix removes it; undo/redo.
-    page.click("service-1-health").await;
+    // The list: the filter narrows it, Escape brings all back; `/` goes to the filter.
+    page.key_plain("/").await;
+    assert_eq!(page.focused("service-filter").await, "service-filter");
+    page.set("service-filter", "AI-serv").await;
+    page.wait_count(".service-item", "only ai-service", |n| n == 1)
+        .await;
+    page.wait_text("service-item-1", "ai-service", |t| t.contains("ai-service"))
+        .await;
+    page.set("service-filter", "crm").await;
+    page.wait_text("service-item-3", "the crm service", |t| {
+        t.contains("crm-service")
+    })
+    .await;
+    page.wait_count(".service-item", "one", |n| n == 1).await;
+    page.set("service-filter", "").await;
+    page.wait_count(".service-item", "all five", |n| n == 5)
+        .await;
+
+    // Lint: a finding appears inline, in the list and on the diagram; showing it opens its
+    // service at its field and marks its line in the YAML; its fix removes it; undo/redo.
+    page.click("service-item-1").await;
+    page.click(&Field::Health.testid(1)).await;
     page.wait_text("finding-count", "one finding", |t| t == "1 finding(s)")
         .await;
     assert!(page
@@ -280,7 +395,37 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         .text("service-1-health-finding")
         .await
         .contains("missing-health-check"));
+    page.wait_text("service-item-1-findings", "the list's count", |t| {
+        t == "1 finding(s)"
+    })
+    .await;
+    let marked = page
+        .find("diagram-service")
+        .await
+        .attr("data-mark")
+        .await
+        .expect("attribute");
+    assert_eq!(
+        marked.as_deref(),
+        Some("warning"),
+        "the load balancer is marked"
+    );
     page.screenshot("02-finding").await;
+    page.click("service-item-0").await;
+    page.click("show-finding-0").await;
+    assert_eq!(
+        page.focused(&Field::Health.testid(1)).await,
+        Field::Health.testid(1),
+        "showing the finding opens its service at its field"
+    );
+    let line = page
+        .eval("return document.querySelector('.yaml-line.target')?.textContent ?? '';")
+        .await;
+    assert_eq!(
+        line.as_str().map(str::trim),
+        Some("loadBalancer:"),
+        "its line is marked"
+    );
     page.click("fix-0").await;
     page.wait_text("finding-count", "no finding", |t| t == "0 finding(s)")
         .await;
@@ -303,6 +448,8 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     .await;
 
     // Import: a broken file says where and why and changes nothing; a good one replaces.
+    page.eval("document.querySelector('[data-testid=\"import-text\"]').closest('details').open = true; return null;")
+        .await;
     let before = page.preview().await;
     page.set("import-text", "http:\n  services:\n    api:\n      loadBalancer:\n        servers:\n          - url: http://a:1\n            weight: heavy\n").await;
     page.click_element("import").await;
@@ -425,6 +572,9 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     let mut small = Project::gaqno();
     small.services.truncate(1);
     small.services[0].name = "chat".into();
+    // The reload closed the import panel again.
+    page.eval("document.querySelector('[data-testid=\"import-text\"]').closest('details').open = true; return null;")
+        .await;
     let good_file = downloads.join("chat.yaml");
     std::fs::write(&good_file, shared::export::to_yaml(&small).expect("export")).expect("write");
     page.find("import-file")
@@ -501,6 +651,17 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         t.contains("labels")
     })
     .await;
+    // Drawn as Traefik's Docker provider finds them: containers, no URLs, and our labels.
+    page.wait_text("diagram-containers", "containers, no URLs", |t| {
+        t.contains("2 containers expected")
+    })
+    .await;
+    page.wait_count(
+        "[data-testid^=\"diagram-replica-\"]",
+        "no replica URLs",
+        |n| n == 0,
+    )
+    .await;
     page.wait_text("yaml-preview", "the service left out", |t| {
         !t.contains("gaqno-chat")
     })
@@ -511,11 +672,43 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
     })
     .await;
 
+    // A service from a template: the Socket.IO one comes with its affinity path, opened
+    // with its name focused.
+    page.click("add-socketio").await;
+    assert_eq!(page.focused("service-1-name").await, "service-1-name");
+    page.wait_text("service-count", "two services", |t| t == "2")
+        .await;
+    page.find("diagram-router-gaqno-new-socketio-socketio")
+        .await;
+    page.wait_text("finding-count", "the template lints clean", |t| {
+        t == "0 finding(s)"
+    })
+    .await;
+
+    // Both themes, wide and at phone width: nothing wider than a 360 px screen.
+    for theme in ["light", "dark"] {
+        page.set("theme", theme).await;
+        let applied = page
+            .eval("return document.documentElement.dataset.theme;")
+            .await;
+        assert_eq!(applied.as_str(), Some(theme));
+        page.screenshot(&format!("04-{theme}")).await;
+    }
     page.client
-        .set_window_size(390, 844)
+        .set_window_size(360, 780)
         .await
         .expect("phone width");
-    page.screenshot("04-phone").await;
+    for theme in ["dark", "light"] {
+        page.set("theme", theme).await;
+        let width = page
+            .eval("return document.documentElement.scrollWidth;")
+            .await;
+        assert!(
+            width.as_u64().is_some_and(|w| w <= 360),
+            "wider than the phone ({theme}): {width}"
+        );
+        page.screenshot(&format!("05-phone-{theme}")).await;
+    }
     assert_eq!(
         page.errors().await,
         Vec::<Value>::new(),

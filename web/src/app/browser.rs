@@ -1,0 +1,165 @@
+//! What the app asks of the browser: timers, localStorage, the clipboard, downloads, focus
+//! and scrolling, the colour theme.
+
+use gloo_storage::Storage;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use shared::model::Project;
+
+use crate::{load_project, PREVIEW_LINES_PER_CHUNK, STORAGE_KEY};
+
+/// localStorage key of the chosen theme (`light`, `dark`; none follows the system).
+pub const THEME_KEY: &str = "gaqno-lb.theme";
+
+/// Runs the last scheduled job once `delay` has passed without a newer one.
+#[derive(Clone, Copy)]
+pub struct Debounced {
+    pending: StoredValue<Option<TimeoutHandle>>,
+    delay: std::time::Duration,
+}
+
+impl Debounced {
+    pub fn new(delay_ms: u64) -> Debounced {
+        Debounced {
+            pending: StoredValue::new(None),
+            delay: std::time::Duration::from_millis(delay_ms),
+        }
+    }
+
+    pub fn schedule(self, job: impl Fn() + 'static) {
+        self.cancel();
+        let pending = self.pending;
+        let handle = set_timeout_with_handle(
+            move || {
+                pending.set_value(None);
+                job();
+            },
+            self.delay,
+        )
+        .ok();
+        self.pending.set_value(handle);
+    }
+
+    /// Drops the pending job; whether there was one.
+    pub fn cancel(self) -> bool {
+        match self.pending.get_value() {
+            Some(handle) => {
+                handle.clear();
+                self.pending.set_value(None);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The project saved by the last visit, or the GAQNO preset.
+pub fn saved_project() -> Project {
+    gloo_storage::LocalStorage::raw()
+        .get_item(STORAGE_KEY)
+        .ok()
+        .flatten()
+        .and_then(|text| load_project(&text))
+        .unwrap_or_else(Project::gaqno)
+}
+
+/// Saves `project` for the next visit (the browser may refuse: private mode, quota).
+pub fn save_project(project: &Project) {
+    if let Ok(text) = shared::yaml::to_string(project) {
+        let _ = gloo_storage::LocalStorage::raw().set_item(STORAGE_KEY, &text);
+    }
+}
+
+/// The theme chosen earlier: `light`, `dark`, or empty for the system's.
+pub fn saved_theme() -> String {
+    gloo_storage::LocalStorage::raw()
+        .get_item(THEME_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// Applies and saves `theme` (`light`, `dark`, or empty to follow `prefers-color-scheme`).
+pub fn set_theme(theme: &str) {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-theme", theme);
+    }
+    let _ = gloo_storage::LocalStorage::raw().set_item(THEME_KEY, theme);
+}
+
+/// Whether a key event happened in a text field (where the browser's own keys win).
+pub fn in_text_field(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+fn by_testid(testid: &str) -> Option<web_sys::HtmlElement> {
+    document()
+        .query_selector(&format!("[data-testid=\"{testid}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+}
+
+/// Focuses the element `testid` once the views pending now have rendered (a field of a
+/// service just selected is not there yet).
+pub fn focus_later(testid: String) {
+    set_timeout(
+        move || {
+            if let Some(element) = by_testid(&testid) {
+                let _ = element.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// Marks line `line` (0-based) of the YAML preview and scrolls it into view; the mark
+/// moves from the line marked before.
+pub fn reveal_preview_line(line: usize) {
+    let Some(preview) = by_testid("yaml-preview") else {
+        return;
+    };
+    if let Ok(Some(old)) = preview.query_selector(".target") {
+        let _ = old.class_list().remove_1("target");
+    }
+    let chunk = preview
+        .children()
+        .item((line / PREVIEW_LINES_PER_CHUNK) as u32);
+    let Some(row) = chunk.and_then(|c| c.children().item((line % PREVIEW_LINES_PER_CHUNK) as u32))
+    else {
+        return;
+    };
+    let _ = row.class_list().add_1("target");
+    row.scroll_into_view_with_bool(false);
+}
+
+/// Puts `text` on the clipboard (the browser may refuse; nothing else to do then).
+pub fn copy_text(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Saves `text` as the file `name` through the browser's download.
+pub fn download(name: &str, text: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/yaml");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(anchor) = document().create_element("a") {
+        if let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlAnchorElement>() {
+            anchor.set_href(&url);
+            anchor.set_download(name);
+            anchor.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

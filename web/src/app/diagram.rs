@@ -1,0 +1,168 @@
+//! The open service's routing diagram ([`crate::diagram`]) as SVG. A node with a form
+//! field is a button: clicking it (or Enter) focuses that field.
+
+use leptos::prelude::*;
+use shared::lint::Severity;
+
+use super::browser::focus_later;
+use super::editor;
+use crate::diagram::{self, Diagram, Kind, Node};
+
+#[component]
+pub fn DiagramView(index: usize) -> impl IntoView {
+    let editor = editor();
+    // Follows the findings, so edits show once typing pauses (with the preview), and never
+    // draws anything but the export the preview shows.
+    let drawn = Memo::new(move |_| {
+        editor.findings.with(|all| {
+            editor.history.with_untracked(|h| {
+                editor.exported.with_untracked(|c| {
+                    let mut d = diagram::of(&h.current, c, index)?;
+                    d.mark(all);
+                    Some(d)
+                })
+            })
+        })
+    });
+    let detail = RwSignal::new(String::new());
+    move || {
+        drawn.get().map(|d| {
+            view! {
+                <figure class="diagram" data-testid="diagram">
+                    <div class="diagram-scroll">{svg(index, &d, detail)}</div>
+                    <figcaption>
+                        <span class="legend lane-rest">"REST"</span>
+                        <span class="legend lane-socketio">"Socket.IO (affinity)"</span>
+                        <span class="legend lane-websocket">"WebSocket without sid"</span>
+                        <span class="legend lane-redirect">"HTTP → HTTPS"</span>
+                        <span class="detail" data-testid="diagram-detail">
+                            {move || detail.get()}
+                        </span>
+                    </figcaption>
+                    {(!d.labels.is_empty())
+                        .then(|| {
+                            view! {
+                                <details class="diagram-labels">
+                                    <summary>"The labels that carry its settings"</summary>
+                                    <pre data-testid="diagram-labels">{d.labels.join("\n")}</pre>
+                                </details>
+                            }
+                        })}
+                </figure>
+            }
+        })
+    }
+}
+
+fn svg(index: usize, d: &Diagram, detail: RwSignal<String>) -> impl IntoView {
+    let edges = d
+        .edges
+        .iter()
+        .filter_map(|e| {
+            let path = d.edge_path(e)?;
+            Some(view! { <path class=format!("edge {}", e.lane.class()) d=path marker-end="url(#arrow)" /> })
+        })
+        .collect_view();
+    let nodes = d
+        .nodes
+        .iter()
+        .map(|n| node_view(index, n.clone(), detail))
+        .collect_view();
+    view! {
+        <svg
+            class="routing"
+            viewBox=format!("-4 -4 {} {}", d.width + 8, d.height + 8)
+            style=format!("max-width: {}px", d.width + 8)
+            role="group"
+            aria-label="Where requests go"
+        >
+            <defs>
+                <marker
+                    id="arrow"
+                    viewBox="0 0 8 8"
+                    refX="8"
+                    refY="4"
+                    markerWidth="7"
+                    markerHeight="7"
+                    orient="auto"
+                >
+                    <path d="M0 0 L8 4 L0 8 z" class="arrow-head" />
+                </marker>
+            </defs>
+            {edges}
+            {nodes}
+        </svg>
+    }
+}
+
+fn node_view(index: usize, n: Node, detail: RwSignal<String>) -> impl IntoView {
+    let mut class = format!("node {}", n.kind.class());
+    if let Kind::Router(lane) = n.kind {
+        class.push(' ');
+        class.push_str(lane.class());
+    }
+    let mark = n.mark.map(|s| match s {
+        Severity::Error => "error",
+        _ => "warning",
+    });
+    if let Some(mark) = mark {
+        class.push_str(&format!(" marked-{mark}"));
+    }
+    let target = n.field.map(|f| f.testid(index));
+    let clickable = target.is_some();
+    let activate = {
+        let target = target.clone();
+        move || {
+            if let Some(t) = target.clone() {
+                focus_later(t);
+            }
+        }
+    };
+    let activate_key = activate.clone();
+    let about = n.detail.clone();
+    let about_focus = n.detail.clone();
+    let label = format!("{}: {}", n.title, n.lines.join(", "));
+    let lines = n
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            view! {
+                <text x="10" y=38 + 15 * i as u32 class="node-line">
+                    {line.clone()}
+                </text>
+            }
+        })
+        .collect_view();
+    view! {
+        <g
+            class=class
+            transform=format!("translate({} {})", n.x, n.y)
+            data-testid=format!("diagram-{}", n.id)
+            data-mark=mark
+            data-field=target
+            tabindex=clickable.then_some("0")
+            role=clickable.then_some("button")
+            aria-label=label
+            on:click=move |_| activate()
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    activate_key();
+                }
+            }
+            on:mouseenter=move |_| detail.set(about.clone())
+            on:focus=move |_| detail.set(about_focus.clone())
+        >
+            <rect width=n.width height=n.height rx="6" />
+            <text x="10" y="18" class="node-title">
+                {n.title.clone()}
+            </text>
+            {lines}
+            {mark
+                .map(|m| {
+                    view! { <circle cx=n.width - 12 cy="12" r="5" class=format!("mark {m}") /> }
+                })}
+        </g>
+    }
+}

@@ -1,0 +1,83 @@
+//! Every finding of the project, each with its fix and a way to its field and its line.
+
+use leptos::prelude::*;
+use shared::lint::Diagnostic;
+
+use super::browser::reveal_preview_line;
+use super::editor;
+use crate::{apply_fix, finding_field, finding_service};
+
+#[component]
+pub fn FindingList() -> impl IntoView {
+    let editor = editor();
+    let history = editor.history;
+    let all = editor.findings;
+    // Opens the finding's service with its field focused, and marks its line in the YAML.
+    let show = move |d: &Diagnostic| {
+        let index = history.with_untracked(|h| {
+            finding_service(&h.current, d)
+                .and_then(|name| h.current.services.iter().position(|s| s.name == name))
+        });
+        if let Some(index) = index {
+            editor.show(index, finding_field(d).map(|f| f.testid(index)));
+        }
+        let line = editor
+            .shown_yaml
+            .with_untracked(|y| crate::yaml_view::line_of(y, &d.path));
+        if let Some(line) = line {
+            reveal_preview_line(line);
+        }
+    };
+    view! {
+        <section class="all-findings" aria-label="Findings">
+            <h2>"Findings"</h2>
+            <p data-testid="finding-count">
+                {move || format!("{} finding(s)", all.with(Vec::len))}
+            </p>
+            <ul data-testid="findings">
+                {move || {
+                    all.get()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, d)| {
+                            let fix = d.fix.clone();
+                            let to_fix = d.clone();
+                            let to_show = d.clone();
+                            view! {
+                                <li class=d.severity.to_string() data-testid=format!("finding-{i}")>
+                                    <button
+                                        class="link"
+                                        data-testid=format!("show-finding-{i}")
+                                        title="Show its field and its line in the YAML"
+                                        on:click=move |_| show(&to_show)
+                                    >
+                                        {d.to_string()}
+                                    </button>
+                                    {fix
+                                        .map(|title| {
+                                            view! {
+                                                <button
+                                                    data-testid=format!("fix-{i}")
+                                                    on:click=move |_| {
+                                                        let d = to_fix.clone();
+                                                        history
+                                                            .update(|h| {
+                                                                if let Some(fixed) = apply_fix(&h.current, &d) {
+                                                                    h.edit(|p| *p = fixed)
+                                                                }
+                                                            })
+                                                    }
+                                                >
+                                                    {format!("Fix: {title}")}
+                                                </button>
+                                            }
+                                        })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}

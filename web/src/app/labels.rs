@@ -1,0 +1,136 @@
+//! Coolify's Replicas on one server: the application's labels with ours added, as a diff.
+
+use leptos::prelude::*;
+
+use super::browser::copy_text;
+use super::editor;
+
+/// Coolify "Replicas" on one server: the application's generated labels pasted in, ours
+/// added (the same code as `gaqno-lb labels`), shown as a diff, copied back.
+#[component]
+pub fn LabelsPanel() -> impl IntoView {
+    let history = editor().history;
+    let names = Memo::new(move |_| {
+        history.with(|h| {
+            h.current
+                .services
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    let chosen = RwSignal::new(String::new());
+    // The first Socket.IO service until one is picked.
+    let service = move || {
+        let picked = chosen.get();
+        history.with(|h| {
+            h.current
+                .services
+                .iter()
+                .find(|s| s.name == picked)
+                .or_else(|| h.current.services.iter().find(|s| s.socket_io.enabled))
+                .or_else(|| h.current.services.first())
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let pasted = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<(Vec<crate::DiffLine>, String), String>>);
+    let run = move || {
+        let name = service();
+        let text = pasted.get_untracked();
+        result.set(Some(history.with_untracked(|h| {
+            crate::labels_with_affinity(&h.current, &name, &text)
+        })));
+    };
+    let copied = RwSignal::new(false);
+    view! {
+        <details class="labels panel" data-testid="labels-panel">
+            <summary>"Replicas on one server: Coolify labels"</summary>
+            <p>
+                "Paste the labels Coolify shows for the application (Configuration → General → Container Labels). gaqno-lb adds the service's sticky cookie, health check and Socket.IO affinity at the end and changes no other line; paste the result back and raise Replicas."
+            </p>
+            <label>
+                "Service "
+                <select
+                    data-testid="labels-service"
+                    on:change=move |ev| chosen.set(event_target_value(&ev))
+                >
+                    <For
+                        each=move || names.get()
+                        key=|n| n.clone()
+                        children=move |n| {
+                            let value = n.clone();
+                            view! {
+                                <option value=value.clone() selected=move || service() == value>
+                                    {n}
+                                </option>
+                            }
+                        }
+                    />
+                </select>
+            </label>
+            <textarea
+                data-testid="labels-text"
+                rows="8"
+                aria-label="Coolify's labels"
+                prop:value=move || pasted.get()
+                on:input=move |ev| pasted.set(event_target_value(&ev))
+            ></textarea>
+            <button
+                data-testid="labels-add"
+                on:click=move |_| {
+                    copied.set(false);
+                    run();
+                }
+            >
+                "Add gaqno-lb labels"
+            </button>
+            {move || match result.get() {
+                None => ().into_any(),
+                Some(Err(message)) => {
+                    view! {
+                        <p class="error" data-testid="labels-message">
+                            {format!("not changed: {message}")}
+                        </p>
+                    }
+                        .into_any()
+                }
+                Some(Ok((lines, text))) => {
+                    let added = lines.iter().filter(|(m, _)| *m == '+').count();
+                    let removed = lines.iter().filter(|(m, _)| *m == '-').count();
+                    view! {
+                        <p class="ok" data-testid="labels-message">
+                            {format!(
+                                "{added} line(s) added, {removed} removed, every other line unchanged",
+                            )}
+                        </p>
+                        <pre class="diff" data-testid="labels-diff">
+                            {lines
+                                .into_iter()
+                                .map(|(mark, line)| {
+                                    let class = match mark {
+                                        '+' => "added",
+                                        '-' => "removed",
+                                        _ => "same",
+                                    };
+                                    view! { <span class=class>{format!("{mark} {line}\n")}</span> }
+                                })
+                                .collect_view()}
+                        </pre>
+                        <button
+                            data-testid="labels-copy"
+                            on:click=move |_| {
+                                copy_text(&text);
+                                copied.set(true);
+                            }
+                        >
+                            {move || if copied.get() { "Copied" } else { "Copy the labels" }}
+                        </button>
+                    }
+                        .into_any()
+                }
+            }}
+        </details>
+    }
+}

@@ -1,0 +1,278 @@
+//! The Leptos UI (wasm only), a module per panel. One root signal holds the [`History`];
+//! every edit goes through `History::edit` with a `shared` model operation, so undo/redo
+//! covers everything. The preview, the findings, the diagram and the download all derive
+//! from the same export.
+//!
+//! Layout: the service list (and the project-wide panels) on the left, the selected
+//! service's diagram and form in the middle, findings and the YAML on the right. One
+//! service's editor is open at a time, so a project of 100 services costs one form.
+
+mod browser;
+mod diagram;
+mod findings;
+mod import;
+mod labels;
+mod plugin;
+mod preview;
+mod service_editor;
+mod service_list;
+mod target;
+
+use leptos::prelude::*;
+use shared::lint::Diagnostic;
+use shared::model::Project;
+use shared::traefik::DynamicConfig;
+
+use crate::{findings_by_service, findings_of_export, History, ServiceFinding};
+use browser::Debounced;
+
+/// How long typing must pause before the project is written to localStorage.
+const AUTOSAVE_DELAY_MS: u64 = 300;
+/// How long typing must pause before the preview, the findings and the diagram follow:
+/// writing and linting 100 services' YAML is most of a keystroke's cost, and nobody reads
+/// either mid-word.
+pub const SETTLE_DELAY_MS: u64 = 120;
+
+/// What every panel works on, provided once by [`App`].
+#[derive(Clone, Copy)]
+pub struct Editor {
+    /// The project, with undo and redo.
+    pub history: RwSignal<History>,
+    /// The project's export, once per edit.
+    pub exported: Memo<DynamicConfig>,
+    /// The service whose editor is open.
+    pub selected: RwSignal<usize>,
+    /// Lint findings, as of the last pause in typing.
+    pub findings: RwSignal<Vec<Diagnostic>>,
+    /// The same, per service (in service order), each at its field.
+    pub by_service: Memo<Vec<Vec<ServiceFinding>>>,
+    /// The YAML the preview shows, as of the last pause in typing.
+    pub shown_yaml: RwSignal<String>,
+    /// Whether an edit is waiting for the pause (the preview's `data-current` is false).
+    pub behind: RwSignal<bool>,
+}
+
+impl Editor {
+    /// Applies `f` to the project as one undoable edit.
+    pub fn edit(self, f: impl FnOnce(&mut Project)) {
+        self.history.update(|h| h.edit(f));
+    }
+
+    /// Selects service `index` and focuses `testid` in its editor once it is drawn.
+    pub fn show(self, index: usize, testid: Option<String>) {
+        self.selected.set(index);
+        if let Some(testid) = testid {
+            browser::focus_later(testid);
+        }
+    }
+}
+
+/// The [`Editor`] provided by [`App`].
+pub fn editor() -> Editor {
+    expect_context::<Editor>()
+}
+
+/// Panic hook, then the app. `window.__gaqnoFirstRender` (ms since navigation start) is
+/// what `cargo xtask bench` reports as time to first render.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+    if let Some(window) = web_sys::window() {
+        let now = window.performance().map(|p| p.now()).unwrap_or_default();
+        let _ = js_sys::Reflect::set(
+            &window,
+            &wasm_bindgen::JsValue::from_str("__gaqnoFirstRender"),
+            &wasm_bindgen::JsValue::from_f64(now),
+        );
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let history = RwSignal::new(History::new(browser::saved_project()));
+    let exported = Memo::new(move |_| history.with(|h| shared::export::export(&h.current)));
+    let yaml = Memo::new(move |_| {
+        exported.with(|c| shared::export::config_to_yaml(c).unwrap_or_default())
+    });
+    // Autosave, the only effect syncing outward: a pause in typing (or leaving the page)
+    // writes localStorage, not every keystroke.
+    let save = move || history.with_untracked(|h| browser::save_project(&h.current));
+    let autosave = Debounced::new(AUTOSAVE_DELAY_MS);
+    Effect::new(move |first: Option<()>| {
+        history.track();
+        if first.is_some() {
+            autosave.schedule(save);
+        }
+    });
+    let flush = window_event_listener(leptos::ev::pagehide, move |_| {
+        if autosave.cancel() {
+            save();
+        }
+    });
+    // The preview's YAML, the findings and the diagram follow edits once typing pauses:
+    // writing and linting 100 services' config is most of an edit's cost, and a keystroke
+    // must stay under a frame. `behind` is true meanwhile (what tests wait on).
+    let lint_now = move || {
+        history.with_untracked(|h| exported.with_untracked(|c| findings_of_export(&h.current, c)))
+    };
+    let findings = RwSignal::new(lint_now());
+    let shown_yaml = RwSignal::new(yaml.get_untracked());
+    let behind = RwSignal::new(false);
+    let settle = Debounced::new(SETTLE_DELAY_MS);
+    Effect::new(move |first: Option<()>| {
+        history.track();
+        if first.is_some() {
+            behind.set(true);
+            settle.schedule(move || {
+                findings.set(lint_now());
+                shown_yaml.set(yaml.get_untracked());
+                behind.set(false);
+            });
+        }
+    });
+    // Grouped when the findings change (after a pause), against the project they were
+    // found in: a keystroke must not regroup every finding of 100 services.
+    let by_service = Memo::new(move |_| {
+        findings.with(|all| history.with_untracked(|h| findings_by_service(&h.current, all)))
+    });
+    let editor = Editor {
+        history,
+        exported,
+        selected: RwSignal::new(0),
+        findings,
+        by_service,
+        shown_yaml,
+        behind,
+    };
+    provide_context(editor);
+    let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| shortcut(editor, &ev));
+    on_cleanup(move || {
+        flush.remove();
+        shortcuts.remove();
+    });
+    let service_count = Memo::new(move |_| history.with(|h| h.current.services.len()));
+    // The open editor: the selected service, or the last one when fewer are left.
+    let open = Memo::new(move |_| {
+        let count = service_count.get();
+        (count > 0).then(|| editor.selected.get().min(count - 1))
+    });
+    view! {
+        <Header />
+        <main class="workspace">
+            <aside class="sidebar">
+                <service_list::ServiceList />
+                <target::TargetPanel />
+                <import::ImportPanel />
+                <labels::LabelsPanel />
+                <plugin::PluginPanel />
+            </aside>
+            <section class="editor" aria-label="Service">
+                {move || match open.get() {
+                    Some(index) => {
+                        view! { <service_editor::ServiceEditor index=index /> }.into_any()
+                    }
+                    None => {
+                        view! {
+                            <p class="empty" data-testid="no-service">
+                                "No service yet: add one from the list."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }}
+            </section>
+            <section class="output" aria-label="Output">
+                <findings::FindingList />
+                <preview::DownloadBar yaml=yaml />
+                <preview::Preview />
+            </section>
+        </main>
+    }
+}
+
+/// Keys outside text fields: Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, `/`
+/// goes to the service filter. Inside a text field the browser's own keys win.
+fn shortcut(editor: Editor, ev: &web_sys::KeyboardEvent) {
+    if browser::in_text_field(ev) {
+        return;
+    }
+    let key = ev.key().to_lowercase();
+    let acted = if ev.ctrl_key() || ev.meta_key() {
+        match (key.as_str(), ev.shift_key()) {
+            ("z", false) => editor.history.try_update(History::undo),
+            ("z", true) | ("y", false) => editor.history.try_update(History::redo),
+            _ => None,
+        }
+    } else if key == "/" {
+        browser::focus_later("service-filter".into());
+        Some(true)
+    } else {
+        None
+    };
+    if acted.is_some() {
+        ev.prevent_default();
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let editor = editor();
+    let history = editor.history;
+    let theme = RwSignal::new(browser::saved_theme());
+    view! {
+        <header>
+            <h1>"gaqno-lb"</h1>
+            <p class="tagline">"Traefik load balancing for GAQNO's services on Coolify"</p>
+            <nav class="toolbar" aria-label="Project">
+                <button
+                    data-testid="undo"
+                    title="Undo (Ctrl+Z)"
+                    prop:disabled=move || history.with(|h| !h.can_undo())
+                    on:click=move |_| {
+                        history
+                            .update(|h| {
+                                h.undo();
+                            })
+                    }
+                >
+                    "Undo"
+                </button>
+                <button
+                    data-testid="redo"
+                    title="Redo (Ctrl+Shift+Z)"
+                    prop:disabled=move || history.with(|h| !h.can_redo())
+                    on:click=move |_| {
+                        history
+                            .update(|h| {
+                                h.redo();
+                            })
+                    }
+                >
+                    "Redo"
+                </button>
+                <button
+                    data-testid="reset"
+                    on:click=move |_| editor.edit(|p| *p = Project::gaqno())
+                >
+                    "Reset to preset"
+                </button>
+                <label class="theme">
+                    "Theme "
+                    <select
+                        data-testid="theme"
+                        prop:value=move || theme.get()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            browser::set_theme(&v);
+                            theme.set(v);
+                        }
+                    >
+                        <option value="">"System"</option>
+                        <option value="light">"Light"</option>
+                        <option value="dark">"Dark"</option>
+                    </select>
+                </label>
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,327 @@
+//! The open service's editor: its diagram, then its form, drawn from the field table
+//! ([`crate::fields`]).
+
+use leptos::prelude::*;
+use shared::model::Service;
+use shared::traefik::sticky_cookie_value;
+
+use super::diagram::DiagramView;
+use super::editor;
+use crate::fields::{Field, Input, Value, SECTIONS};
+
+/// A keystroke in `field` of service `index`: live, one undo step per run of keystrokes.
+fn type_into(index: usize, field: Field, text: String) {
+    editor().history.update(|h| {
+        h.type_into(&field.testid(index), |p| {
+            if let Some(s) = p.services.get_mut(index) {
+                field.write(s, Value::Text(text))
+            }
+        })
+    });
+}
+
+/// `field` of service `index` set to `value` as one undoable edit.
+fn set(index: usize, field: Field, value: Value) {
+    editor().edit(|p| {
+        if let Some(s) = p.services.get_mut(index) {
+            field.write(s, value)
+        }
+    });
+}
+
+#[component]
+pub fn ServiceEditor(index: usize) -> impl IntoView {
+    let editor = editor();
+    let history = editor.history;
+    // Only this service: a view of it re-runs when it changed, not on every edit.
+    let service = Memo::new(move |_| history.with(|h| h.current.services.get(index).cloned()));
+    let read = move |f: fn(&Service) -> bool| service.with(|s| s.as_ref().is_some_and(f));
+    let name = move || service.with(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    let issues = Memo::new(move |_| {
+        editor.by_service.with(|all| {
+            all.get(index)
+                .map(|list| list.iter().map(|f| f.text.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    });
+    let move_to = move |to: usize| {
+        let mut moved = false;
+        editor.edit(|p| moved = p.move_service(index, to));
+        if moved {
+            editor.selected.set(to);
+        }
+    };
+    view! {
+        <article class="service" data-testid=format!("service-{index}") aria-label=name>
+            <div class="service-head">
+                <h2>{name}</h2>
+                <div class="row">
+                    <button
+                        data-testid=format!("service-{index}-up")
+                        aria-label="Move up"
+                        on:click=move |_| move_to(index.saturating_sub(1))
+                    >
+                        "↑"
+                    </button>
+                    <button
+                        data-testid=format!("service-{index}-down")
+                        aria-label="Move down"
+                        on:click=move |_| move_to(index + 1)
+                    >
+                        "↓"
+                    </button>
+                    <button
+                        data-testid=format!("service-{index}-duplicate")
+                        on:click=move |_| {
+                            let mut copy = None;
+                            editor.edit(|p| copy = p.duplicate_service(index));
+                            if let Some(copy) = copy {
+                                editor.selected.set(copy);
+                            }
+                        }
+                    >
+                        "Duplicate"
+                    </button>
+                    <button
+                        data-testid=format!("service-{index}-remove")
+                        on:click=move |_| {
+                            editor
+                                .edit(|p| {
+                                    p.remove_service(index);
+                                })
+                        }
+                    >
+                        "Remove"
+                    </button>
+                </div>
+            </div>
+            <DiagramView index=index />
+            <div class="sections">
+                {SECTIONS
+                    .iter()
+                    .map(|(title, fields)| {
+                        let replicas = *title == "Replicas";
+                        view! {
+                            <fieldset class="section">
+                                <legend>{*title}</legend>
+                                {fields
+                                    .iter()
+                                    .map(|f| field_view(index, *f, service))
+                                    .collect_view()}
+                                {replicas.then(|| servers_view(index, service))}
+                                {replicas
+                                    .then(|| {
+                                        view! {
+                                            <Show when=move || read(|s| s.docker_replicas.is_some())>
+                                                <p
+                                                    class="note"
+                                                    data-testid=format!("service-{index}-docker-note")
+                                                >
+                                                    "Traefik finds the containers itself; this service's settings go into the application's labels (Replicas on one server, in the list's panels), not into the YAML."
+                                                </p>
+                                            </Show>
+                                        }
+                                    })}
+                            </fieldset>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <ul class="findings" data-testid=format!("service-{index}-findings")>
+                {move || issues.get().into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+            </ul>
+        </article>
+    }
+}
+
+/// The text of `field` as the model has it.
+fn text_of(service: Memo<Option<Service>>, field: Field) -> String {
+    service.with(|s| match s.as_ref().map(|s| field.read(s)) {
+        Some(Value::Text(text)) => text,
+        _ => String::new(),
+    })
+}
+
+/// One field: its label, its input and the findings at it. A field that does not apply to
+/// the service as it is (the Docker count without Docker replicas) is hidden.
+fn field_view(index: usize, field: Field, service: Memo<Option<Service>>) -> impl IntoView {
+    let testid = field.testid(index);
+    let hidden = move || !service.with(|s| s.as_ref().is_some_and(|s| field.applies(s)));
+    let input = match field.input() {
+        Input::Text => view! {
+            <label class="field">
+                <span>{field.label()}</span>
+                {live_input(
+                    testid,
+                    move || text_of(service, field),
+                    move |v| type_into(index, field, v),
+                )}
+            </label>
+        }
+        .into_any(),
+        Input::Check => view! {
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid=testid
+                    prop:checked=move || {
+                        service
+                            .with(|s| {
+                                s.as_ref().map(|s| field.read(s)) == Some(Value::Checked(true))
+                            })
+                    }
+                    on:change=move |ev| set(index, field, Value::Checked(event_target_checked(&ev)))
+                />
+                <span>{field.label()}</span>
+            </label>
+        }
+        .into_any(),
+        Input::Select(options) => view! {
+            <label class="field">
+                <span>{field.label()}</span>
+                <select
+                    data-testid=testid
+                    prop:value=move || text_of(service, field)
+                    on:change=move |ev| set(index, field, Value::Text(event_target_value(&ev)))
+                >
+                    {options
+                        .iter()
+                        .map(|(value, label)| view! { <option value=*value>{*label}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="field-row" class:hidden=hidden>
+            {input}
+            {field_note(index, field)}
+        </div>
+    }
+}
+
+/// The replicas' URLs, each with its sticky cookie value and a remove button.
+fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
+    let count = Memo::new(move |_| service.with(|s| s.as_ref().map_or(0, |s| s.servers.len())));
+    let docker = move || service.with(|s| s.as_ref().is_some_and(|s| s.docker_replicas.is_some()));
+    view! {
+        <ul class="servers" class:hidden=docker>
+            <For
+                each=move || 0..count.get()
+                key=|j| *j
+                children=move |j| {
+                    let field = Field::Server(j);
+                    let url = move || text_of(service, field);
+                    view! {
+                        <li>
+                            {live_input(
+                                field.testid(index),
+                                url,
+                                move |v| type_into(index, field, v),
+                            )}
+                            <code
+                                class="cookie"
+                                title="Traefik's sticky cookie value for this replica"
+                                data-testid=format!("service-{index}-cookie-{j}")
+                            >
+                                {move || sticky_cookie_value(&url())}
+                            </code>
+                            <button
+                                data-testid=format!("service-{index}-remove-server-{j}")
+                                aria-label="Remove this replica"
+                                on:click=move |_| {
+                                    editor()
+                                        .edit(|p| {
+                                            if let Some(s) = p.services.get_mut(index) {
+                                                s.remove_replica(j);
+                                            }
+                                        })
+                                }
+                            >
+                                "×"
+                            </button> {field_note(index, field)}
+                        </li>
+                    }
+                }
+            />
+        </ul>
+        <button
+            data-testid=format!("service-{index}-add-server")
+            class:hidden=docker
+            on:click=move |_| {
+                editor()
+                    .edit(|p| {
+                        if let Some(s) = p.services.get_mut(index) {
+                            s.add_replica();
+                        }
+                    })
+            }
+        >
+            "Add replica"
+        </button>
+    }
+}
+
+/// A text field that edits the model on every keystroke. While it is being typed in, it
+/// shows what was typed (a draft), not the model's rendering of it: `a.com,` must not
+/// snap back to `a.com` under the cursor. Leaving the field drops the draft, so the field
+/// then shows what the model made of it.
+fn live_input(
+    testid: String,
+    read: impl Fn() -> String + Send + Sync + 'static,
+    write: impl Fn(String) + 'static,
+) -> impl IntoView {
+    let draft = RwSignal::new(None::<String>);
+    view! {
+        <input
+            data-testid=testid
+            prop:value=move || draft.get().unwrap_or_else(&read)
+            on:input=move |ev| {
+                let v = event_target_value(&ev);
+                draft.set(Some(v.clone()));
+                write(v);
+            }
+            on:change=move |_| draft.set(None)
+        />
+    }
+}
+
+/// The findings at `field` of service `index`, shown beside it.
+fn field_note(index: usize, field: Field) -> impl IntoView {
+    let by_service = editor().by_service;
+    let testid = format!("{}-finding", field.testid(index));
+    let notes = Memo::new(move |_| {
+        by_service.with(|all| {
+            all.get(index)
+                .map(|list| {
+                    list.iter()
+                        .filter(|f| f.field == Some(field))
+                        .map(|f| (f.error, f.text.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
+    move || {
+        let notes = notes.get();
+        (!notes.is_empty()).then(|| {
+            let error = notes.iter().any(|(error, _)| *error);
+            let text = notes
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect::<Vec<_>>()
+                .join("\n");
+            let class = if error {
+                "field-finding error"
+            } else {
+                "field-finding warning"
+            };
+            view! {
+                <small class=class role="alert" data-testid=testid.clone()>
+                    {text}
+                </small>
+            }
+        })
+    }
+}

@@ -1,0 +1,713 @@
+//! Where a service's requests go, as a diagram: entry points → routers (their rules) →
+//! middlewares → the load balancer (sticky cookie, strategy, health check) → each replica.
+//!
+//! Drawn from the Traefik configuration itself, never from the form: [`file_service`]
+//! reads the exported [`DynamicConfig`] (what the YAML says), [`docker_service`] the
+//! configuration Traefik's Docker provider reads from the service's labels. So the diagram
+//! cannot disagree with what is downloaded. Nodes carry their position (a column per
+//! stage), so the view only draws boxes and curves.
+
+use shared::export::Names;
+use shared::lint::{Diagnostic, Path, Severity};
+use shared::model::{Project, Service, Target};
+use shared::traefik::{DynamicConfig, HttpConfig, Router};
+
+use crate::fields::Field;
+
+/// Which way a request goes: the colour of a router and of the edges it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Every other path of the service.
+    Rest,
+    /// Socket.IO's path, through the affinity middleware.
+    SocketIo,
+    /// A WebSocket opened without a session (no affinity needed).
+    WebSocket,
+    /// Plain HTTP, answered with a redirect to HTTPS.
+    Redirect,
+    /// From the load balancer to a replica.
+    Balance,
+}
+
+impl Lane {
+    /// Its CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            Lane::Rest => "lane-rest",
+            Lane::SocketIo => "lane-socketio",
+            Lane::WebSocket => "lane-websocket",
+            Lane::Redirect => "lane-redirect",
+            Lane::Balance => "lane-balance",
+        }
+    }
+}
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    EntryPoint,
+    Router(Lane),
+    Middleware,
+    /// The load balancer.
+    Service,
+    /// One replica (a server URL).
+    Replica,
+    /// Docker replicas: containers Traefik finds itself, no URLs.
+    Containers,
+}
+
+impl Kind {
+    /// Its CSS class.
+    pub fn class(self) -> &'static str {
+        match self {
+            Kind::EntryPoint => "node-entry",
+            Kind::Router(_) => "node-router",
+            Kind::Middleware => "node-middleware",
+            Kind::Service => "node-service",
+            Kind::Replica | Kind::Containers => "node-replica",
+        }
+    }
+}
+
+/// One box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Unique in the diagram: `entry-https`, `router-<name>`, `middleware-<name>`,
+    /// `service`, `replica-<n>`, `containers`.
+    pub id: String,
+    pub kind: Kind,
+    pub title: String,
+    /// Shown under the title, each short enough for the box.
+    pub lines: Vec<String>,
+    /// Everything, for the tooltip (a router's whole rule).
+    pub detail: String,
+    /// The form field that edits it.
+    pub field: Option<Field>,
+    /// Where it is in the configuration: findings under it mark it.
+    pub at: Option<Path>,
+    /// The worst finding under it.
+    pub mark: Option<Severity>,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// An arrow from node `from` to node `to` (indices into [`Diagram::nodes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    pub from: usize,
+    pub to: usize,
+    pub lane: Lane,
+}
+
+/// One service's routing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagram {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub width: u32,
+    pub height: u32,
+    /// For Docker replicas: the labels that carry the service's settings (sticky cookie,
+    /// health check, affinity), as gaqno-lb adds them to Coolify's.
+    pub labels: Vec<String>,
+}
+
+/// Box width; text lines are cut to fit it.
+pub const NODE_WIDTH: u32 = 224;
+const COLUMN_GAP: u32 = 40;
+const ROW_GAP: u32 = 12;
+const TITLE_HEIGHT: u32 = 26;
+const LINE_HEIGHT: u32 = 15;
+const PADDING: u32 = 8;
+/// Characters of a line that fit in a box at the diagram's font size.
+pub const LINE_CHARS: usize = 33;
+
+/// The diagram of the project's service `index`: from `exported` (the project's export)
+/// for a service in the file, from its labels for Docker replicas. `None` without such a
+/// service or with nothing routed to it.
+pub fn of(project: &Project, exported: &DynamicConfig, index: usize) -> Option<Diagram> {
+    let service = project.services.get(index)?;
+    match service.docker_replicas {
+        Some(_) => docker_service(&project.target, service),
+        None => file_service(exported, &service.name),
+    }
+}
+
+/// The diagram of service `name` as the exported configuration routes it.
+pub fn file_service(config: &DynamicConfig, name: &str) -> Option<Diagram> {
+    let http = config.http.as_ref()?;
+    let names = Names::of(name);
+    let routers: Vec<(&String, &Router)> = http
+        .routers
+        .iter()
+        .filter(|(_, r)| r.service.as_deref() == Some(names.service.as_str()))
+        .collect();
+    Some(draw(http, &names.service, &names.affinity, &routers, None))
+}
+
+/// The diagram of a Docker-replica service: the labels Coolify writes for it with ours
+/// added ([`shared::labels::coolify`]), as Traefik's Docker provider reads them; its
+/// replicas are the containers Traefik discovers.
+pub fn docker_service(target: &Target, service: &Service) -> Option<Diagram> {
+    use shared::labels::{coolify, Labels};
+    let count = service.docker_replicas?.count;
+    let generated = Labels::parse(&coolify::generated_labels(target, service)).ok()?;
+    let added = coolify::add_affinity(&generated, target, service).ok()?;
+    let read = added.labels.to_config().ok()?;
+    let http = read.config.http.as_ref()?;
+    let names = Names::of(&service.name);
+    let serving = http
+        .routers
+        .values()
+        .find(|r| !shared::lint::redirects_to_https(r, Some(http)))?
+        .service
+        .clone()?;
+    let routers: Vec<(&String, &Router)> = http.routers.iter().collect();
+    let mut diagram = draw(http, &serving, &names.affinity, &routers, Some(count));
+    diagram.labels = added.added;
+    Some(diagram)
+}
+
+fn lane(router: &Router, http: &HttpConfig, affinity: &str) -> Lane {
+    let middlewares = router.middlewares.iter().flatten();
+    if shared::lint::redirects_to_https(router, Some(http)) {
+        Lane::Redirect
+    } else if middlewares.clone().any(|m| m == affinity) {
+        Lane::SocketIo
+    } else if router
+        .rule
+        .as_deref()
+        .is_some_and(|r| r.contains("Query(`transport`, `websocket`)"))
+    {
+        Lane::WebSocket
+    } else {
+        Lane::Rest
+    }
+}
+
+/// A router's rule as short lines, one per condition: `Host(`a`) || Host(`b`)` is `a, b`,
+/// `PathPrefix(`/p/`)` is `path /p/…`; what it does not know stays as written.
+pub fn describe_rule(rule: &str) -> Vec<String> {
+    rule.split(" && ")
+        .map(|part| {
+            let mut part = part.trim();
+            if let Some(inner) = part.strip_prefix('(').and_then(|p| p.strip_suffix(')')) {
+                part = inner;
+            }
+            let quoted = |text: &'static str, part: &str| {
+                part.strip_prefix(text)
+                    .and_then(|rest| rest.strip_suffix("`)"))
+                    .map(String::from)
+            };
+            let hosts: Option<Vec<String>> =
+                part.split(" || ").map(|h| quoted("Host(`", h)).collect();
+            if let Some(hosts) = hosts {
+                return hosts.join(", ");
+            }
+            if let Some(path) = quoted("PathPrefix(`", part) {
+                return format!("path {path}…");
+            }
+            match part {
+                "Query(`transport`, `websocket`)" => "WebSocket transport".to_owned(),
+                "!QueryRegexp(`sid`, `.+`)" => "no session id yet".to_owned(),
+                _ => part.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// `text` cut to [`LINE_CHARS`] characters, an ellipsis saying so.
+pub fn fit(text: &str) -> String {
+    if text.chars().count() <= LINE_CHARS {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(LINE_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn node(id: String, kind: Kind, title: &str, lines: Vec<String>, detail: String) -> Node {
+    Node {
+        id,
+        kind,
+        title: fit(title),
+        lines: lines.iter().map(|l| fit(l)).collect(),
+        detail,
+        field: None,
+        at: None,
+        mark: None,
+        x: 0,
+        y: 0,
+        width: NODE_WIDTH,
+        height: 0,
+    }
+}
+
+/// The diagram of the routers `routers` of load balancer `service`: `containers` is the
+/// Docker replicas' count, `None` to draw the load balancer's servers.
+fn draw(
+    http: &HttpConfig,
+    service: &str,
+    affinity: &str,
+    routers: &[(&String, &Router)],
+    containers: Option<u32>,
+) -> Diagram {
+    let mut columns: Vec<Vec<Node>> = vec![Vec::new(); 5];
+    let mut edges_by_id: Vec<(String, String, Lane)> = Vec::new();
+    let objects = |kind: &str, name: &str| Some(Path::keys(["http", kind, name]));
+
+    for (name, router) in routers {
+        let lane = lane(router, http, affinity);
+        let router_id = format!("router-{name}");
+        for entry in router.entry_points.iter().flatten() {
+            let id = format!("entry-{entry}");
+            if !columns[0].iter().any(|n| n.id == id) {
+                columns[0].push(node(
+                    id.clone(),
+                    Kind::EntryPoint,
+                    entry,
+                    vec!["entry point".into()],
+                    format!("Traefik entry point `{entry}`"),
+                ));
+            }
+            edges_by_id.push((id, router_id.clone(), lane));
+        }
+        let title = match lane {
+            Lane::Rest => "router",
+            Lane::SocketIo => "Socket.IO router",
+            Lane::WebSocket => "WebSocket router",
+            Lane::Redirect => "HTTP router",
+            Lane::Balance => "",
+        };
+        let rule = router.rule.clone().unwrap_or_default();
+        let mut lines = describe_rule(&rule);
+        if lane == Lane::Redirect {
+            lines.push("→ redirect to HTTPS".into());
+        }
+        let mut router_node = node(
+            router_id.clone(),
+            Kind::Router(lane),
+            title,
+            lines,
+            format!("router `{name}`: {rule}"),
+        );
+        router_node.field = Some(match lane {
+            Lane::SocketIo | Lane::WebSocket => Field::SocketIoPath,
+            _ => Field::Hosts,
+        });
+        router_node.at = objects("routers", name);
+        columns[1].push(router_node);
+
+        let mut from = router_id;
+        for middleware in router.middlewares.iter().flatten() {
+            let local = middleware.split('@').next().unwrap_or(middleware);
+            let id = format!("middleware-{local}");
+            if !columns[2].iter().any(|n| n.id == id) {
+                columns[2].push(middleware_node(http, local, affinity));
+            }
+            edges_by_id.push((from, id.clone(), lane));
+            from = id;
+        }
+        // A redirect answers at its middleware: nothing goes on to the replicas.
+        if lane != Lane::Redirect {
+            edges_by_id.push((from, "service".into(), lane));
+        }
+    }
+
+    let balancer = http
+        .services
+        .get(service)
+        .and_then(|s| s.load_balancer.as_ref());
+    let sticky_cookie = balancer
+        .and_then(|lb| lb.sticky.as_ref())
+        .and_then(|s| s.cookie.as_ref())
+        .map(|c| c.name.clone().unwrap_or_default());
+    let health = balancer.and_then(|lb| lb.health_check.as_ref());
+    let health_path = health.and_then(|h| h.path.clone());
+    let mut lines = vec![format!(
+        "strategy {}",
+        balancer
+            .and_then(|lb| lb.strategy.clone())
+            .unwrap_or_else(|| "wrr".into())
+    )];
+    lines.push(match &sticky_cookie {
+        Some(name) => format!("sticky {name}"),
+        None => "no sticky cookie".into(),
+    });
+    lines.push(match health {
+        Some(h) => format!(
+            "health {} every {}",
+            h.path.as_deref().unwrap_or("/"),
+            h.interval
+                .as_ref()
+                .map_or("30s".into(), ToString::to_string)
+        ),
+        None => "no health check".into(),
+    });
+    let mut service_node = node(
+        "service".into(),
+        Kind::Service,
+        "load balancer",
+        lines,
+        format!("service `{service}`"),
+    );
+    service_node.field = Some(if sticky_cookie.is_some() {
+        Field::CookieName
+    } else {
+        Field::Strategy
+    });
+    service_node.at = objects("services", service);
+    columns[3].push(service_node);
+
+    match containers {
+        Some(count) => {
+            let port = String::new();
+            let mut containers = node(
+                "containers".into(),
+                Kind::Containers,
+                &format!("{count} containers expected"),
+                vec![
+                    "found by Traefik's Docker".into(),
+                    "provider: no URLs".into(),
+                    health_path
+                        .as_ref()
+                        .map_or(port, |p| format!("health GET {p}")),
+                ],
+                "Coolify's Replicas: every container carries the labels".into(),
+            );
+            containers.field = Some(Field::DockerCount);
+            columns[4].push(containers);
+            edges_by_id.push(("service".into(), "containers".into(), Lane::Balance));
+        }
+        None => {
+            let servers = balancer.and_then(|lb| lb.servers.as_ref());
+            for (i, server) in servers.into_iter().flatten().enumerate() {
+                let url = server.url.clone().unwrap_or_default();
+                let mut lines = Vec::new();
+                if sticky_cookie.is_some() {
+                    lines.push(format!(
+                        "cookie {}",
+                        shared::traefik::sticky_cookie_value(&url)
+                    ));
+                }
+                if let Some(path) = &health_path {
+                    lines.push(format!("health GET {path}"));
+                }
+                let id = format!("replica-{i}");
+                let mut replica = node(id.clone(), Kind::Replica, &url, lines, url.clone());
+                replica.field = Some(Field::Server(i));
+                replica.at = objects("services", service)
+                    .map(|p| p.key("loadBalancer").key("servers").index(i));
+                columns[4].push(replica);
+                edges_by_id.push(("service".into(), id, Lane::Balance));
+            }
+        }
+    }
+    layout(columns, &edges_by_id)
+}
+
+fn middleware_node(http: &HttpConfig, name: &str, affinity: &str) -> Node {
+    let defined = http.middlewares.get(name);
+    let (title, lines, field) = if name == affinity {
+        let cookie = defined
+            .and_then(|m| m.plugin.as_ref())
+            .and_then(|p| p.values().next())
+            .and_then(|config| config.get("cookieName"))
+            .and_then(|v| v.as_str())
+            .map(|c| format!("cookie {c}"))
+            .unwrap_or_default();
+        (
+            "affinity (gaqno-lb)",
+            vec!["Socket.IO sid → replica".into(), cookie],
+            Some(Field::SocketIo),
+        )
+    } else if defined.is_some_and(|m| m.redirect_scheme.is_some())
+        || name.eq_ignore_ascii_case("redirect-to-https")
+    {
+        ("HTTPS redirect", vec!["301 to https://".into()], None)
+    } else {
+        (name, Vec::new(), None)
+    };
+    let mut node = node(
+        format!("middleware-{name}"),
+        Kind::Middleware,
+        title,
+        lines.into_iter().filter(|l| !l.is_empty()).collect(),
+        format!("middleware `{name}`"),
+    );
+    node.field = field;
+    node.at = Some(Path::keys(["http", "middlewares", name]));
+    node
+}
+
+/// Places the columns side by side (an empty one takes no room), each centred vertically,
+/// and turns the edges' node ids into indices.
+fn layout(columns: Vec<Vec<Node>>, edges_by_id: &[(String, String, Lane)]) -> Diagram {
+    let height_of = |n: &Node| TITLE_HEIGHT + LINE_HEIGHT * n.lines.len() as u32 + PADDING;
+    let column_height = |c: &[Node]| {
+        c.iter().map(height_of).sum::<u32>() + ROW_GAP * (c.len() as u32).saturating_sub(1)
+    };
+    let height = columns.iter().map(|c| column_height(c)).max().unwrap_or(0);
+    let mut nodes = Vec::new();
+    let mut x = 0;
+    for column in columns.into_iter().filter(|c| !c.is_empty()) {
+        let mut y = (height - column_height(&column)) / 2;
+        for mut node in column {
+            node.height = height_of(&node);
+            node.x = x;
+            node.y = y;
+            y += node.height + ROW_GAP;
+            nodes.push(node);
+        }
+        x += NODE_WIDTH + COLUMN_GAP;
+    }
+    let at = |id: &str| nodes.iter().position(|n| n.id == id);
+    let mut edges: Vec<Edge> = Vec::new();
+    for (from, to, lane) in edges_by_id {
+        if let (Some(from), Some(to)) = (at(from), at(to)) {
+            let edge = Edge {
+                from,
+                to,
+                lane: *lane,
+            };
+            if !edges.contains(&edge) {
+                edges.push(edge);
+            }
+        }
+    }
+    Diagram {
+        width: x.saturating_sub(COLUMN_GAP),
+        height,
+        nodes,
+        edges,
+        labels: Vec::new(),
+    }
+}
+
+impl Diagram {
+    /// Marks each node with the worst finding under it; a finding marks only the most
+    /// specific node it is under (a bad replica URL marks the replica, not its balancer).
+    pub fn mark(&mut self, findings: &[Diagnostic]) {
+        for d in findings {
+            let under = self
+                .nodes
+                .iter_mut()
+                .filter(|n| n.at.as_ref().is_some_and(|at| d.path.0.starts_with(&at.0)))
+                .max_by_key(|n| n.at.as_ref().map_or(0, |at| at.0.len()));
+            if let Some(node) = under {
+                if node.mark != Some(Severity::Error) {
+                    node.mark = Some(d.severity);
+                }
+            }
+        }
+    }
+
+    /// The SVG path of `edge`: a curve from the right side of its start to the left side of
+    /// its end.
+    pub fn edge_path(&self, edge: &Edge) -> Option<String> {
+        let from = self.nodes.get(edge.from)?;
+        let to = self.nodes.get(edge.to)?;
+        let (x1, y1) = (from.x + from.width, from.y + from.height / 2);
+        let (x2, y2) = (to.x, to.y + to.height / 2);
+        let bend = x2.saturating_sub(x1) / 2;
+        Some(format!(
+            "M{x1} {y1} C{} {y1} {} {y2} {x2} {y2}",
+            x1 + bend,
+            x2.saturating_sub(bend)
+        ))
+    }
+
+    /// The node called `id`.
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// Whether there is an edge from node `from` to node `to` on `lane`.
+    pub fn has_edge(&self, from: &str, to: &str, lane: Lane) -> bool {
+        self.edges.iter().any(|e| {
+            e.lane == lane
+                && self.nodes.get(e.from).is_some_and(|n| n.id == from)
+                && self.nodes.get(e.to).is_some_and(|n| n.id == to)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::model::{DockerReplicas, Project};
+
+    use super::*;
+
+    fn preset_diagram(project: &Project, index: usize) -> Diagram {
+        of(project, &shared::export::export(project), index).expect("a diagram")
+    }
+
+    #[test]
+    fn the_omnichannel_service_shows_both_paths_and_its_replicas() {
+        let project = Project::gaqno();
+        let d = preset_diagram(&project, 0);
+        let ids: Vec<&str> = d.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "entry-https",
+                "entry-http",
+                "router-gaqno-omnichannel-service",
+                "router-gaqno-omnichannel-service-socketio",
+                "router-gaqno-omnichannel-service-socketio-ws",
+                "router-gaqno-omnichannel-service-http",
+                "middleware-gaqno-omnichannel-service-affinity",
+                "middleware-gaqno-redirect-to-https",
+                "service",
+                "replica-0",
+                "replica-1",
+            ]
+        );
+        let rest = "router-gaqno-omnichannel-service";
+        let socket_io = "router-gaqno-omnichannel-service-socketio";
+        let affinity = "middleware-gaqno-omnichannel-service-affinity";
+        // The Socket.IO path goes through the affinity middleware; the REST path does not.
+        assert!(d.has_edge("entry-https", socket_io, Lane::SocketIo));
+        assert!(d.has_edge(socket_io, affinity, Lane::SocketIo));
+        assert!(d.has_edge(affinity, "service", Lane::SocketIo));
+        assert!(d.has_edge("entry-https", rest, Lane::Rest));
+        assert!(d.has_edge(rest, "service", Lane::Rest));
+        assert!(!d.has_edge(rest, affinity, Lane::Rest));
+        assert!(d.has_edge(
+            "router-gaqno-omnichannel-service-socketio-ws",
+            "service",
+            Lane::WebSocket
+        ));
+        // Plain HTTP ends at the redirect.
+        assert!(d.has_edge(
+            "router-gaqno-omnichannel-service-http",
+            "middleware-gaqno-redirect-to-https",
+            Lane::Redirect
+        ));
+        assert!(!d
+            .edges
+            .iter()
+            .any(|e| d.nodes[e.from].id == "middleware-gaqno-redirect-to-https"));
+        for i in 0..2 {
+            let id = format!("replica-{i}");
+            assert!(d.has_edge("service", &id, Lane::Balance));
+            let replica = d.node(&id).unwrap();
+            assert_eq!(replica.field, Some(Field::Server(i)));
+            let url = &project.services[0].servers[i];
+            assert_eq!(replica.detail, *url);
+            assert!(replica.lines[0].contains(&shared::traefik::sticky_cookie_value(url)));
+        }
+        let service = d.node("service").unwrap();
+        assert!(service
+            .lines
+            .contains(&"sticky gaqno_omnichannel_service".to_owned()));
+        assert_eq!(d.edges.len(), 11);
+        assert!(d.labels.is_empty());
+    }
+
+    #[test]
+    fn a_rest_service_has_no_socket_io_path_and_a_replica_adds_a_node() {
+        let mut project = Project::gaqno();
+        let d = preset_diagram(&project, 1);
+        assert!(d
+            .nodes
+            .iter()
+            .all(|n| !matches!(n.kind, Kind::Router(Lane::SocketIo | Lane::WebSocket))));
+        assert_eq!(
+            d.nodes.iter().filter(|n| n.kind == Kind::Replica).count(),
+            2
+        );
+        project.services[1].add_replica();
+        let d = preset_diagram(&project, 1);
+        assert_eq!(
+            d.nodes.iter().filter(|n| n.kind == Kind::Replica).count(),
+            3
+        );
+        assert!(d.has_edge("service", "replica-2", Lane::Balance));
+    }
+
+    #[test]
+    fn docker_replicas_are_containers_with_the_labels_that_carry_them() {
+        let mut project = Project::gaqno();
+        project.services[0].docker_replicas = Some(DockerReplicas { count: 3 });
+        let d = preset_diagram(&project, 0);
+        assert!(d.nodes.iter().all(|n| n.kind != Kind::Replica));
+        let containers = d.node("containers").expect("the containers");
+        assert_eq!(containers.title, "3 containers expected");
+        assert_eq!(containers.field, Some(Field::DockerCount));
+        assert!(d.has_edge("service", "containers", Lane::Balance));
+        let socket_io = d
+            .nodes
+            .iter()
+            .find(|n| n.kind == Kind::Router(Lane::SocketIo))
+            .expect("the Socket.IO router from the labels");
+        let affinity = "middleware-gaqno-omnichannel-service-affinity";
+        assert!(
+            d.has_edge(&socket_io.id, affinity, Lane::SocketIo)
+                || d.edges.iter().any(|e| d.nodes[e.to].id == affinity)
+        );
+        assert!(d
+            .labels
+            .iter()
+            .any(|l| l.contains("affinity.plugin.gaqno-lb.cookieName=")));
+        assert!(d.labels.iter().any(|l| l.contains("sticky.cookie.name=")));
+    }
+
+    #[test]
+    fn findings_mark_the_most_specific_node() {
+        let mut project = Project::gaqno();
+        project.services[0].servers[1] = "not a url".into();
+        let exported = shared::export::export(&project);
+        let findings = crate::findings::findings_of_export(&project, &exported);
+        let mut d = of(&project, &exported, 0).unwrap();
+        d.mark(&findings);
+        assert_eq!(d.node("replica-1").unwrap().mark, Some(Severity::Error));
+        assert_eq!(d.node("replica-0").unwrap().mark, None);
+        assert_eq!(d.node("service").unwrap().mark, None);
+    }
+
+    #[test]
+    fn rules_read_as_conditions() {
+        assert_eq!(describe_rule("Host(`a.com`)"), ["a.com"]);
+        assert_eq!(
+            describe_rule("(Host(`a`) || Host(`b`)) && PathPrefix(`/socket.io/`)"),
+            ["a, b", "path /socket.io/…"]
+        );
+        assert_eq!(
+            describe_rule("Host(`a`) && PathPrefix(`/x/`) && Query(`transport`, `websocket`) && !QueryRegexp(`sid`, `.+`)"),
+            ["a", "path /x/…", "WebSocket transport", "no session id yet"]
+        );
+        assert_eq!(describe_rule("Method(`GET`)"), ["Method(`GET`)"]);
+    }
+
+    #[test]
+    fn boxes_do_not_overlap_and_fit_the_drawing() {
+        let project = Project::gaqno();
+        for index in 0..project.services.len() {
+            let d = preset_diagram(&project, index);
+            for (i, a) in d.nodes.iter().enumerate() {
+                assert!(
+                    a.x + a.width <= d.width && a.y + a.height <= d.height,
+                    "{}",
+                    a.id
+                );
+                assert!(a
+                    .lines
+                    .iter()
+                    .chain([&a.title])
+                    .all(|l| l.chars().count() <= LINE_CHARS));
+                for b in &d.nodes[i + 1..] {
+                    let apart = a.x + a.width <= b.x
+                        || b.x + b.width <= a.x
+                        || a.y + a.height <= b.y
+                        || b.y + b.height <= a.y;
+                    assert!(apart, "{} and {} overlap", a.id, b.id);
+                }
+            }
+            for edge in &d.edges {
+                assert!(d.edge_path(edge).is_some_and(|p| p.starts_with('M')));
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Lint findings as the editor shows them: per service, each at the field it concerns.
+
+use shared::lint::{self, Diagnostic, LintOptions, Segment};
+use shared::model::Project;
+use shared::traefik::DynamicConfig;
+
+use crate::fields::Field;
+
+/// Lint findings of the project's export.
+pub fn findings(project: &Project) -> Vec<Diagnostic> {
+    findings_of_export(project, &shared::export::export(project))
+}
+
+/// Lint findings of `exported`, the export of `project` (computed once for the preview too).
+pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Diagnostic> {
+    lint::lint(
+        exported,
+        &LintOptions {
+            traefik_version: project.target.traefik_version,
+            ..LintOptions::default()
+        },
+    )
+}
+
+/// The service a finding is about, from the exported object names (`gaqno-<service>[-…]`).
+pub fn finding_service<'p>(project: &'p Project, diagnostic: &Diagnostic) -> Option<&'p str> {
+    let object = diagnostic.path.key_at(2)?;
+    let name = object.strip_prefix(shared::export::NAME_PREFIX)?;
+    project
+        .services
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|s| {
+            name == *s
+                || name
+                    .strip_prefix(s)
+                    .is_some_and(|rest| rest.starts_with('-'))
+        })
+        .max_by_key(|s| s.len())
+}
+
+/// A service's findings, each with the editor field it concerns when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceFinding {
+    /// The field, or `None` when the finding concerns the service as a whole.
+    pub field: Option<Field>,
+    /// The finding as one line.
+    pub text: String,
+    /// Error, not warning.
+    pub error: bool,
+    /// The finding itself (its path, for the preview's line).
+    pub diagnostic: Diagnostic,
+}
+
+/// `findings` grouped by the project's services, in service order.
+pub fn findings_by_service(project: &Project, findings: &[Diagnostic]) -> Vec<Vec<ServiceFinding>> {
+    let mut grouped = vec![Vec::new(); project.services.len()];
+    for d in findings {
+        let Some(name) = finding_service(project, d) else {
+            continue;
+        };
+        let Some(at) = project.services.iter().position(|s| s.name == name) else {
+            continue;
+        };
+        if let Some(list) = grouped.get_mut(at) {
+            list.push(ServiceFinding {
+                field: finding_field(d),
+                text: d.to_string(),
+                error: d.severity == lint::Severity::Error,
+                diagnostic: d.clone(),
+            });
+        }
+    }
+    grouped
+}
+
+/// The editor field a finding concerns, from its key path below the Traefik object.
+pub fn finding_field(diagnostic: &Diagnostic) -> Option<Field> {
+    let kind = diagnostic.path.key_at(1)?;
+    let below: Vec<&Segment> = diagnostic.path.0.iter().skip(3).collect();
+    let keys: Vec<&str> = below
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+        .collect();
+    let field = match (kind, keys.as_slice()) {
+        ("services", ["loadBalancer", "servers", ..]) => {
+            let index = below.iter().find_map(|s| match s {
+                Segment::Index(i) => Some(*i),
+                Segment::Key(_) => None,
+            })?;
+            Field::Server(index)
+        }
+        ("services", ["loadBalancer", "healthCheck", "path", ..]) => Field::HealthPath,
+        ("services", ["loadBalancer", "healthCheck", "interval", ..]) => Field::HealthInterval,
+        ("services", ["loadBalancer", "healthCheck", "timeout", ..]) => Field::HealthTimeout,
+        ("services", ["loadBalancer", "healthCheck", ..]) => Field::Health,
+        ("services", ["loadBalancer"]) if diagnostic.rule == "missing-health-check" => {
+            Field::Health
+        }
+        ("services", ["loadBalancer", "sticky", "cookie", "name", ..]) => Field::CookieName,
+        ("services", ["loadBalancer", "sticky", "cookie", "secure", ..]) => Field::Secure,
+        ("services", ["loadBalancer", "sticky", "cookie", "httpOnly", ..]) => Field::HttpOnly,
+        ("services", ["loadBalancer", "sticky", "cookie", "sameSite", ..]) => Field::SameSite,
+        ("services", ["loadBalancer", "sticky", "cookie", "maxAge", ..]) => Field::MaxAge,
+        ("services", ["loadBalancer", "sticky", ..]) => Field::Sticky,
+        ("services", ["loadBalancer", "strategy", ..]) => Field::Strategy,
+        ("routers", ["priority", ..]) => Field::Priority,
+        ("routers", ["rule", ..]) => Field::Hosts,
+        ("middlewares", [.., "cookieName"]) => Field::CookieName,
+        ("middlewares", [.., "socketIoPath"]) => Field::SocketIoPath,
+        _ => return None,
+    };
+    Some(field)
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::model::Project;
+
+    use super::*;
+    use crate::apply_fix;
+
+    #[test]
+    fn findings_sit_at_their_field() {
+        let mut project = Project::gaqno();
+        project.services[1].health_check = None;
+        project.services[2].servers[1] = "not a url".into();
+        let found = findings(&project);
+        let grouped = findings_by_service(&project, &found);
+        assert_eq!(grouped.len(), project.services.len());
+        let fields =
+            |i: usize| -> Vec<Option<Field>> { grouped[i].iter().map(|f| f.field).collect() };
+        assert_eq!(fields(1), [Some(Field::Health)], "{:?}", grouped[1]);
+        assert!(
+            fields(2).contains(&Some(Field::Server(1))),
+            "{:?}",
+            grouped[2]
+        );
+        assert!(grouped[0].is_empty());
+    }
+
+    #[test]
+    fn findings_point_at_their_service_and_fixes_go_through_the_model() {
+        let mut project = Project::gaqno();
+        project.services[1].health_check = None;
+        let found = findings(&project);
+        let missing = found
+            .iter()
+            .find(|d| d.rule == "missing-health-check")
+            .expect("finding");
+        assert_eq!(finding_service(&project, missing), Some("ai-service"));
+        let fixed = apply_fix(&project, missing).expect("fix");
+        assert!(fixed.services[1].health_check.is_some());
+        assert_eq!(fixed.services.len(), 5);
+        assert!(findings(&fixed)
+            .iter()
+            .all(|d| d.rule != "missing-health-check"));
+    }
+}
