@@ -62,9 +62,9 @@ fn labels(flags: LabelsFlags) -> anyhow::Result<ExitCode> {
     } else {
         (flags.file.display().to_string(), read(&flags.file)?)
     };
-    let pasted = shared::labels::Labels::parse(&text).with_context(|| format!("{name}"))?;
+    let pasted = shared::labels::Labels::parse(&text).with_context(|| name.clone())?;
     let added = shared::labels::coolify::add_affinity(&pasted, &project.target, service)
-        .with_context(|| format!("{name}"))?;
+        .with_context(|| name.clone())?;
     write_out(flags.output.as_deref(), &added.labels.text())?;
     for line in &added.removed {
         eprintln!("- {}", line.trim());
@@ -77,10 +77,7 @@ fn labels(flags: LabelsFlags) -> anyhow::Result<ExitCode> {
         added.added.len(),
         added.removed.len()
     );
-    let read = added
-        .labels
-        .to_config()
-        .with_context(|| format!("{name}"))?;
+    let read = added.labels.to_config().with_context(|| name.clone())?;
     let findings = lint::lint(
         &read.config,
         &LintOptions {
@@ -204,8 +201,8 @@ struct Found {
 
 /// What `lint` can read, told apart by content.
 enum Lintable {
-    /// Traefik dynamic configuration (the file provider).
-    Dynamic(DynamicConfig),
+    /// Traefik dynamic configuration (the file provider); boxed, being much the largest.
+    Dynamic(Box<DynamicConfig>),
     /// Docker labels, `key=value` per line.
     Labels(shared::labels::Labels),
     /// A Docker Compose file.
@@ -231,7 +228,7 @@ fn read_lintable(path: &Path) -> anyhow::Result<Lintable> {
             }
         }
     }
-    Ok(Lintable::Dynamic(read_config(path)?))
+    Ok(Lintable::Dynamic(Box::new(read_config(path)?)))
 }
 
 fn exit_for<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> ExitCode {

@@ -38,8 +38,8 @@ pub const NODE_SERVERS_TRANSPORT: &str = "gaqno-node-keepalive";
 /// How long Traefik keeps an idle connection to a replica: less than Node's
 /// `server.keepAliveTimeout` (5 s by default, NestJS's too). With Traefik's default (90 s)
 /// Node closes idle connections first, and a request Traefik sends on one as it closes fails:
-/// a POST with 502 "write: broken pipe" (GET is retried). Measured in the soak
-/// (BENCHMARKS.md): 10–50 sessions on live replicas broke that way per run, none with 4 s.
+/// a POST with 502 "write: broken pipe" (GET is retried); the soak (BENCHMARKS.md) breaks
+/// sessions on live replicas that way without it.
 pub const NODE_IDLE_CONN_TIMEOUT: &str = "4s";
 
 /// The Traefik object names gaqno-lb gives one service's routers, middleware and load balancer.

@@ -93,3 +93,37 @@ pub async fn session(
         .await
         .context("WebDriver session")
 }
+
+/// Sends chromedriver's own command `POST /session/<id>/<path>` with `body` (JSON), one
+/// fantoccini has no call for (network throttling, Chrome DevTools commands); returns the
+/// answer's `value`.
+pub async fn chromedriver_command(
+    client: &Client,
+    driver_port: u16,
+    path: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    use std::io::{Read, Write};
+    let session = client
+        .session_id()
+        .await?
+        .context("no WebDriver session id")?;
+    let body = body.to_string();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", driver_port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "POST /session/{session}/{path} HTTP/1.1\r\nHost: 127.0.0.1:{driver_port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let ok = answer
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|status| status == "200");
+    anyhow::ensure!(ok, "chromedriver refused {path}: {answer}");
+    let json = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    Ok(value["value"].clone())
+}

@@ -338,21 +338,39 @@ pub struct TraefikSetup {
     pub files: Vec<(String, String)>,
     /// A directory with `plugin.wasm` and `.traefik.yml` to load as local plugin `name`.
     pub plugin: Option<(String, PathBuf)>,
-    /// A second local plugin `(name, module, directory)`: the benchmark's empty guest.
-    pub reference_plugin: Option<(String, String, PathBuf)>,
     /// A plugin Traefik installs itself from the catalog (`experimental.plugins`).
     pub catalog_plugin: Option<CatalogPlugin>,
     /// Extra environment for the Traefik process (e.g. `HTTPS_PROXY`, `SSL_CERT_FILE`).
     pub env: Vec<(String, String)>,
     /// Prometheus metrics on the API entrypoint (`/metrics`).
     pub metrics: bool,
-    /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`: for benchmarks.
-    pub cpu: Option<usize>,
-    /// Go's profiler on the API entrypoint (`/debug/pprof/`): for `bench --profile`.
-    pub pprof: bool,
+    /// What only the benchmark asks for.
+    pub bench: BenchSetup,
     /// Traefik's Docker provider pointed at a stand-in Engine API on this loopback port
     /// (`tests/node/docker-api.js`), as Coolify runs it: `exposedByDefault: false`.
     pub docker_api: Option<u16>,
+}
+
+/// What only `cargo xtask bench` asks of a Traefik.
+#[derive(Debug, Clone, Default)]
+pub struct BenchSetup {
+    /// A second local plugin beside gaqno-lb: the empty guest.
+    pub reference_plugin: Option<LocalPlugin>,
+    /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`.
+    pub cpu: Option<usize>,
+    /// Go's profiler on the API entrypoint (`/debug/pprof/`).
+    pub pprof: bool,
+}
+
+/// A local plugin (`plugins-local/src/<module>/`).
+#[derive(Debug, Clone)]
+pub struct LocalPlugin {
+    /// Its name in `experimental.localPlugins`.
+    pub name: String,
+    /// Its module path, as in `.traefik.yml`.
+    pub module: String,
+    /// The directory with `plugin.wasm` and `.traefik.yml`.
+    pub dir: PathBuf,
 }
 
 /// A catalog plugin as Coolify's proxy flags name it:
@@ -407,7 +425,7 @@ impl Traefik {
             control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
         )?;
         let mut ports = Vec::new();
-        let mut config = format!("global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: INFO, noColor: true}}\napi: {{insecure: true, debug: {}}}\nentryPoints:\n", setup.pprof);
+        let mut config = format!("global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: INFO, noColor: true}}\napi: {{insecure: true, debug: {}}}\nentryPoints:\n", setup.bench.pprof);
         config.push_str(&format!(
             "  traefik: {{address: \"127.0.0.1:{api_port}\"}}\n"
         ));
@@ -445,7 +463,13 @@ impl Traefik {
         if let Some((name, plugin)) = &setup.plugin {
             plugins.push((name.clone(), PLUGIN_MODULE.to_owned(), plugin.clone()));
         }
-        plugins.extend(setup.reference_plugin.clone());
+        plugins.extend(
+            setup
+                .bench
+                .reference_plugin
+                .iter()
+                .map(|p| (p.name.clone(), p.module.clone(), p.dir.clone())),
+        );
         if !plugins.is_empty() || setup.catalog_plugin.is_some() {
             config.push_str("experimental:\n");
         }
@@ -472,7 +496,7 @@ impl Traefik {
         }
         let static_file = dir.path().join("traefik.yml");
         std::fs::write(&static_file, config)?;
-        let mut command = match setup.cpu {
+        let mut command = match setup.bench.cpu {
             Some(cpu) => {
                 let mut c = Command::new("taskset");
                 c.arg("-c")

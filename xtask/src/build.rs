@@ -11,7 +11,7 @@ fn plugin_dist_dir() -> PathBuf {
     project_root().join("dist/plugin")
 }
 
-/// plugin.wasm's budget after wasm-opt (issue #3).
+/// plugin.wasm's budget after wasm-opt: a build over it fails.
 pub const PLUGIN_WASM_BUDGET: u64 = 64 * 1024;
 /// plugin.wasm's initial linear memory, in 64 KiB pages: every pooled guest instance in
 /// Traefik holds at least this much.
@@ -82,11 +82,11 @@ fn wasm_opt(input: &Path, output: &Path) -> Result<(), String> {
 /// validator refuses the module should any bulk-memory instruction remain.
 ///
 /// Why: Rust (1.87+) emits those instructions for memset/memcpy, and under Traefik 3.6.15's
-/// wasm runtime (wazero) they trapped with `out of bounds memory access` inside valid
-/// memory on one of our x86-64 machines (2026-11-30), while earlier machines ran the same
-/// module fine: a `memory.fill` of 10 KiB in `main`, or reading a Cookie header over
-/// 2 KiB (http-wasm-guest copies it with `memory.copy`), trapped every time. Loops cost
-/// nothing measurable at our sizes; the plugin e2e tests (`plugin_inputs`) send such headers.
+/// wasm runtime (wazero) they can trap with `out of bounds memory access` inside valid
+/// memory: on some x86-64 machines (not all), a `memory.fill` of 10 KiB in `main`, or
+/// reading a Cookie header over 2 KiB (http-wasm-guest copies it with `memory.copy`), traps
+/// every time. Loops cost nothing measurable at our sizes; the plugin e2e tests
+/// (`plugin_inputs`) send such headers.
 fn wasm_opt_guest(input: &Path, output: &Path) -> Result<(), String> {
     let wasm_opt = tools::npm_packages()?.join(".bin/wasm-opt");
     let lowered = output.with_extension("lowered.wasm");
@@ -176,20 +176,6 @@ fn initial_memory_pages(wasm: &[u8]) -> Option<u64> {
         at += size;
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reads_a_modules_initial_memory() {
-        // magic, version; a type section (id 1, 4 bytes) to skip; memory section: 1 memory,
-        // flags 0, min 200 (LEB128 0xc8 0x01).
-        let module = [
-            0, b'a', b's', b'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 5, 4, 1, 0, 0xc8, 0x01,
-        ];
-        assert_eq!(super::initial_memory_pages(&module), Some(200));
-        assert_eq!(super::initial_memory_pages(&module[..14]), None);
-    }
 }
 
 /// The empty reference guest for the benchmark (`plugin/bench/empty_guest.rs`), laid out
@@ -294,4 +280,18 @@ pub fn web() -> Result<PathBuf, String> {
             .arg(dir.join(file)))?;
     }
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_a_modules_initial_memory() {
+        // magic, version; a type section (id 1, 4 bytes) to skip; memory section: 1 memory,
+        // flags 0, min 200 (LEB128 0xc8 0x01).
+        let module = [
+            0, b'a', b's', b'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 5, 4, 1, 0, 0xc8, 0x01,
+        ];
+        assert_eq!(super::initial_memory_pages(&module), Some(200));
+        assert_eq!(super::initial_memory_pages(&module[..14]), None);
+    }
 }

@@ -11,7 +11,8 @@
 //!   the web app, SHA256SUMS (`release.rs`).
 //! - `dist`  — `dist/plugin/` (plugin.wasm + .traefik.yml), `dist/web/`, and the CLI at
 //!   `target/release/gaqno-lb`.
-//! - `fuzz [seconds]` — every plugin fuzz target (cargo-fuzz, nightly) for that long.
+//! - `fuzz [seconds | --long]` — every plugin fuzz target (cargo-fuzz, nightly) for that long,
+//!   or to 10 million executions each with the figures written to BENCHMARKS.md (`fuzz.rs`).
 //! - `bench` — the plugin's cost in real Traefik and the web app's figures, written to
 //!   BENCHMARKS.md.
 //! - `serve` — build plugin and web app, serve the app at http://127.0.0.1:8080.
@@ -19,6 +20,7 @@
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
 
 mod build;
+mod fuzz;
 mod release;
 mod tools;
 mod workflows;
@@ -33,11 +35,14 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("dist") => dist(),
         Some("release") => release::release(&args[1..]),
-        Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or(60)),
+        Some("fuzz") => fuzz::fuzz(match args.get(1).map(String::as_str) {
+            Some("--long") => fuzz::Length::Long,
+            seconds => fuzz::Length::Seconds(seconds.and_then(|s| s.parse().ok()).unwrap_or(60)),
+        }),
         Some("serve") => serve(),
         Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target] | bench [--profile=a|b|c] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile=a|b|c] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -99,7 +104,7 @@ fn test(extra: &[String]) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", again.display()))?;
     release::plugin_and_web(&again, &release::workspace_version()?)?;
     let plugin = build::plugin()?;
-    fuzz(FUZZ_SECONDS_IN_TEST)?;
+    fuzz::fuzz(fuzz::Length::Seconds(FUZZ_SECONDS_IN_TEST))?;
     let mut command = cargo();
     command
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
@@ -154,38 +159,6 @@ fn count_before(summary: &str, label: &str) -> u64 {
 
 /// Seconds each fuzz target runs under `cargo xtask test`: a smoke run CI can afford.
 const FUZZ_SECONDS_IN_TEST: u32 = 10;
-
-/// Fuzz targets in `plugin/fuzz/fuzz_targets/`: every parser of the plugin.
-const FUZZ_TARGETS: [&str; 6] = ["codec", "query", "cookie", "handshake", "config", "decide"];
-
-/// Runs every fuzz target for `seconds`, from its committed seeds and the corpus so far.
-fn fuzz(seconds: u32) -> Result<(), String> {
-    let tools = tools::install_all()?;
-    let cargo_fuzz = tools::cargo_fuzz(&tools)?;
-    let plugin = project_root().join("plugin");
-    run(Command::new(&cargo_fuzz)
-        .args(["fuzz", "build"])
-        .current_dir(&plugin)
-        .env("RUSTUP_TOOLCHAIN", "nightly"))?;
-    for target in FUZZ_TARGETS {
-        let corpus = plugin.join("fuzz/corpus").join(target);
-        std::fs::create_dir_all(&corpus)
-            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
-        run(Command::new(&cargo_fuzz)
-            .args(["fuzz", "run", target])
-            .arg(&corpus)
-            .arg(plugin.join("fuzz/seeds").join(target))
-            .args([
-                "--",
-                &format!("-max_total_time={seconds}"),
-                "-rss_limit_mb=2048",
-                "-print_final_stats=1",
-            ])
-            .current_dir(&plugin)
-            .env("RUSTUP_TOOLCHAIN", "nightly"))?;
-    }
-    Ok(())
-}
 
 fn dist() -> Result<(), String> {
     let plugin = build::plugin()?;

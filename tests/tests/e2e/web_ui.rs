@@ -241,6 +241,7 @@ fn operator_journeys_in_chromium() {
             page.client.clone(),
             page.base.clone(),
             downloads.clone(),
+            driver_port,
         ))
         .await;
         let _ = page.client.close().await;
@@ -250,7 +251,7 @@ fn operator_journeys_in_chromium() {
     });
 }
 
-async fn journeys(client: Client, base: String, downloads: PathBuf) {
+async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port: u16) {
     let page = Page { client, base };
     let preset_yaml = shared::export::to_yaml(&Project::gaqno()).expect("export");
 
@@ -304,6 +305,14 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         page.focused(&Field::Server(1).testid(0)).await,
         Field::Server(1).testid(0),
         "clicking a replica node focuses its URL"
+    );
+    // From the keyboard too: a node is a button in the tab order; Enter goes to its field.
+    page.eval("const n = document.querySelector('[data-testid=\"diagram-replica-0\"]'); n.focus(); n.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true})); return n.getAttribute('tabindex');")
+        .await;
+    assert_eq!(
+        page.focused(&Field::Server(0).testid(0)).await,
+        Field::Server(0).testid(0),
+        "Enter on a focused node focuses its field"
     );
     let cookie = page.text("service-0-cookie-2").await;
     assert_eq!(
@@ -684,6 +693,33 @@ async fn journeys(client: Client, base: String, downloads: PathBuf) {
         t == "0 finding(s)"
     })
     .await;
+
+    // By default the theme follows the system's `prefers-color-scheme` (emulated through
+    // Chrome DevTools); the Theme menu overrides it.
+    let background = || async {
+        page.eval("return getComputedStyle(document.documentElement).backgroundColor;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (scheme, color) in [("dark", "rgb(16, 16, 16)"), ("light", "rgb(244, 244, 246)")] {
+        tests::browser::chromedriver_command(
+            &page.client,
+            driver_port,
+            "goog/cdp/execute",
+            json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}}),
+        )
+        .await
+        .expect("emulate prefers-color-scheme");
+        assert_eq!(background().await, color, "the system's {scheme} scheme");
+    }
+    page.set("theme", "dark").await;
+    assert_eq!(
+        background().await,
+        "rgb(16, 16, 16)",
+        "the menu overrides the system"
+    );
 
     // Both themes, wide and at phone width: nothing wider than a 360 px screen.
     for theme in ["light", "dark"] {

@@ -153,6 +153,7 @@ fn field_view(index: usize, field: Field, service: Memo<Option<Service>>) -> imp
                 <span>{field.label()}</span>
                 {live_input(
                     testid,
+                    None,
                     move || text_of(service, field),
                     move |v| type_into(index, field, v),
                 )}
@@ -217,6 +218,7 @@ fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
                         <li>
                             {live_input(
                                 field.testid(index),
+                                Some(format!("Replica {} URL", j + 1)),
                                 url,
                                 move |v| type_into(index, field, v),
                             )}
@@ -269,6 +271,7 @@ fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
 /// then shows what the model made of it.
 fn live_input(
     testid: String,
+    label: Option<String>,
     read: impl Fn() -> String + Send + Sync + 'static,
     write: impl Fn(String) + 'static,
 ) -> impl IntoView {
@@ -276,6 +279,7 @@ fn live_input(
     view! {
         <input
             data-testid=testid
+            aria-label=label
             prop:value=move || draft.get().unwrap_or_else(&read)
             on:input=move |ev| {
                 let v = event_target_value(&ev);

@@ -30,7 +30,7 @@ pub fn ServiceList() -> impl IntoView {
         let mut added = None;
         editor.edit(|p| added = Some(template.add_to(p)));
         if let Some(index) = added {
-            editor.show(index, Some(format!("service-{index}-name")));
+            editor.show(index, Some(crate::Field::Name.testid(index)));
         }
     };
     view! {

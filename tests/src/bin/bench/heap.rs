@@ -2,18 +2,32 @@
 
 use super::*;
 
-/// Go heap per held WebSocket-only Socket.IO connection, in bytes, per way it is routed.
-pub(crate) struct HeapPerWebSocket {
-    pub(crate) without: f64,
-    pub(crate) empty_guest: f64,
-    /// Through the plugin: the export without its `-socketio-ws` router (before issue 10).
-    pub(crate) through_plugin: f64,
+/// Go heap per held WebSocket-only Socket.IO connection, in bytes, per way it is routed
+/// (the median of the rounds; while measuring, each round's samples).
+#[derive(Default)]
+pub(crate) struct HeapPerWebSocket<T = f64> {
+    pub(crate) without: T,
+    pub(crate) empty_guest: T,
+    /// Through the plugin: an export without the `-socketio-ws` router, which sends a
+    /// WebSocket that opens without a session around the plugin.
+    pub(crate) through_plugin: T,
     /// As `gaqno-lb export` routes it: around the plugin.
-    pub(crate) exported: f64,
+    pub(crate) exported: T,
+}
+
+impl<T> HeapPerWebSocket<T> {
+    fn get_mut(&mut self, case: HeapCase) -> &mut T {
+        match case {
+            HeapCase::Without => &mut self.without,
+            HeapCase::EmptyGuest => &mut self.empty_guest,
+            HeapCase::ThroughPlugin => &mut self.through_plugin,
+            HeapCase::Exported => &mut self.exported,
+        }
+    }
 }
 
 /// The routings [`heap_per_websocket`] compares.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 pub(crate) enum HeapCase {
     Without,
     EmptyGuest,
@@ -29,9 +43,10 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
         HeapCase::EmptyGuest,
     ];
     let dir = TempDir::new("bench-ws")?;
-    let mut results: [Vec<f64>; 4] = Default::default();
+    // Bytes per held WebSocket, one sample per round, per case.
+    let mut samples = HeapPerWebSocket::<Vec<f64>>::default();
     for round in 0..3 {
-        for (c, case) in CASES.into_iter().enumerate() {
+        for case in CASES {
             let variant = match case {
                 HeapCase::Without => Variant::Without,
                 HeapCase::EmptyGuest => Variant::EmptyGuest,
@@ -39,7 +54,7 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
             };
             let port = free_port()?;
             let io_path = variant.paths().1;
-            let log_name = format!("{round}-{c}");
+            let log_name = format!("{round}-{case:?}");
             let args = vec![
                 port.to_string(),
                 format!("ws-{round}"),
@@ -78,11 +93,13 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
                 entry_points: vec![WEB.into()],
                 files: vec![("ws.yaml".into(), shared::yaml::to_string(&config)?)],
                 plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
-                reference_plugin: reference_plugin()?,
                 metrics: true,
-                // For `/debug/pprof/heap?gc=1`: see `live_heap`.
-                pprof: true,
-                cpu: Some(TRAEFIK_CPU),
+                bench: BenchSetup {
+                    reference_plugin: Some(reference_plugin()?),
+                    // For `/debug/pprof/heap?gc=1`: see `live_heap`.
+                    pprof: true,
+                    cpu: Some(TRAEFIK_CPU),
+                },
                 ..TraefikSetup::default()
             };
             let mut traefik = Traefik::start(binary, VERSION, &setup)?;
@@ -108,18 +125,20 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
                 log.contains(&format!("connected {HELD_WEBSOCKETS}")),
                 "not every WebSocket connected: {log}"
             );
-            results[c].push((held - before) / HELD_WEBSOCKETS as f64);
+            samples
+                .get_mut(case)
+                .push((held - before) / HELD_WEBSOCKETS as f64);
         }
     }
-    let [through_plugin, exported, without, empty_guest] = results.map(|mut v| {
+    let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
-    });
+    };
     Ok(HeapPerWebSocket {
-        without,
-        empty_guest,
-        through_plugin,
-        exported,
+        without: median(samples.without),
+        empty_guest: median(samples.empty_guest),
+        through_plugin: median(samples.through_plugin),
+        exported: median(samples.exported),
     })
 }
 

@@ -1,14 +1,20 @@
-//! `cargo xtask bench`: the plugin's cost, measured side by side in one run, written to
-//! BENCHMARKS.md. Needs what `cargo xtask test` installs and `dist/plugin/`.
+//! `cargo xtask bench`: gaqno-lb's cost and the web app's figures, measured in one run and
+//! written to BENCHMARKS.md. Needs what `cargo xtask test` installs and `dist/plugin/`.
 //!
-//! - Traefik CPU per request (sum of its threads' on-CPU time, /proc/<pid>/task/*/schedstat)
-//!   and requests/s without middleware, through an empty http-wasm guest (the host's own
-//!   price) and through gaqno-lb, for a REST request through the middleware, a polling
-//!   request carrying a token, and the handshake rewrite. Phases interleave and the median
-//!   of each is reported, so drift hits all three alike.
-//! - plugin.wasm size and initial linear memory.
-//! - Go heap per held WebSocket, same three variants (Traefik's Prometheus metrics).
-//! - The pure core natively: ns per `decide::on_request` for a token.
+//! A module per figure, each measuring into named structs; `main` runs them all, then
+//! writes the report from those structs:
+//! - `requests` — Traefik CPU per request (its threads' on-CPU time) and requests/s without
+//!   middleware, through an empty http-wasm guest (the host's own price) and through
+//!   gaqno-lb: a REST request through the middleware, a polling request carrying a token, the
+//!   handshake rewrite; phases interleave so drift hits all three alike;
+//! - `heap` — Go heap per held WebSocket, per way it is routed;
+//! - `scale`, `soak` — `gaqno-lb check` with 1,000 sessions, and for a minute through a
+//!   replica killed and restarted;
+//! - `web_app` — the web app's size, first render (also throttled), keystrokes;
+//! - here: plugin.wasm's size and memory, and the pure core natively (ns per
+//!   `decide::on_request` for a token).
+//!
+//! The modules share this file's imports and constants (`use super::*`).
 //!
 //! Loopback only; every loop is bounded in count and time.
 
@@ -20,7 +26,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use shared::model::{Service, SocketIo};
 use shared::traefik::sticky_cookie_value;
-use tests::{free_port, node, wait_http_ok, TempDir, Traefik, TraefikSetup, WEB};
+use tests::{
+    free_port, node, wait_http_ok, BenchSetup, LocalPlugin, TempDir, Traefik, TraefikSetup, WEB,
+};
 
 mod heap;
 mod requests;
@@ -125,6 +133,18 @@ fn main() -> anyhow::Result<()> {
     report.push_str(&Soak::report(&soaks));
     report.push_str(&web.report());
     let out = tests::project_root().join("BENCHMARKS.md");
+    // Sections this does not measure, carried over as they are: the decisions' figures (by
+    // hand) and `cargo xtask fuzz --long`'s.
+    let before = std::fs::read_to_string(&out).unwrap_or_default();
+    for heading in ["\n## Measured decisions\n", "\n## Fuzzing\n"] {
+        if let Some(at) = before.find(heading) {
+            let section = &before[at + 1..];
+            let end = section[1..].find("\n## ").map_or(section.len(), |e| e + 2);
+            report.push('\n');
+            report.push_str(section[..end].trim_end());
+            report.push('\n');
+        }
+    }
     std::fs::write(&out, &report)?;
     print!("{report}");
     eprintln!("written to {}", out.display());

@@ -42,12 +42,13 @@ pub(crate) fn empty_guest_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-pub(crate) fn reference_plugin() -> anyhow::Result<Option<(String, String, std::path::PathBuf)>> {
-    Ok(Some((
-        EMPTY_GUEST.into(),
-        "github.com/gaqno/empty-guest".into(),
-        empty_guest_dir()?,
-    )))
+/// The empty guest as a local plugin beside gaqno-lb.
+pub(crate) fn reference_plugin() -> anyhow::Result<LocalPlugin> {
+    Ok(LocalPlugin {
+        name: EMPTY_GUEST.into(),
+        module: "github.com/gaqno/empty-guest".into(),
+        dir: empty_guest_dir()?,
+    })
 }
 
 /// Puts the empty guest in front of `routers`.
@@ -299,8 +300,11 @@ pub(crate) fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<
         entry_points: vec![WEB.into()],
         files: vec![("bench.yaml".into(), bench_config(&fake_url))],
         plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
-        reference_plugin: reference_plugin()?,
-        cpu: Some(TRAEFIK_CPU),
+        bench: BenchSetup {
+            reference_plugin: Some(reference_plugin()?),
+            cpu: Some(TRAEFIK_CPU),
+            pprof: false,
+        },
         ..TraefikSetup::default()
     };
     let mut traefik = Traefik::start(binary, VERSION, &setup)?;
@@ -379,9 +383,11 @@ pub(crate) fn profile(binary: &Path, plugin: &Path, case: &str) -> anyhow::Resul
         entry_points: vec![WEB.into()],
         files: vec![("bench.yaml".into(), bench_config(&fake_url))],
         plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
-        reference_plugin: reference_plugin()?,
-        cpu: Some(TRAEFIK_CPU),
-        pprof: true,
+        bench: BenchSetup {
+            reference_plugin: Some(reference_plugin()?),
+            cpu: Some(TRAEFIK_CPU),
+            pprof: true,
+        },
         ..TraefikSetup::default()
     };
     let mut traefik = Traefik::start(binary, VERSION, &setup)?;

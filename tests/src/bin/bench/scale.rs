@@ -75,7 +75,10 @@ pub(crate) fn check_scale(binary: &Path, plugin: &Path) -> anyhow::Result<CheckS
         entry_points: vec![WEB.into()],
         files: vec![("scale.yaml".into(), shared::yaml::to_string(&config)?)],
         plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
-        cpu: Some(TRAEFIK_CPU),
+        bench: BenchSetup {
+            cpu: Some(TRAEFIK_CPU),
+            ..BenchSetup::default()
+        },
         ..TraefikSetup::default()
     };
     let mut traefik = Traefik::start(binary, VERSION, &setup)?;

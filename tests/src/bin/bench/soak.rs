@@ -239,10 +239,13 @@ pub(crate) fn soak_unpinned(
         files: vec![("soak.yaml".into(), shared::yaml::to_string(&config)?)],
         plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
         metrics: true,
-        pprof: true,
-        // The soak is about the whole system under load, not per-request cost: nothing is
-        // pinned (check's 1,000 threads and the replicas starved on one core otherwise).
-        cpu: None,
+        bench: BenchSetup {
+            pprof: true,
+            // The soak is about the whole system under load, not per-request cost: nothing
+            // is pinned (check's 1,000 threads and the replicas starved on one core otherwise).
+            cpu: None,
+            reference_plugin: None,
+        },
         ..TraefikSetup::default()
     };
     let mut traefik = Traefik::start(binary, VERSION, &setup)?;
