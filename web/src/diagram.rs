@@ -122,6 +122,8 @@ const LINE_HEIGHT: u32 = 15;
 const PADDING: u32 = 8;
 /// Characters of a line that fit in a box at the diagram's font size.
 pub const LINE_CHARS: usize = 33;
+/// The same for a title, drawn larger and bold.
+pub const TITLE_CHARS: usize = 28;
 
 /// The diagram of the project's service `index`: from `exported` (the project's export)
 /// for a service in the file, from its labels for Docker replicas. `None` without such a
@@ -219,10 +221,15 @@ pub fn describe_rule(rule: &str) -> Vec<String> {
 
 /// `text` cut to [`LINE_CHARS`] characters, an ellipsis saying so.
 pub fn fit(text: &str) -> String {
-    if text.chars().count() <= LINE_CHARS {
+    fit_to(text, LINE_CHARS)
+}
+
+/// `text` cut to `chars` characters, an ellipsis saying so.
+fn fit_to(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
         return text.to_owned();
     }
-    let mut cut: String = text.chars().take(LINE_CHARS - 1).collect();
+    let mut cut: String = text.chars().take(chars.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -231,7 +238,7 @@ fn node(id: String, kind: Kind, title: &str, lines: Vec<String>, detail: String)
     Node {
         id,
         kind,
-        title: fit(title),
+        title: fit_to(title, TITLE_CHARS),
         lines: lines.iter().map(|l| fit(l)).collect(),
         detail,
         field: None,
@@ -697,6 +704,7 @@ mod tests {
                     .iter()
                     .chain([&a.title])
                     .all(|l| l.chars().count() <= LINE_CHARS));
+                assert!(a.title.chars().count() <= TITLE_CHARS, "{}", a.title);
                 for b in &d.nodes[i + 1..] {
                     let apart = a.x + a.width <= b.x
                         || b.x + b.width <= a.x
