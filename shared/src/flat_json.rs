@@ -3,9 +3,9 @@
 //!
 //! Why not serde_json or serde at all in plugin.wasm: either takes the plugin over its 64 KiB
 //! budget (their error formatting drags in float printing; figures in BENCHMARKS.md,
-//! "Measured decisions"). This reader is
-//! bounded (length, keys, depth 1), never panics, and is fuzzed; `PluginConfig::from_json`
-//! maps its pairs onto the same validation the serde path uses.
+//! "Measured decisions"). This reader is bounded (length, keys, depth 1), never panics, and
+//! is fuzzed; `PluginConfig::from_json` maps its pairs onto the same validation the serde
+//! path uses.
 
 use std::fmt;
 

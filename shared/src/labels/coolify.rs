@@ -221,9 +221,10 @@ pub fn add_affinity(
 
 /// The labels Coolify writes for an application serving `service`'s hosts on its port, as
 /// the application's Configuration shows them (an HTTP router redirecting to HTTPS, an
-/// HTTPS router with gzip, one load balancer per router), with `<name>` where Coolify puts
-/// the application's id. What the editor draws a Docker-replica service from before the
-/// operator pastes the real ones: the same shape, so the same labels of ours.
+/// HTTPS router with gzip, one load balancer per router), with the service's name where
+/// Coolify puts the application's id (`https-0-<name>`). What the editor draws a
+/// Docker-replica service from, the operator's real labels being unknown to it: the same
+/// shape, so the same labels of ours.
 pub fn generated_labels(target: &Target, service: &Service) -> String {
     let id = format!("0-{}", service.name);
     let rule = crate::rule::build(&service.hosts, service.path_prefix.as_deref().or(Some("/")));
