@@ -7,15 +7,16 @@
 //! cannot disagree with what is downloaded. Nodes carry their position (a column per
 //! stage), so the view only draws boxes and curves.
 
+use serde::{Deserialize, Serialize};
 use shared::export::Names;
-use shared::lint::{Diagnostic, Path, Severity};
+use shared::lint::{Path, Severity};
 use shared::model::{Project, Service, Target};
 use shared::traefik::{DynamicConfig, HttpConfig, Router};
 
 use crate::fields::Field;
 
 /// Which way a request goes: the colour of a router and of the edges it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lane {
     /// Every other path of the service.
     Rest,
@@ -43,7 +44,7 @@ impl Lane {
 }
 
 /// What a node stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     EntryPoint,
     Router(Lane),
@@ -70,7 +71,7 @@ impl Kind {
 }
 
 /// One box.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// Unique in the diagram: `entry-https`, `router-<name>`, `middleware-<name>`,
     /// `service`, `replica-<n>`, `containers`.
@@ -84,6 +85,7 @@ pub struct Node {
     /// The form field that edits it.
     pub field: Option<Field>,
     /// Where it is in the configuration: findings under it mark it.
+    #[serde(with = "crate::protocol::optional_path_steps")]
     pub at: Option<Path>,
     /// The worst finding under it.
     pub mark: Option<Severity>,
@@ -94,7 +96,7 @@ pub struct Node {
 }
 
 /// An arrow from node `from` to node `to` (indices into [`Diagram::nodes`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     pub from: usize,
     pub to: usize,
@@ -102,7 +104,7 @@ pub struct Edge {
 }
 
 /// One service's routing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagram {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
@@ -495,7 +497,7 @@ fn layout(columns: Vec<Vec<Node>>, edges_by_id: &[(String, String, Lane)]) -> Di
 impl Diagram {
     /// Marks each node with the worst finding under it; a finding marks only the most
     /// specific node it is under (a bad replica URL marks the replica, not its balancer).
-    pub fn mark(&mut self, findings: &[Diagnostic]) {
+    pub fn mark(&mut self, findings: &[crate::Finding]) {
         for d in findings {
             let under = self
                 .nodes

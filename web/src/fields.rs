@@ -11,7 +11,7 @@ use shared::model::{DockerReplicas, HealthCheck, SameSite, Service, Strategy};
 use shared::traefik::GoDuration;
 
 /// One field of a service's editor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Field {
     Name,
     Hosts,

@@ -1,18 +1,69 @@
 //! Lint findings as the editor shows them: per service, each at the field it concerns.
+//!
+//! The linter runs in the app's second module (`web-analysis`, loaded after the first
+//! render); a [`Finding`] is what it hands over: a [`Diagnostic`] with owned strings, so the
+//! first module can read it without carrying the linter.
 
-use shared::lint::{self, Diagnostic, LintOptions, Segment};
+use serde::{Deserialize, Serialize};
+use shared::lint::{self, Diagnostic, LintOptions, Path, Segment, Severity};
 use shared::model::Project;
 use shared::traefik::DynamicConfig;
 
 use crate::fields::Field;
 
+/// A lint finding as the editor holds it (see [`Diagnostic`], whose rule id is a
+/// `&'static str` of the linter's table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule's id (`missing-health-check`).
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    /// Where, as steps (a key may hold a dot).
+    #[serde(with = "crate::protocol::path_steps")]
+    pub path: Path,
+    /// What the fix does, when there is one.
+    pub fix: Option<String>,
+}
+
+impl From<Diagnostic> for Finding {
+    fn from(d: Diagnostic) -> Finding {
+        Finding {
+            rule: d.rule.to_owned(),
+            severity: d.severity,
+            message: d.message,
+            path: d.path,
+            fix: d.fix,
+        }
+    }
+}
+
+impl std::fmt::Display for Finding {
+    /// As [`Diagnostic`] shows itself (`gaqno-lb lint` prints the same line).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}[{}] {}: {}",
+            self.severity, self.rule, self.path, self.message
+        )
+    }
+}
+
 /// Lint findings of the project's export.
-pub fn findings(project: &Project) -> Vec<Diagnostic> {
+pub fn findings(project: &Project) -> Vec<Finding> {
     findings_of_export(project, &shared::export::export(project))
 }
 
-/// Lint findings of `exported`, the export of `project` (computed once for the preview too).
-pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Diagnostic> {
+/// Lint findings of `exported`, the export of `project`.
+pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Finding> {
+    diagnostics(project, exported)
+        .into_iter()
+        .map(Finding::from)
+        .collect()
+}
+
+/// The linter's diagnostics of `exported` for `project`'s Traefik version.
+pub(crate) fn diagnostics(project: &Project, exported: &DynamicConfig) -> Vec<Diagnostic> {
     lint::lint(
         exported,
         &LintOptions {
@@ -23,8 +74,8 @@ pub fn findings_of_export(project: &Project, exported: &DynamicConfig) -> Vec<Di
 }
 
 /// The service a finding is about, from the exported object names (`gaqno-<service>[-…]`).
-pub fn finding_service<'p>(project: &'p Project, diagnostic: &Diagnostic) -> Option<&'p str> {
-    let object = diagnostic.path.key_at(2)?;
+pub fn finding_service<'p>(project: &'p Project, finding: &Finding) -> Option<&'p str> {
+    let object = finding.path.key_at(2)?;
     let name = object.strip_prefix(shared::export::NAME_PREFIX)?;
     project
         .services
@@ -49,11 +100,11 @@ pub struct ServiceFinding {
     /// Error, not warning.
     pub error: bool,
     /// The finding itself (its path, for the preview's line).
-    pub diagnostic: Diagnostic,
+    pub finding: Finding,
 }
 
 /// `findings` grouped by the project's services, in service order.
-pub fn findings_by_service(project: &Project, findings: &[Diagnostic]) -> Vec<Vec<ServiceFinding>> {
+pub fn findings_by_service(project: &Project, findings: &[Finding]) -> Vec<Vec<ServiceFinding>> {
     let mut grouped = vec![Vec::new(); project.services.len()];
     for d in findings {
         let Some(name) = finding_service(project, d) else {
@@ -67,7 +118,7 @@ pub fn findings_by_service(project: &Project, findings: &[Diagnostic]) -> Vec<Ve
                 field: finding_field(d),
                 text: d.to_string(),
                 error: d.severity == lint::Severity::Error,
-                diagnostic: d.clone(),
+                finding: d.clone(),
             });
         }
     }
@@ -75,9 +126,9 @@ pub fn findings_by_service(project: &Project, findings: &[Diagnostic]) -> Vec<Ve
 }
 
 /// The editor field a finding concerns, from its key path below the Traefik object.
-pub fn finding_field(diagnostic: &Diagnostic) -> Option<Field> {
-    let kind = diagnostic.path.key_at(1)?;
-    let below: Vec<&Segment> = diagnostic.path.0.iter().skip(3).collect();
+pub fn finding_field(finding: &Finding) -> Option<Field> {
+    let kind = finding.path.key_at(1)?;
+    let below: Vec<&Segment> = finding.path.0.iter().skip(3).collect();
     let keys: Vec<&str> = below
         .iter()
         .filter_map(|s| match s {
@@ -97,9 +148,7 @@ pub fn finding_field(diagnostic: &Diagnostic) -> Option<Field> {
         ("services", ["loadBalancer", "healthCheck", "interval", ..]) => Field::HealthInterval,
         ("services", ["loadBalancer", "healthCheck", "timeout", ..]) => Field::HealthTimeout,
         ("services", ["loadBalancer", "healthCheck", ..]) => Field::Health,
-        ("services", ["loadBalancer"]) if diagnostic.rule == "missing-health-check" => {
-            Field::Health
-        }
+        ("services", ["loadBalancer"]) if finding.rule == "missing-health-check" => Field::Health,
         ("services", ["loadBalancer", "sticky", "cookie", "name", ..]) => Field::CookieName,
         ("services", ["loadBalancer", "sticky", "cookie", "secure", ..]) => Field::Secure,
         ("services", ["loadBalancer", "sticky", "cookie", "httpOnly", ..]) => Field::HttpOnly,

@@ -3,23 +3,29 @@
 //! cookie values), so the browser and the CLI can never disagree.
 //!
 //! The crate's modules but `app` are pure and natively tested: undo history (here), the
-//! field table, findings per field, the routing diagram, the service list, the YAML view.
-//! `app` (wasm only) is the Leptos UI over them, a module per panel.
+//! field table, findings per field, the routing diagram, the service list, the YAML view,
+//! the protocol between the app's two wasm modules. `app` (wasm only, feature `ui`) is the
+//! Leptos UI over them, a module per panel.
+//!
+//! The app ships as two wasm modules ([`protocol`]): this crate's `web` binary draws the
+//! editor; `web-analysis` (`web/analysis/`), fetched after the first render, runs what
+//! here is marked "second module": lint, fixes, import, labels.
 
-use shared::lint::{self, Diagnostic};
+use shared::lint;
 use shared::model::Project;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod app;
 pub mod diagram;
 pub mod fields;
 pub mod findings;
+pub mod protocol;
 pub mod services;
 pub mod yaml_view;
 
 pub use fields::Field;
 pub use findings::{
-    finding_field, finding_service, findings, findings_by_service, findings_of_export,
+    finding_field, finding_service, findings, findings_by_service, findings_of_export, Finding,
     ServiceFinding,
 };
 pub use yaml_view::{preview_chunks, PREVIEW_LINES_PER_CHUNK};
@@ -116,18 +122,54 @@ impl History {
     }
 }
 
-/// The project with `diagnostic`'s fix applied, through the Traefik config and back.
-pub fn apply_fix(project: &Project, diagnostic: &Diagnostic) -> Option<Project> {
+/// The project with `finding`'s fix applied, through the Traefik config and back; `None`
+/// when the project no longer has that finding or it has no fix. Second module.
+pub fn apply_fix(project: &Project, finding: &Finding) -> Option<Project> {
     let mut config = shared::export::export(project);
-    if !lint::apply_fix(&mut config, diagnostic) {
+    // The finding as the linter has it now: its rule's fix needs the linter's own record.
+    let diagnostic = findings::diagnostics(project, &config)
+        .into_iter()
+        .find(|d| d.rule == finding.rule && d.path == finding.path)?;
+    if !lint::apply_fix(&mut config, &diagnostic) {
         return None;
     }
     // What the exported YAML cannot carry stays as it was.
     Some(shared::import::import_onto(&config, project))
 }
 
-/// Reads a project saved by the app (or written by `gaqno-lb import`).
-pub fn load_project(text: &str) -> Option<Project> {
+/// What the app finds in localStorage under [`STORAGE_KEY`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Saved {
+    /// Nothing saved (or nothing readable): the app starts from the preset.
+    Nothing,
+    /// A project, as the app saves it now (JSON).
+    Project(Project),
+    /// Text in an earlier version's format (YAML): the second module reads it, so the
+    /// first need not carry a YAML reader ([`load_yaml_project`]).
+    Yaml(String),
+}
+
+/// Reads what [`saved_text`] wrote, or an earlier version's YAML.
+pub fn read_saved(text: Option<String>) -> Saved {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Saved::Nothing;
+    };
+    match serde_json::from_str::<Project>(&text) {
+        Ok(project) => Saved::Project(project),
+        Err(_) if text.trim_start().starts_with('{') => Saved::Nothing,
+        Err(_) => Saved::Yaml(text),
+    }
+}
+
+/// The project as the app saves it in localStorage: JSON, which the first module reads
+/// with what it already carries for talking to the second.
+pub fn saved_text(project: &Project) -> Option<String> {
+    serde_json::to_string(project).ok()
+}
+
+/// Reads a project saved as YAML by an earlier version of the app (or written by
+/// `gaqno-lb import`). Second module.
+pub fn load_yaml_project(text: &str) -> Option<Project> {
     shared::yaml::from_str::<Project>(text)
         .ok()
         .filter(|p| p != &Project::default() || text.contains("target"))
@@ -297,8 +339,17 @@ mod tests {
     fn the_preset_lints_clean_and_saved_projects_load() {
         let preset = Project::gaqno();
         assert_eq!(findings(&preset), []);
-        let saved = shared::yaml::to_string(&preset).unwrap();
-        assert_eq!(load_project(&saved), Some(preset));
-        assert_eq!(load_project("not: [a project"), None);
+        let mut edited = preset.clone();
+        edited.services[0].port = 4321;
+        let saved = saved_text(&edited).unwrap();
+        assert_eq!(read_saved(Some(saved)), Saved::Project(edited));
+        assert_eq!(read_saved(None), Saved::Nothing);
+        assert_eq!(read_saved(Some("  ".into())), Saved::Nothing);
+        assert_eq!(read_saved(Some("{\"broken\": ".into())), Saved::Nothing);
+        // What earlier versions saved goes to the second module as it is.
+        let yaml = shared::yaml::to_string(&preset).unwrap();
+        assert_eq!(read_saved(Some(yaml.clone())), Saved::Yaml(yaml.clone()));
+        assert_eq!(load_yaml_project(&yaml), Some(preset));
+        assert_eq!(load_yaml_project("not: [a project"), None);
     }
 }

@@ -8,7 +8,7 @@
 mod path;
 mod rules;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use self::path::{Path, Segment};
 pub use self::rules::RULES;
@@ -16,7 +16,7 @@ use crate::model::TraefikVersion;
 use crate::traefik::{DynamicConfig, HttpConfig, LoadBalancer, Middleware, Router, Value};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Traefik mis-serves or is likely to: worth fixing.

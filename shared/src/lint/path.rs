@@ -2,12 +2,14 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::traefik::Value;
 
-/// One step of a [`Path`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One step of a [`Path`]. Serialized as `{"key": …}` or `{"index": …}` (the path itself
+/// serializes as its text, which cannot tell a key with a dot from two keys).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Segment {
     /// A map key.
     Key(String),

@@ -544,12 +544,53 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     })
     .await;
 
+    // What an earlier version saved (YAML) still loads: the checks module reads it before
+    // the editor is drawn. Control: the same text is not JSON, so the editor alone would
+    // start from the preset.
+    let mut saved_as_yaml = Project::gaqno();
+    saved_as_yaml.services[1].name = "saved-as-yaml".into();
+    let yaml = shared::yaml::to_string(&saved_as_yaml).expect("yaml");
+    assert_eq!(
+        web::read_saved(Some(yaml.clone())),
+        web::Saved::Yaml(yaml.clone())
+    );
+    page.client
+        .execute(
+            "localStorage.setItem(arguments[0], arguments[1])",
+            vec![json!(web::STORAGE_KEY), json!(yaml)],
+        )
+        .await
+        .expect("an earlier version's save");
+    page.client.refresh().await.expect("reload");
+    page.wait_text("yaml-preview", "the project saved as YAML", |t| {
+        t.contains("gaqno-saved-as-yaml")
+    })
+    .await;
+
     // Reset and download: the file is byte for byte `gaqno-lb export` of the preset.
     page.click("reset").await;
     page.wait_text("yaml-preview", "the preset again", |t| {
         t.contains("gaqno-omnichannel-service-socketio") && !t.contains("omni_sticky")
     })
     .await;
+    // Saved again, now as JSON.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stored = page
+            .client
+            .execute(
+                "return localStorage.getItem(arguments[0])",
+                vec![json!(web::STORAGE_KEY)],
+            )
+            .await
+            .expect("localStorage");
+        let stored = stored.as_str().map(str::to_owned);
+        if web::read_saved(stored.clone()) == web::Saved::Project(Project::gaqno()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not saved as JSON: {stored:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     page.click("download").await;
     let file = downloads.join(shared::export::COOLIFY_FILE_NAME);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -693,6 +734,48 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         t == "0 finding(s)"
     })
     .await;
+
+    // Without the checks module (its wasm blocked through Chrome DevTools) the editor still
+    // draws and writes the YAML; the findings and the import say why they cannot help.
+    let devtools = |cmd: &'static str, params: Value| {
+        let client = page.client.clone();
+        async move {
+            tests::browser::chromedriver_command(
+                &client,
+                driver_port,
+                "goog/cdp/execute",
+                json!({"cmd": cmd, "params": params}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+        }
+    };
+    devtools("Network.enable", json!({})).await;
+    devtools(
+        "Network.setBlockedURLs",
+        json!({"urls": ["*analysis_bg.wasm"]}),
+    )
+    .await;
+    page.client.refresh().await.expect("reload");
+    page.wait_text("finding-count", "why the checks are missing", |t| {
+        t.starts_with("The checks could not load")
+    })
+    .await;
+    page.wait_text("service-count", "the editor without them", |t| t == "2")
+        .await;
+    assert!(page.preview().await.contains("gaqno-new-socketio"));
+    page.eval("document.querySelector('[data-testid=\"import-drop\"]').open = true;")
+        .await;
+    page.set("import-text", &before).await;
+    page.click_element("import").await;
+    page.wait_text("import-message", "why nothing was imported", |t| {
+        t.starts_with("not imported: ")
+    })
+    .await;
+    devtools("Network.setBlockedURLs", json!({"urls": []})).await;
+    page.client.refresh().await.expect("reload");
+    page.wait_text("finding-count", "the checks back", |t| t == "0 finding(s)")
+        .await;
 
     // By default the theme follows the system's `prefers-color-scheme` (emulated through
     // Chrome DevTools); the Theme menu overrides it.

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 
 use shared::model::Project;
 
-use crate::{load_project, PREVIEW_LINES_PER_CHUNK, STORAGE_KEY};
+use crate::{read_saved, saved_text, Saved, PREVIEW_LINES_PER_CHUNK, STORAGE_KEY};
 
 /// localStorage key of the chosen theme (`light`, `dark`; none follows the system).
 pub const THEME_KEY: &str = "gaqno-lb.theme";
@@ -54,19 +54,32 @@ impl Debounced {
     }
 }
 
-/// The project saved by the last visit, or the GAQNO preset.
-pub fn saved_project() -> Project {
-    gloo_storage::LocalStorage::raw()
-        .get_item(STORAGE_KEY)
-        .ok()
-        .flatten()
-        .and_then(|text| load_project(&text))
-        .unwrap_or_else(Project::gaqno)
+/// Sets `window[name]` to now, in ms since navigation start: when the app reached a point
+/// `cargo xtask bench` times.
+pub fn mark_time(name: &str) {
+    if let Some(window) = web_sys::window() {
+        let now = window.performance().map(|p| p.now()).unwrap_or_default();
+        let _ = js_sys::Reflect::set(
+            &window,
+            &wasm_bindgen::JsValue::from_str(name),
+            &wasm_bindgen::JsValue::from_f64(now),
+        );
+    }
+}
+
+/// What the last visit saved.
+pub fn saved() -> Saved {
+    read_saved(
+        gloo_storage::LocalStorage::raw()
+            .get_item(STORAGE_KEY)
+            .ok()
+            .flatten(),
+    )
 }
 
 /// Saves `project` for the next visit (the browser may refuse: private mode, quota).
 pub fn save_project(project: &Project) {
-    if let Ok(text) = shared::yaml::to_string(project) {
+    if let Some(text) = saved_text(project) {
         let _ = gloo_storage::LocalStorage::raw().set_item(STORAGE_KEY, &text);
     }
 }

@@ -5,22 +5,35 @@ use leptos::prelude::*;
 use shared::lint::Severity;
 
 use super::browser::focus_later;
-use super::editor;
+use super::{analysis, editor, Checks};
 use crate::diagram::{self, Diagram, Kind, Node};
+use crate::protocol::Request;
 
 #[component]
 pub fn DiagramView(index: usize) -> impl IntoView {
     let editor = editor();
     // Follows the findings, so edits show once typing pauses (with the preview), and never
     // draws anything but the export the preview shows.
+    // A Docker-replica service is drawn from its labels, which the second module reads.
     let drawn = Memo::new(move |_| {
+        let ready = editor.checks.with(|c| *c == Checks::Ready);
         editor.findings.with(|all| {
             editor.history.with_untracked(|h| {
-                editor.exported.with_untracked(|c| {
-                    let mut d = diagram::of(&h.current, c, index)?;
-                    d.mark(all);
-                    Some(d)
-                })
+                let service = h.current.services.get(index)?;
+                let mut d = match service.docker_replicas {
+                    None => editor
+                        .exported
+                        .with_untracked(|c| diagram::file_service(c, &service.name))?,
+                    Some(_) if ready => analysis::ask::<Option<Diagram>>(&Request::DockerDiagram {
+                        project: h.current.clone(),
+                        index,
+                    })
+                    .ok()
+                    .flatten()?,
+                    Some(_) => return None,
+                };
+                d.mark(all);
+                Some(d)
             })
         })
     });

@@ -1,11 +1,12 @@
 //! Every finding of the project, each with its fix and a way to its field and its line.
 
 use leptos::prelude::*;
-use shared::lint::Diagnostic;
+use shared::model::Project;
 
 use super::browser::reveal_preview_line;
-use super::editor;
-use crate::{apply_fix, finding_field, finding_service};
+use super::{analysis, editor, Checks};
+use crate::protocol::Request;
+use crate::{finding_field, finding_service, Finding};
 
 #[component]
 pub fn FindingList() -> impl IntoView {
@@ -13,7 +14,7 @@ pub fn FindingList() -> impl IntoView {
     let history = editor.history;
     let all = editor.findings;
     // Opens the finding's service with its field focused, and marks its line in the YAML.
-    let show = move |d: &Diagnostic| {
+    let show = move |d: &Finding| {
         let index = history.with_untracked(|h| {
             finding_service(&h.current, d)
                 .and_then(|name| h.current.services.iter().position(|s| s.name == name))
@@ -32,7 +33,11 @@ pub fn FindingList() -> impl IntoView {
         <section class="all-findings" aria-label="Findings">
             <h2>"Findings"</h2>
             <p data-testid="finding-count">
-                {move || format!("{} finding(s)", all.with(Vec::len))}
+                {move || match editor.checks.get() {
+                    Checks::Ready => format!("{} finding(s)", all.with(Vec::len)),
+                    Checks::Loading => "Checking…".to_owned(),
+                    Checks::Failed(why) => format!("The checks could not load: {why}"),
+                }}
             </p>
             <ul data-testid="findings">
                 {move || {
@@ -59,13 +64,16 @@ pub fn FindingList() -> impl IntoView {
                                                 <button
                                                     data-testid=format!("fix-{i}")
                                                     on:click=move |_| {
-                                                        let d = to_fix.clone();
-                                                        history
-                                                            .update(|h| {
-                                                                if let Some(fixed) = apply_fix(&h.current, &d) {
-                                                                    h.edit(|p| *p = fixed)
-                                                                }
-                                                            })
+                                                        let request = history
+                                                            .with_untracked(|h| Request::ApplyFix {
+                                                                project: h.current.clone(),
+                                                                finding: to_fix.clone(),
+                                                            });
+                                                        if let Ok(Some(fixed)) = analysis::ask::<
+                                                            Option<Project>,
+                                                        >(&request) {
+                                                            history.update(|h| h.edit(|p| *p = fixed));
+                                                        }
                                                     }
                                                 >
                                                     {format!("Fix: {title}")}

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::editor;
+use super::{analysis, editor};
+use crate::protocol::{ImportSummary, Request};
 
 /// Files larger than this are refused unread: no Traefik dynamic config is that big.
 const MAX_IMPORT_BYTES: f64 = 1024.0 * 1024.0;
@@ -14,9 +15,9 @@ pub fn ImportPanel() -> impl IntoView {
     let history = editor.history;
     let text = RwSignal::new(String::new());
     let message = RwSignal::new(None::<(bool, String)>);
-    let import = move |yaml: &str| match shared::import::import_yaml(yaml) {
+    let show = move |result: Result<ImportSummary, String>| match result {
         Ok(imported) => {
-            let notes: Vec<String> = imported.unmapped.iter().map(ToString::to_string).collect();
+            let notes = &imported.unmapped;
             let fixed = if imported.fixed.is_empty() {
                 String::new()
             } else {
@@ -40,6 +41,15 @@ pub fn ImportPanel() -> impl IntoView {
         }
         // The current project stays as it is.
         Err(e) => message.set(Some((false, format!("not imported: {e}")))),
+    };
+    // The importer is the second module's: asked once it is there (at once, usually).
+    let import = move |yaml: &str| {
+        let request = Request::Import {
+            yaml: yaml.to_owned(),
+        };
+        leptos::task::spawn_local(async move {
+            show(analysis::ask_when_ready::<ImportSummary>(request).await)
+        });
     };
     // A picked or dropped file: shown in the text box, then imported like pasted text.
     let import_file = move |file: Option<web_sys::File>| {

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 
 use super::browser::copy_text;
-use super::editor;
+use super::{analysis, editor};
+use crate::protocol::{LabelsDiff, Request};
 
 /// Coolify "Replicas" on one server: the application's generated labels pasted in, ours
 /// added (the same code as `gaqno-lb labels`), shown as a diff, copied back.
@@ -35,13 +36,17 @@ pub fn LabelsPanel() -> impl IntoView {
         })
     };
     let pasted = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<(Vec<crate::DiffLine>, String), String>>);
+    let result = RwSignal::new(None::<Result<LabelsDiff, String>>);
+    // Label reading is the second module's: asked once it is there (at once, usually).
     let run = move || {
-        let name = service();
-        let text = pasted.get_untracked();
-        result.set(Some(history.with_untracked(|h| {
-            crate::labels_with_affinity(&h.current, &name, &text)
-        })));
+        let request = history.with_untracked(|h| Request::Labels {
+            project: h.current.clone(),
+            service: service(),
+            pasted: pasted.get_untracked(),
+        });
+        leptos::task::spawn_local(async move {
+            result.set(Some(analysis::ask_when_ready(request).await));
+        });
     };
     let copied = RwSignal::new(false);
     view! {

@@ -7,6 +7,7 @@
 //! service's diagram and form in the middle, findings and the YAML on the right. One
 //! service's editor is open at a time, so a project of 100 services costs one form.
 
+mod analysis;
 mod browser;
 mod diagram;
 mod findings;
@@ -19,11 +20,12 @@ mod service_list;
 mod target;
 
 use leptos::prelude::*;
-use shared::lint::Diagnostic;
 use shared::model::Project;
 use shared::traefik::DynamicConfig;
 
-use crate::{findings_by_service, findings_of_export, History, ServiceFinding};
+use crate::protocol::Request;
+use crate::{findings_by_service, Finding, History, Saved, ServiceFinding};
+pub use analysis::Checks;
 use browser::Debounced;
 
 /// How long typing must pause before the project is written to localStorage.
@@ -42,14 +44,16 @@ pub struct Editor {
     pub exported: Memo<DynamicConfig>,
     /// The service whose editor is open.
     pub selected: RwSignal<usize>,
-    /// Lint findings, as of the last pause in typing.
-    pub findings: RwSignal<Vec<Diagnostic>>,
+    /// Lint findings, as of the last pause in typing (none until the checks have loaded).
+    pub findings: RwSignal<Vec<Finding>>,
     /// The same, per service (in service order), each at its field.
     pub by_service: Memo<Vec<Vec<ServiceFinding>>>,
     /// The YAML the preview shows, as of the last pause in typing.
     pub shown_yaml: RwSignal<String>,
     /// Whether an edit is waiting for the pause (the preview's `data-current` is false).
     pub behind: RwSignal<bool>,
+    /// The second wasm module (lint, import, labels), loaded after the first render.
+    pub checks: RwSignal<Checks>,
 }
 
 impl Editor {
@@ -72,24 +76,31 @@ pub fn editor() -> Editor {
     expect_context::<Editor>()
 }
 
-/// Panic hook, then the app. `window.__gaqnoFirstRender` (ms since navigation start) is
-/// what `cargo xtask bench` reports as time to first render.
+/// Panic hook, then the app with the project saved by the last visit (or the preset).
+/// `window.__gaqnoFirstRender` and `window.__gaqnoChecksReady` (ms since navigation start)
+/// are what `cargo xtask bench` reports as time to first render and to the findings.
 pub fn start() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
-    if let Some(window) = web_sys::window() {
-        let now = window.performance().map(|p| p.now()).unwrap_or_default();
-        let _ = js_sys::Reflect::set(
-            &window,
-            &wasm_bindgen::JsValue::from_str("__gaqnoFirstRender"),
-            &wasm_bindgen::JsValue::from_f64(now),
-        );
+    match browser::saved() {
+        Saved::Project(project) => mount(project),
+        Saved::Nothing => mount(Project::gaqno()),
+        // An earlier version's save (YAML) is read by the second module before anything
+        // is drawn, so no edit can overwrite it unread. Once per browser.
+        Saved::Yaml(text) => wasm_bindgen_futures::spawn_local(async move {
+            let read = analysis::ask_when_ready::<Option<Project>>(Request::SavedYaml { text });
+            mount(read.await.ok().flatten().unwrap_or_else(Project::gaqno));
+        }),
     }
 }
 
+fn mount(project: Project) {
+    leptos::mount::mount_to_body(move || view! { <App project /> });
+    browser::mark_time("__gaqnoFirstRender");
+}
+
 #[component]
-fn App() -> impl IntoView {
-    let history = RwSignal::new(History::new(browser::saved_project()));
+fn App(project: Project) -> impl IntoView {
+    let history = RwSignal::new(History::new(project));
     let exported = Memo::new(move |_| history.with(|h| shared::export::export(&h.current)));
     let yaml = Memo::new(move |_| {
         exported.with(|c| shared::export::config_to_yaml(c).unwrap_or_default())
@@ -109,13 +120,38 @@ fn App() -> impl IntoView {
             save();
         }
     });
+    // The checks (lint, import, labels) are the second wasm module, fetched now that the
+    // editor is drawn: together they are as big as the rest, and a first render on a slow
+    // link would wait for them otherwise.
+    let checks = RwSignal::new(if analysis::is_ready() {
+        Checks::Ready
+    } else {
+        Checks::Loading
+    });
+    leptos::task::spawn_local(async move {
+        checks.set(match analysis::ready().await {
+            Ok(()) => Checks::Ready,
+            Err(why) => Checks::Failed(why),
+        });
+        browser::mark_time("__gaqnoChecksReady");
+    });
+    let findings = RwSignal::new(Vec::new());
+    let lint_now = move || {
+        let request = history.with_untracked(|h| Request::Findings {
+            project: h.current.clone(),
+        });
+        if let Ok(found) = analysis::ask::<Vec<Finding>>(&request) {
+            findings.set(found);
+        }
+    };
+    Effect::new(move |_| {
+        if checks.with(|c| *c == Checks::Ready) {
+            lint_now();
+        }
+    });
     // The preview's YAML, the findings and the diagram follow edits once typing pauses:
     // writing and linting 100 services' config is most of an edit's cost, and a keystroke
     // must stay under a frame. `behind` is true meanwhile (what tests wait on).
-    let lint_now = move || {
-        history.with_untracked(|h| exported.with_untracked(|c| findings_of_export(&h.current, c)))
-    };
-    let findings = RwSignal::new(lint_now());
     let shown_yaml = RwSignal::new(yaml.get_untracked());
     let behind = RwSignal::new(false);
     let settle = Debounced::new(SETTLE_DELAY_MS);
@@ -124,7 +160,7 @@ fn App() -> impl IntoView {
         if first.is_some() {
             behind.set(true);
             settle.schedule(move || {
-                findings.set(lint_now());
+                lint_now();
                 shown_yaml.set(yaml.get_untracked());
                 behind.set(false);
             });
@@ -143,6 +179,7 @@ fn App() -> impl IntoView {
         by_service,
         shown_yaml,
         behind,
+        checks,
     };
     provide_context(editor);
     let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| shortcut(editor, &ev));

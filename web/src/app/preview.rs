@@ -7,7 +7,8 @@ use super::editor;
 use crate::preview_chunks;
 use crate::yaml_view::highlight;
 
-/// The YAML as of the last pause in typing (`data-current` false until then), in blocks of
+/// The YAML as of the last pause in typing (`data-current` false until then, and while the
+/// checks are loading: the findings beside it are not current either), in blocks of
 /// lines: unchanged blocks keep their DOM nodes and off-screen ones are not laid out
 /// (`content-visibility`), see [`preview_chunks`]. Each line is one element, so a
 /// finding's line can be found as block `line / 40`, child `line % 40`.
@@ -21,7 +22,10 @@ pub fn Preview() -> impl IntoView {
             class="yaml-preview"
             aria-label="The YAML to download"
             tabindex="0"
-            data-current=move || (!editor.behind.get()).to_string()
+            data-current=move || {
+                (!editor.behind.get() && editor.checks.with(|c| *c != super::Checks::Loading))
+                    .to_string()
+            }
         >
             <For
                 each=move || chunks.get().into_iter().enumerate()

@@ -14,14 +14,40 @@ pub(crate) struct WebFigures {
     pub(crate) typing: Typing,
 }
 
-/// The web app's wasm at each step of the build.
+/// The web app's two wasm modules (the editor, drawn first; the checks, fetched after).
 pub(crate) struct WasmSizes {
-    /// From rustc (opt-level z, LTO).
+    /// The editor's, from rustc (opt-level z, LTO).
     pub(crate) raw: u64,
-    /// After wasm-bindgen and wasm-opt -Oz: `dist/web/web_bg.wasm`.
-    pub(crate) optimized: u64,
-    /// The same, gzip -9: what `gaqno-lb serve` sends a browser.
-    pub(crate) gzipped: u64,
+    pub(crate) editor: Compressed,
+    pub(crate) checks: Compressed,
+    /// What a browser fetches before the first render (index.html, style.css, web.js,
+    /// web_bg.wasm), as `gaqno-lb serve` sends them to a browser: brotli.
+    pub(crate) before_first_render: u64,
+}
+
+/// A file of `dist/web/` and the variants `gaqno-lb serve` sends.
+pub(crate) struct Compressed {
+    /// After wasm-bindgen and wasm-opt -Oz.
+    pub(crate) bytes: u64,
+    /// `.gz` (gzip -9): for clients that do not take brotli.
+    pub(crate) gzip: u64,
+    /// `.br` (brotli 11): what browsers get over HTTPS and from localhost.
+    pub(crate) brotli: u64,
+}
+
+impl Compressed {
+    fn of(dir: &std::path::Path, file: &str) -> anyhow::Result<Compressed> {
+        let len = |name: String| {
+            std::fs::metadata(dir.join(&name))
+                .map(|m| m.len())
+                .with_context(|| format!("dist/web/{name} (run through `cargo xtask bench`)"))
+        };
+        Ok(Compressed {
+            bytes: len(file.to_owned())?,
+            gzip: len(format!("{file}.gz"))?,
+            brotli: len(format!("{file}.br"))?,
+        })
+    }
 }
 
 /// A part of the app built on its own, as the app is.
@@ -46,6 +72,8 @@ pub(crate) struct FirstRenders {
 pub(crate) struct ThrottledRenders {
     pub(crate) network: Network,
     pub(crate) ms: Vec<f64>,
+    /// When the checks module had loaded (`window.__gaqnoChecksReady`), same loads.
+    pub(crate) checks_ms: Vec<f64>,
 }
 
 /// A network chromedriver emulates.
@@ -140,17 +168,27 @@ impl WebFigures {
         let kib = |b: u64| b as f64 / 1024.0;
         let WasmSizes {
             raw,
-            optimized,
-            gzipped,
+            ref editor,
+            ref checks,
+            before_first_render,
         } = self.sizes;
         let warm = sorted(&self.loads.warm_ms);
         let keys = sorted(&self.typing.keystroke_ms);
         let mut out = format!(
-            "\n## The web app\n\nHeadless Chromium (Debian's) through chromedriver, the app served by `gaqno-lb serve` (release), on the load generator's CPU.\n\n| what | measured | target |\n|---|---|---|\n| web.wasm from rustc (opt-level z, LTO) | {raw} bytes ({:.0} KiB) | |\n| after wasm-bindgen and wasm-opt -Oz (`dist/web/web_bg.wasm`) | {optimized} bytes ({:.0} KiB) | |\n| the same, gzip -9 (what `gaqno-lb serve` sends a browser) | {gzipped} bytes ({:.0} KiB) | ≤ 150 KiB: {} |\n| time to first render, fresh profile, loopback (fetch, compile, mount the preset) | {:.0} ms | ≤ 1 s: {} |\n| time to first render, cached, median of {WARM_LOADS} reloads | {:.0} ms | ≤ 1 s: {} |\n",
+            "\n## The web app\n\nHeadless Chromium (Debian's) through chromedriver, the app served by `gaqno-lb serve` (release), on the load generator's CPU. The app is two wasm modules: the editor (`web_bg.wasm`, drawn first) and the checks (`analysis_bg.wasm`: lint, fixes, import, labels), fetched once the editor is drawn.\n\n| what | measured | target |\n|---|---|---|\n| the editor's web.wasm from rustc (opt-level z, LTO) | {raw} bytes ({:.0} KiB) | |\n| after wasm-bindgen and wasm-opt -Oz (`dist/web/web_bg.wasm`) | {} bytes ({:.0} KiB) | |\n| the same, gzip -9 / brotli 11 (`gaqno-lb serve` sends browsers brotli) | {} / {} bytes ({:.0} / {:.0} KiB) | ≤ 150 KiB: {} |\n| the checks module, `analysis_bg.wasm`: bytes, gzip, brotli | {} / {} / {} bytes ({:.0} KiB brotli) | after the first render |\n| everything fetched before the first render (HTML, CSS, JS, the editor's wasm), brotli | {before_first_render} bytes ({:.0} KiB) | |\n| time to first render, fresh profile, loopback (fetch, compile, mount the preset) | {:.0} ms | ≤ 1 s: {} |\n| time to first render, cached, median of {WARM_LOADS} reloads | {:.0} ms | ≤ 1 s: {} |\n",
             kib(raw),
-            kib(optimized),
-            kib(gzipped),
-            verdict(kib(gzipped) <= 150.0),
+            editor.bytes,
+            kib(editor.bytes),
+            editor.gzip,
+            editor.brotli,
+            kib(editor.gzip),
+            kib(editor.brotli),
+            verdict(kib(editor.brotli) <= 150.0),
+            checks.bytes,
+            checks.gzip,
+            checks.brotli,
+            kib(checks.brotli),
+            kib(before_first_render),
             self.loads.cold_ms,
             verdict(self.loads.cold_ms <= 1000.0),
             at(&warm, 0.5),
@@ -169,6 +207,13 @@ impl WebFigures {
                 network.target_ms / 1000.0,
                 verdict(at(&ms, 0.5) <= network.target_ms),
             ));
+            let checks = sorted(&throttled.checks_ms);
+            out.push_str(&format!(
+                "| the checks loaded (findings follow), same loads: median [min … max] | {:.0} ms [{:.0} … {:.0}] | |\n",
+                at(&checks, 0.5),
+                at(&checks, 0.0),
+                at(&checks, 1.0),
+            ));
         }
         out.push_str(&format!(
             "| time per keystroke with {KEYSTROKE_SERVICES} services, median / 90th percentile / max of {KEYSTROKES} | {:.1} / {:.1} / {:.1} ms | 90th ≤ 16 ms: {} |\n| preview and findings showing the last keystroke, after it | {:.0} ms | |\n| the edited service's diagram showing it, after it | {:.0} ms | with the preview (the same settle, {} ms after the last key), a frame at most behind: {} |\n",
@@ -181,7 +226,7 @@ impl WebFigures {
             SETTLE_DELAY_MS,
             verdict(self.typing.diagram_after_ms <= self.typing.preview_after_ms + 16.0),
         ));
-        out.push_str(&format!("\nFirst render is `performance.now()` when the app has mounted (`window.__gaqnoFirstRender`), from navigation start. Throttled loads use chromedriver's network conditions (latency per request, download and upload throughput), each in a new browser profile so nothing is cached. A keystroke is one `input` event in the path prefix field of service {} (opened from the list first), timed in the page from the event to the next task (so every microtask it queued, Leptos' effects, has run) plus the layout that follows: the model edit, the open service's fields and the list's row. The preview, the lint findings and the open service's diagram follow once typing pauses for {SETTLE_DELAY_MS} ms (`SETTLE_DELAY_MS` in `web/src/app/mod.rs`), so 100 services are not exported, written and linted per keystroke; the last rows time that (both include exporting and linting 100 services after the delay), and the preview and diagram are checked to hold the typed text.\n", KEYSTROKE_SERVICES / 2));
+        out.push_str(&format!("\nFirst render is `performance.now()` when the app has mounted (`window.__gaqnoFirstRender`), from navigation start; the checks loaded is the same when the second module has been fetched and instantiated (`window.__gaqnoChecksReady`). Throttled loads use chromedriver's network conditions (latency per request, download and upload throughput), each in a new browser profile so nothing is cached. A keystroke is one `input` event in the path prefix field of service {} (opened from the list first), timed in the page from the event to the next task (so every microtask it queued, Leptos' effects, has run) plus the layout that follows: the model edit, the open service's fields and the list's row. The preview, the lint findings and the open service's diagram follow once typing pauses for {SETTLE_DELAY_MS} ms (`SETTLE_DELAY_MS` in `web/src/app/mod.rs`), so 100 services are not exported, written and linted per keystroke; the last rows time that (both include exporting and linting 100 services after the delay), and the preview and diagram are checked to hold the typed text.\n", KEYSTROKE_SERVICES / 2));
         out + &self.floors_report()
     }
 
@@ -191,12 +236,19 @@ impl WebFigures {
             .floors
             .iter()
             .map(|f| (format!("{} (`{}`)", f.what, f.bin), f.bytes, f.gzipped));
-        let app = (
-            "the web app".to_owned(),
-            self.sizes.optimized,
-            self.sizes.gzipped,
-        );
-        for (what, bytes, gz) in rows.chain([app]) {
+        let app = [
+            (
+                "the editor's module, drawn first (`web_bg.wasm`)".to_owned(),
+                self.sizes.editor.bytes,
+                self.sizes.editor.gzip,
+            ),
+            (
+                "the checks module, fetched after (`analysis_bg.wasm`)".to_owned(),
+                self.sizes.checks.bytes,
+                self.sizes.checks.gzip,
+            ),
+        ];
+        for (what, bytes, gz) in rows.chain(app) {
             out.push_str(&format!(
                 "| {what} | {bytes} | {gz} ({:.0} KiB) | {:.0} % |\n",
                 gz as f64 / 1024.0,
@@ -215,11 +267,16 @@ pub(crate) fn web_figures() -> anyhow::Result<WebFigures> {
     let raw = std::fs::metadata(root.join("target/wasm32-unknown-unknown/web-release/web.wasm"))
         .context("web.wasm (run through `cargo xtask bench`)")?
         .len();
-    let optimized_path = root.join("dist/web/web_bg.wasm");
+    let dist = root.join("dist/web");
+    let mut before_first_render = 0;
+    for file in ["index.html", "style.css", "web.js", "web_bg.wasm"] {
+        before_first_render += Compressed::of(&dist, file)?.brotli;
+    }
     let sizes = WasmSizes {
         raw,
-        optimized: std::fs::metadata(&optimized_path)?.len(),
-        gzipped: gzipped_len(&optimized_path)?,
+        editor: Compressed::of(&dist, "web_bg.wasm")?,
+        checks: Compressed::of(&dist, "analysis_bg.wasm")?,
+        before_first_render,
     };
     let mut floors = Vec::new();
     for (bin, what) in SIZE_FLOORS {
@@ -266,14 +323,20 @@ pub(crate) fn web_figures() -> anyhow::Result<WebFigures> {
         let (cold_ms, warm_ms, typing) = measured?;
         let mut throttled = Vec::new();
         for (n, network) in NETWORKS.into_iter().enumerate() {
-            let mut ms = Vec::new();
+            let (mut ms, mut checks_ms) = (Vec::new(), Vec::new());
             for load in 0..THROTTLED_LOADS {
                 let client = session(format!("profile-{n}-{load}")).await?;
                 let measured = throttled_render(&client, driver_port, network, &base).await;
                 let _ = client.close().await;
-                ms.push(measured?);
+                let (render, checks) = measured?;
+                ms.push(render);
+                checks_ms.push(checks);
             }
-            throttled.push(ThrottledRenders { network, ms });
+            throttled.push(ThrottledRenders {
+                network,
+                ms,
+                checks_ms,
+            });
         }
         Ok(WebFigures {
             sizes,
@@ -291,15 +354,23 @@ pub(crate) fn web_figures() -> anyhow::Result<WebFigures> {
 /// `window.__gaqnoFirstRender` of the page just loaded, waited for (30 s at most: a
 /// throttled load takes seconds).
 pub(crate) async fn first_render(client: &fantoccini::Client) -> anyhow::Result<f64> {
+    mark(client, "__gaqnoFirstRender").await
+}
+
+/// `window[name]`, a time the app marks (`browser::mark_time`), waited for (30 s at most).
+async fn mark(client: &fantoccini::Client, name: &str) -> anyhow::Result<f64> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let value = client
-            .execute("return window.__gaqnoFirstRender ?? null;", vec![])
+            .execute(
+                "return window[arguments[0]] ?? null;",
+                vec![serde_json::json!(name)],
+            )
             .await?;
         if let Some(ms) = value.as_f64() {
             return Ok(ms);
         }
-        anyhow::ensure!(Instant::now() < deadline, "the app never rendered");
+        anyhow::ensure!(Instant::now() < deadline, "the app never set {name}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -320,13 +391,13 @@ async fn loopback_renders(
 }
 
 /// First render in `client` (a fresh profile) through `network`, set with chromedriver's
-/// `chromium/network_conditions` command.
+/// `chromium/network_conditions` command; then when the checks module had loaded.
 async fn throttled_render(
     client: &fantoccini::Client,
     driver_port: u16,
     network: Network,
     base: &str,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, f64)> {
     let bytes_per_s = network.kbit_per_s * 1000 / 8;
     tests::browser::chromedriver_command(
         client,
@@ -343,7 +414,8 @@ async fn throttled_render(
     )
     .await?;
     client.goto(base).await?;
-    first_render(client).await
+    let render = first_render(client).await?;
+    Ok((render, mark(client, "__gaqnoChecksReady").await?))
 }
 
 /// Keystrokes in service 50's path prefix with 100 services, then how soon the preview and
@@ -354,7 +426,7 @@ async fn typing(client: &fantoccini::Client) -> anyhow::Result<Typing> {
     while project.services.len() < KEYSTROKE_SERVICES {
         project.add_service();
     }
-    let saved = shared::yaml::to_string(&project)?;
+    let saved = ::web::saved_text(&project).context("the project as the app saves it")?;
     client
         .execute(
             "localStorage.setItem(arguments[0], arguments[1]);",
