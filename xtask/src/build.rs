@@ -250,6 +250,12 @@ pub fn cli() -> Result<PathBuf, String> {
     Ok(project_root().join("target/release/gaqno-lb"))
 }
 
+/// The budget of the editor's wasm as browsers fetch it (brotli): a build over it fails.
+/// Everything before the first render must arrive within ~1.4 s at 1.6 Mbit/s for it to
+/// take ≤ 2 s (BENCHMARKS.md, "The web app"); the linter, the importer or the label reader
+/// linked into the editor would add over 100 KiB (they belong to the checks module).
+pub const WEB_EDITOR_BROTLI_BUDGET: u64 = 256 * 1024;
+
 /// The web app's files in `dist/web/`, each with a `.gz` and a `.br` beside it.
 pub const WEB_FILES: [&str; 6] = [
     "index.html",
@@ -315,6 +321,14 @@ pub fn web() -> Result<PathBuf, String> {
             .arg(dir.join(file)))?;
     }
     brotli(&dir, &WEB_FILES)?;
+    let editor_brotli = std::fs::metadata(dir.join("web_bg.wasm.br"))
+        .map_err(|e| format!("web_bg.wasm.br: {e}"))?
+        .len();
+    if editor_brotli > WEB_EDITOR_BROTLI_BUDGET {
+        return Err(format!(
+            "the editor's wasm is {editor_brotli} bytes as brotli, over its budget of {WEB_EDITOR_BROTLI_BUDGET}: a slow link's first render would take over 2 s (is the linter, import or label reading called from web/src/app/ rather than through app::analysis?)"
+        ));
+    }
     Ok(dir)
 }
 
