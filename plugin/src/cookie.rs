@@ -72,6 +72,34 @@ pub fn replace(values: &[&[u8]], name: &[u8], value: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// What pinning a request to `name=value` asks of its Cookie header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pinning {
+    /// Its first `name` cookie is `value` already (a browser that keeps the sticky cookie):
+    /// the balancer reads ours as it is, so the header is not written (one host call less).
+    Already,
+    /// The header to set: [`replace`]'s.
+    Write(Vec<u8>),
+    /// Over [`MAX_COOKIE_HEADER_LEN`]: left as sent, the request is not pinned.
+    TooLong,
+}
+
+/// How to make the balancer read `name=value` from the request's Cookie header values.
+/// [`Pinning::Already`] only when the first pair named `name` holds `value`: Go's
+/// `req.Cookie` reads the first one, so that is the replica it picks.
+pub fn pin(values: &[&[u8]], name: &[u8], value: &[u8]) -> Pinning {
+    let total = values
+        .iter()
+        .try_fold(0usize, |acc, v| acc.checked_add(v.len()));
+    if total.is_none_or(|t| t > MAX_COOKIE_HEADER_LEN) {
+        return Pinning::TooLong;
+    }
+    if get(values, name) == Some(value) {
+        return Pinning::Already;
+    }
+    replace(values, name, value).map_or(Pinning::TooLong, Pinning::Write)
+}
+
 /// The value a response's Set-Cookie header values set for `name` (the last one wins).
 pub fn from_set_cookie<'a>(values: &[&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
     values
@@ -118,6 +146,38 @@ mod tests {
     }
 
     #[test]
+    fn pin_writes_only_when_the_balancer_would_read_another_value() {
+        let ours = &b"b52e7b55edbbb02e"[..];
+        assert_eq!(
+            pin(&[b"a=1; sticky=b52e7b55edbbb02e"], b"sticky", ours),
+            Pinning::Already
+        );
+        assert_eq!(
+            pin(&[b"a=1", b"sticky=\"b52e7b55edbbb02e\""], b"sticky", ours),
+            Pinning::Already,
+            "Go unquotes the value"
+        );
+        // A stale copy first: the balancer would read it, so ours replaces every copy.
+        assert_eq!(
+            pin(&[b"sticky=stale; sticky=b52e7b55edbbb02e"], b"sticky", ours),
+            Pinning::Write(b"sticky=b52e7b55edbbb02e".to_vec())
+        );
+        assert_eq!(
+            pin(&[b"a=1"], b"sticky", ours),
+            Pinning::Write(b"a=1; sticky=b52e7b55edbbb02e".to_vec())
+        );
+        assert_eq!(
+            pin(&[], b"sticky", ours),
+            Pinning::Write(b"sticky=b52e7b55edbbb02e".to_vec())
+        );
+        let huge = [
+            &b"sticky=b52e7b55edbbb02e; "[..],
+            &[b'x'; MAX_COOKIE_HEADER_LEN],
+        ];
+        assert_eq!(pin(&huge, b"sticky", ours), Pinning::TooLong);
+    }
+
+    #[test]
     fn reads_set_cookie() {
         let lines: [&[u8]; 3] = [
             b"other=1; Path=/",
@@ -136,6 +196,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn after_pin_the_balancer_reads_ours(header in proptest::collection::vec(any::<u8>(), 0..300), value in "[a-f0-9]{16}") {
+            let values: [&[u8]; 1] = [&header];
+            match pin(&values, b"sticky", value.as_bytes()) {
+                Pinning::Already => prop_assert_eq!(get(&values, b"sticky"), Some(value.as_bytes())),
+                Pinning::Write(out) => {
+                    let written: [&[u8]; 1] = [&out];
+                    prop_assert_eq!(get(&written, b"sticky"), Some(value.as_bytes()));
+                }
+                Pinning::TooLong => prop_assert!(false, "300 bytes are not too long"),
+            }
+        }
+
         #[test]
         fn replace_then_get_finds_ours(header in proptest::collection::vec(any::<u8>(), 0..300), value in "[a-f0-9]{16}") {
             if let Some(out) = replace(&[&header], b"sticky", value.as_bytes()) {

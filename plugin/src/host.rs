@@ -7,7 +7,8 @@
 //!   phase `Content-Length`, `Content-Encoding` and `Set-Cookie` reads, status, body read,
 //!   body write, length write = 10 (+1 request `Cookie` read when the balancer set no
 //!   cookie because the client already had one);
-//! - a sid with our token: `uri`, `set_uri`, cookie read, cookie write = 4.
+//! - a sid with our token: `uri`, `set_uri`, cookie read, cookie write = 4; 3 when the
+//!   request's sticky cookie names the same replica already (a browser keeping it).
 //!
 //! `tests/host_calls.rs` compiles this file natively against a counting stand-in host and
 //! holds these numbers.
@@ -19,7 +20,7 @@
 use http_wasm_guest::host::{admin, feature, log, Request, Response};
 use http_wasm_guest::{register, Guest};
 use plugin::config::{self, Settings};
-use plugin::cookie;
+use plugin::cookie::{self, Pinning};
 use plugin::decide::{self, HandshakeResponse, RequestAction, CTX_HANDSHAKE};
 use plugin::handshake::MAX_BODY_LEN;
 use shared::plugin_config::LogLevel;
@@ -114,16 +115,21 @@ impl Guest for Affinity {
                 request.set_uri(&stripped);
                 let cookies = request.header.values(b"cookie");
                 let cookies: Vec<&[u8]> = cookies.iter().map(|c| &c[..]).collect();
-                match cookie::replace(
+                match cookie::pin(
                     &cookies,
                     self.settings.config.cookie_name.as_bytes(),
                     &value,
                 ) {
-                    Some(header) => {
+                    Pinning::Already => {
+                        self.debug(&[b"gaqno-lb: pinned by sid to ", &value, b" (its cookie)"]);
+                    }
+                    Pinning::Write(header) => {
                         request.header.set(b"cookie", &header);
                         self.debug(&[b"gaqno-lb: pinned by sid to ", &value]);
                     }
-                    None => self.debug(&[b"gaqno-lb: cookie header too long, not pinned"]),
+                    Pinning::TooLong => {
+                        self.debug(&[b"gaqno-lb: cookie header too long, not pinned"]);
+                    }
                 }
                 (true, 0)
             }

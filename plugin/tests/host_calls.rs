@@ -328,6 +328,20 @@ fn host_calls_per_request_are_what_host_rs_documents() {
         "token request"
     );
 
+    // A browser that kept the sticky cookie of the same replica: nothing to write.
+    let (request, _, _) = serve(
+        "POST",
+        "/socket.io/?EIO=4&transport=polling&sid=Zm9vYmFy~4b5d6694fb70a8af",
+        &[("Cookie", "theme=dark; gaqno_chat=4b5d6694fb70a8af")],
+        &[],
+        "",
+    );
+    assert_eq!(
+        request,
+        ["get_uri", "set_uri", "get_header_values"],
+        "token request with the replica's cookie"
+    );
+
     // The polling handshake: 3 calls in the request, 7 in the response = 10.
     let set_cookie = (
         "Set-Cookie",

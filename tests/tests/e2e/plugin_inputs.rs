@@ -213,6 +213,22 @@ fn hostile_requests_pass_or_pin_never_break() {
             Some(format!("a=1; b=2; gaqno_chat={value}").as_str()),
             "{version}"
         );
+        // A cookie naming the same replica already (a browser that keeps it): the header
+        // goes on as sent, not rewritten (against the stale case just above), and Traefik
+        // routes by it.
+        let kept = format!("b=2;gaqno_chat={value} ; a=1");
+        let response = rig.get(&path, &[("Cookie", &kept)]);
+        assert_eq!(
+            response.header("x-seen-cookie"),
+            Some(kept.as_str()),
+            "{version}"
+        );
+        assert_eq!(
+            response.header("x-seen-uri"),
+            Some(format!("{base}&sid=FAKEsid&t=1").as_str()),
+            "{version}"
+        );
+        assert_eq!(response.header("set-cookie"), None, "{version}");
 
         // A percent-encoded separator, and an unknown value (Traefik then picks and re-sets).
         assert_eq!(
