@@ -129,7 +129,8 @@ pub const TITLE_CHARS: usize = 28;
 
 /// The diagram of the project's service `index`: from `exported` (the project's export)
 /// for a service in the file, from its labels for Docker replicas. `None` without such a
-/// service or with nothing routed to it.
+/// service or with nothing routed to it. (The editor calls [`file_service`] itself and asks
+/// the checks module for [`docker_service`]: this would link the label reader into it.)
 pub fn of(project: &Project, exported: &DynamicConfig, index: usize) -> Option<Diagram> {
     let service = project.services.get(index)?;
     match service.docker_replicas {
@@ -152,7 +153,7 @@ pub fn file_service(config: &DynamicConfig, name: &str) -> Option<Diagram> {
 
 /// The diagram of a Docker-replica service: the labels Coolify writes for it with ours
 /// added ([`shared::labels::coolify`]), as Traefik's Docker provider reads them; its
-/// replicas are the containers Traefik discovers.
+/// replicas are the containers Traefik discovers. Second module (it reads labels).
 pub fn docker_service(target: &Target, service: &Service) -> Option<Diagram> {
     use shared::labels::{coolify, Labels};
     let count = service.docker_replicas?.count;

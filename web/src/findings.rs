@@ -49,7 +49,7 @@ impl std::fmt::Display for Finding {
     }
 }
 
-/// Lint findings of the project's export.
+/// Lint findings of the project's export. Second module, like everything that lints.
 pub fn findings(project: &Project) -> Vec<Finding> {
     findings_of_export(project, &shared::export::export(project))
 }

@@ -34,6 +34,9 @@ pub use yaml_view::{preview_chunks, PREVIEW_LINES_PER_CHUNK};
 pub const HISTORY_LIMIT: usize = 100;
 /// localStorage key of the autosaved project.
 pub const STORAGE_KEY: &str = "gaqno-lb.project";
+/// localStorage key where an earlier version's save (YAML) is kept when the app first reads
+/// it: the next save replaces it under [`STORAGE_KEY`].
+pub const EARLIER_SAVE_KEY: &str = "gaqno-lb.project.yaml";
 
 /// The edited project with undo and redo.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,7 +184,7 @@ pub type DiffLine = (char, String);
 
 /// The labels Coolify generated for `service_name`'s application (pasted text) with its
 /// settings added, as the lines to show: removed ones first, then the result with our lines
-/// marked; plus the result's text to copy. An error names the pasted line.
+/// marked; plus the result's text to copy. An error names the pasted line. Second module.
 pub fn labels_with_affinity(
     project: &Project,
     service_name: &str,

@@ -566,6 +566,19 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         t.contains("gaqno-saved-as-yaml")
     })
     .await;
+    let kept = page
+        .client
+        .execute(
+            "return localStorage.getItem(arguments[0])",
+            vec![json!(web::EARLIER_SAVE_KEY)],
+        )
+        .await
+        .expect("localStorage");
+    assert_eq!(
+        kept.as_str(),
+        Some(yaml.as_str()),
+        "the earlier save is kept aside"
+    );
 
     // Reset and download: the file is byte for byte `gaqno-lb export` of the preset.
     page.click("reset").await;

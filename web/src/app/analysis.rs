@@ -69,6 +69,18 @@ pub fn ask<R: DeserializeOwned>(request: &Request) -> Result<R, String> {
         .map_err(|e| format!("unreadable answer from the checks module: {e}"))?
 }
 
+/// [`ask`] once the module is loaded: `None` before (the caller keeps what it shows), and
+/// on an error, which goes to the console (a broken answer is a bug: the browser tests fail
+/// on console errors).
+pub fn answer<R: DeserializeOwned>(request: &Request) -> Option<R> {
+    if !is_ready() {
+        return None;
+    }
+    ask(request)
+        .inspect_err(|why| leptos::logging::error!("gaqno-lb checks: {why}"))
+        .ok()
+}
+
 /// [`ready`], then [`ask`].
 pub async fn ask_when_ready<R: DeserializeOwned>(request: Request) -> Result<R, String> {
     ready()

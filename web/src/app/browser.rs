@@ -7,7 +7,9 @@ use wasm_bindgen::JsCast;
 
 use shared::model::Project;
 
-use crate::{read_saved, saved_text, Saved, PREVIEW_LINES_PER_CHUNK, STORAGE_KEY};
+use crate::{
+    read_saved, saved_text, Saved, EARLIER_SAVE_KEY, PREVIEW_LINES_PER_CHUNK, STORAGE_KEY,
+};
 
 /// localStorage key of the chosen theme (`light`, `dark`; none follows the system).
 pub const THEME_KEY: &str = "gaqno-lb.theme";
@@ -75,6 +77,15 @@ pub fn saved() -> Saved {
             .ok()
             .flatten(),
     )
+}
+
+/// Keeps what an earlier version saved under [`EARLIER_SAVE_KEY`] (once): the next save
+/// replaces it under the project's key.
+pub fn keep_earlier_save(text: &str) {
+    let storage = gloo_storage::LocalStorage::raw();
+    if storage.get_item(EARLIER_SAVE_KEY).ok().flatten().is_none() {
+        let _ = storage.set_item(EARLIER_SAVE_KEY, text);
+    }
 }
 
 /// Saves `project` for the next visit (the browser may refuse: private mode, quota).

@@ -13,8 +13,8 @@ use crate::protocol::Request;
 pub fn DiagramView(index: usize) -> impl IntoView {
     let editor = editor();
     // Follows the findings, so edits show once typing pauses (with the preview), and never
-    // draws anything but the export the preview shows.
-    // A Docker-replica service is drawn from its labels, which the second module reads.
+    // draws anything but the export the preview shows. A Docker-replica service is drawn
+    // from its labels, which the checks module reads: not before it has loaded.
     let drawn = Memo::new(move |_| {
         let ready = editor.checks.with(|c| *c == Checks::Ready);
         editor.findings.with(|all| {
@@ -24,12 +24,13 @@ pub fn DiagramView(index: usize) -> impl IntoView {
                     None => editor
                         .exported
                         .with_untracked(|c| diagram::file_service(c, &service.name))?,
-                    Some(_) if ready => analysis::ask::<Option<Diagram>>(&Request::DockerDiagram {
-                        project: h.current.clone(),
-                        index,
-                    })
-                    .ok()
-                    .flatten()?,
+                    Some(_) if ready => {
+                        analysis::answer::<Option<Diagram>>(&Request::DockerDiagram {
+                            project: h.current.clone(),
+                            index,
+                        })
+                        .flatten()?
+                    }
                     Some(_) => return None,
                 };
                 d.mark(all);

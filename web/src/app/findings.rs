@@ -69,7 +69,7 @@ pub fn FindingList() -> impl IntoView {
                                                                 project: h.current.clone(),
                                                                 finding: to_fix.clone(),
                                                             });
-                                                        if let Ok(Some(fixed)) = analysis::ask::<
+                                                        if let Some(Some(fixed)) = analysis::answer::<
                                                             Option<Project>,
                                                         >(&request) {
                                                             history.update(|h| h.edit(|p| *p = fixed));

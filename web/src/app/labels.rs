@@ -39,9 +39,10 @@ pub fn LabelsPanel() -> impl IntoView {
     let result = RwSignal::new(None::<Result<LabelsDiff, String>>);
     // Label reading is the second module's: asked once it is there (at once, usually).
     let run = move || {
+        let service = service();
         let request = history.with_untracked(|h| Request::Labels {
             project: h.current.clone(),
-            service: service(),
+            service,
             pasted: pasted.get_untracked(),
         });
         leptos::task::spawn_local(async move {

@@ -85,8 +85,10 @@ pub fn start() {
         Saved::Project(project) => mount(project),
         Saved::Nothing => mount(Project::gaqno()),
         // An earlier version's save (YAML) is read by the second module before anything
-        // is drawn, so no edit can overwrite it unread. Once per browser.
+        // is drawn, so no edit can overwrite it unread; kept aside too, should the module
+        // not load. Once per browser.
         Saved::Yaml(text) => wasm_bindgen_futures::spawn_local(async move {
+            browser::keep_earlier_save(&text);
             let read = analysis::ask_when_ready::<Option<Project>>(Request::SavedYaml { text });
             mount(read.await.ok().flatten().unwrap_or_else(Project::gaqno));
         }),
@@ -129,18 +131,20 @@ fn App(project: Project) -> impl IntoView {
         Checks::Loading
     });
     leptos::task::spawn_local(async move {
-        checks.set(match analysis::ready().await {
-            Ok(()) => Checks::Ready,
-            Err(why) => Checks::Failed(why),
-        });
-        browser::mark_time("__gaqnoChecksReady");
+        match analysis::ready().await {
+            Ok(()) => {
+                checks.set(Checks::Ready);
+                browser::mark_time("__gaqnoChecksReady");
+            }
+            Err(why) => checks.set(Checks::Failed(why)),
+        }
     });
     let findings = RwSignal::new(Vec::new());
     let lint_now = move || {
         let request = history.with_untracked(|h| Request::Findings {
             project: h.current.clone(),
         });
-        if let Ok(found) = analysis::ask::<Vec<Finding>>(&request) {
+        if let Some(found) = analysis::answer::<Vec<Finding>>(&request) {
             findings.set(found);
         }
     };
