@@ -985,6 +985,11 @@ async fn base_path_checks(client: Client, port: u16, version: String) {
         t.contains("gaqno-omnichannel-service-socketio")
     })
     .await;
+    // The checks module is found under the base path too (its import is relative).
+    page.wait_text("finding-count", "the preset's findings", |t| {
+        t == "0 finding(s)"
+    })
+    .await;
     assert_eq!(page.errors().await, Vec::<Value>::new(), "errors on load");
     let flags = page
         .client
