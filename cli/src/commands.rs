@@ -65,18 +65,33 @@ fn labels(flags: LabelsFlags) -> anyhow::Result<ExitCode> {
     let pasted = shared::labels::Labels::parse(&text).with_context(|| name.clone())?;
     let added = shared::labels::coolify::add_affinity(&pasted, &project.target, service)
         .with_context(|| name.clone())?;
-    write_out(flags.output.as_deref(), &added.labels.text())?;
+    // A compose service gets only our lines: Coolify writes its own at every deploy.
+    let out = if added.compose {
+        &added.ours
+    } else {
+        &added.labels
+    };
+    write_out(flags.output.as_deref(), &out.text())?;
     for line in &added.removed {
         eprintln!("- {}", line.trim());
     }
     for line in &added.added {
         eprintln!("+ {}", line.trim());
     }
-    eprintln!(
-        "{} line(s) added, {} removed, every other line unchanged",
-        added.added.len(),
-        added.removed.len()
-    );
+    if added.compose {
+        eprintln!(
+            "{} line(s) for the compose service, {} removed",
+            added.added.len(),
+            added.removed.len()
+        );
+    } else {
+        eprintln!(
+            "{} line(s) added, {} removed, every other line unchanged",
+            added.added.len(),
+            added.removed.len()
+        );
+    }
+    eprintln!("{}", added.instructions());
     let read = added.labels.to_config().with_context(|| name.clone())?;
     let findings = lint::lint(
         &read.config,

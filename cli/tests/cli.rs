@@ -426,21 +426,20 @@ fn check_says_why_a_target_cannot_be_checked() {
 }
 
 /// Labels as Coolify writes them for an application with a domain.
-const COOLIFY_LABELS: &str = "traefik.enable=true
-traefik.http.middlewares.gzip.compress=true
-traefik.http.routers.https-0-u1.entryPoints=https
-traefik.http.routers.https-0-u1.middlewares=gzip
-traefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)
-traefik.http.routers.https-0-u1.service=https-0-u1
-traefik.http.routers.https-0-u1.tls=true
-traefik.http.services.https-0-u1.loadbalancer.server.port=4008
-";
+/// What Coolify's own code wrote for an application (`shared/test_data/coolify/`).
+fn coolify(case: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/test_data/coolify")
+        .join(format!("{case}.txt"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 /// `labels`: Coolify's lines come back unchanged with ours after them, from a file or stdin;
 /// what was added goes to stderr; a bad line or service is one error line, exit 2.
 #[test]
 fn labels_adds_ours_and_changes_nothing_else() {
-    let file = temp("coolify-labels.txt", COOLIFY_LABELS);
+    let coolify_labels = coolify("standalone");
+    let file = temp("coolify-labels.txt", &coolify_labels);
     let out = gaqno_lb(&[
         "labels",
         "--service",
@@ -449,10 +448,14 @@ fn labels_adds_ours_and_changes_nothing_else() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let labels = text(&out.stdout);
-    assert!(labels.starts_with(COOLIFY_LABELS), "{labels}");
+    assert!(labels.starts_with(&coolify_labels), "{labels}");
     assert!(labels.contains("traefik.http.routers.gaqno-omnichannel-service-socketio.middlewares=gzip,gaqno-omnichannel-service-affinity\n"), "{labels}");
     let stderr = text(&out.stderr);
     assert!(stderr.contains("line(s) added, 0 removed"), "{stderr}");
+    assert!(
+        stderr.contains("\"Managed manually (edit labels yourself)\""),
+        "{stderr}"
+    );
 
     // From stdin, on its own output: nothing to add.
     let mut child = Command::new(env!("CARGO_BIN_EXE_gaqno-lb"))
@@ -487,19 +490,68 @@ fn labels_adds_ours_and_changes_nothing_else() {
     assert!(text(&out.stderr).contains("no service `nope`"));
 }
 
+/// `labels` on what Coolify writes for a compose service, a domain with a path, and a
+/// compose domain without its port.
+#[test]
+fn labels_follow_coolifys_compose_and_path_domains() {
+    let args = |file: &std::path::Path| {
+        gaqno_lb(&[
+            "labels",
+            "--service",
+            "omnichannel-service",
+            file.to_str().expect("path"),
+        ])
+    };
+    // Compose: only our lines, the middleware spelled so Coolify leaves it off its routers.
+    let out = args(&temp("compose-labels.txt", &coolify("compose")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ours = text(&out.stdout);
+    assert!(
+        !ours.contains("coolify.") && !ours.contains("caddy_"),
+        "{ours}"
+    );
+    assert!(
+        ours.contains("traefik.http.Middlewares.gaqno-omnichannel-service-affinity.plugin.gaqno-lb.cookieName=gaqno_omnichannel_service\n"),
+        "{ours}"
+    );
+    assert!(text(&out.stderr).contains("labels: in the compose file"));
+
+    // A domain with a path: the Socket.IO routers live under it.
+    let out = args(&temp("path-labels.txt", &coolify("standalone-path")));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("traefik.http.routers.gaqno-omnichannel-service-socketio.rule=Host(`example.com`) && PathPrefix(`/omni/socket.io/`)\n"));
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // No port in a compose domain: one line, naming the domain to write.
+    let out = args(&temp("no-port-labels.txt", &coolify("compose-no-port")));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("set the domain to `https://omni.example.com:4008`"),
+        "{stderr}"
+    );
+}
+
 /// `lint` tells a label list and a compose file from Traefik YAML by their content.
 #[test]
 fn lint_reads_labels_and_compose_files() {
+    let coolify_labels = coolify("standalone");
+    let mistake_line = coolify_labels.lines().count() + 1;
     let labels = temp(
         "mistake-labels.txt",
-        &format!("{COOLIFY_LABELS}traefik.http.middlewares.sticky.stickyCookie.name=c\n"),
+        &format!("{coolify_labels}traefik.http.middlewares.sticky.stickyCookie.name=c\n"),
     );
     let out = gaqno_lb(&["lint", labels.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
     assert!(
         report.contains(&format!(
-            "{}:9: error[sticky-cookie-middleware]",
+            "{}:{mistake_line}: error[sticky-cookie-middleware]",
             labels.display()
         )),
         "{report}"
@@ -521,6 +573,7 @@ fn lint_reads_labels_and_compose_files() {
     assert_eq!(
         rules,
         [
+            "coolify-compose-replicas",
             "compose-container-name-with-replicas",
             "compose-published-port-with-replicas",
             "compose-replicas-without-healthcheck"

@@ -2,10 +2,16 @@
 //! starting, and the Traefik labels of each service, linted as [`crate::labels`] reads them.
 //!
 //! Rules (ids as `gaqno-lb lint --list-rules` shows them):
+//! - `coolify-compose-replicas` (error): `deploy.replicas` above 1 in a file Coolify deploys
+//!   its normal way. Coolify's compose parser (`applicationParser` in
+//!   `bootstrap/helpers/parsers.php`) gives every service a `container_name`, so the second
+//!   replica never starts, whatever this file says. Only *Compose deployment: Raw (deploy
+//!   file as-is)* deploys the file as written, and then the file must join the proxy's
+//!   external `coolify` network itself: a replicated service on that network is taken as
+//!   such a file and not flagged.
 //! - `compose-container-name-with-replicas` (error): `deploy.replicas` above 1 with a
 //!   `container_name`: Compose refuses to start a second container of the same name. Fix:
-//!   remove `container_name` (Coolify adds it for its own naming; GAQNO's runbook warns about
-//!   exactly this).
+//!   remove `container_name` (GAQNO's runbook warns about exactly this).
 //! - `compose-published-port-with-replicas` (error): a replicated service publishing a host
 //!   port: the second replica cannot bind it. Traefik reaches replicas on the Docker network;
 //!   no published port is needed.
@@ -13,6 +19,10 @@
 //!   container whose healthcheck is not yet healthy; without one, a replica gets requests
 //!   the moment it starts, before it listens.
 //! - every finding of [`crate::lint`] on each service's `traefik.` labels.
+//!
+//! [`raw`] writes a file that passes them: the Raw Compose Deployment of a replicated service.
+
+pub mod raw;
 
 use serde_json::Value;
 
@@ -48,6 +58,11 @@ impl std::fmt::Display for Finding {
 
 /// The compose-only rules: `(id, severity, summary)`.
 pub const RULES: &[(&str, Severity, &str)] = &[
+    (
+        "coolify-compose-replicas",
+        Severity::Error,
+        "replicas in a compose file Coolify deploys its normal way, which names every container",
+    ),
     (
         "compose-container-name-with-replicas",
         Severity::Error,
@@ -105,6 +120,14 @@ pub fn lint_compose(document: &Value, options: &LintOptions) -> Vec<Finding> {
             });
         };
         if replicas > 1 {
+            if !on_network(document, service, crate::coolify::STANDALONE_NETWORK) {
+                push(
+                    "coolify-compose-replicas",
+                    at("deploy.replicas"),
+                    format!("{replicas} replicas: Coolify deploys a compose file with a `container_name` on every service, so a second replica never starts (with or without `container_name` here); Coolify deploys the file as written only with Advanced → Docker compose → Compose deployment: Raw (deploy file as-is)"),
+                    Some("write the Raw file with `gaqno-lb compose --service <name> --replicas <n> --domain <url>`, or run N Coolify applications, or use a Swarm server"),
+                );
+            }
             if service.get("container_name").is_some() {
                 push(
                     "compose-container-name-with-replicas",
@@ -173,6 +196,28 @@ fn label_finding(service: &str, labels_path: &str, key: Option<String>, d: Diagn
         message: d.message,
         fix: d.fix,
     }
+}
+
+/// Whether `service` joins the network named `name` (in Docker), declared `external` at
+/// the top level: how a Raw Compose Deployment file reaches Coolify's proxy.
+fn on_network(document: &Value, service: &Value, name: &str) -> bool {
+    let joins = |key: &str| match service.get("networks") {
+        Some(Value::Array(list)) => list.iter().any(|n| n.as_str() == Some(key)),
+        Some(Value::Object(map)) => map.contains_key(key),
+        _ => false,
+    };
+    document
+        .get("networks")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .any(|(key, network)| {
+            let external = network
+                .get("external")
+                .is_some_and(|e| e == &Value::Bool(true) || e.as_str() == Some("true"));
+            let docker_name = network.get("name").and_then(Value::as_str).unwrap_or(key);
+            external && docker_name == name && joins(key)
+        })
 }
 
 /// `deploy.replicas` (or the older `scale`); 1 when absent or unreadable.
@@ -277,6 +322,7 @@ mod tests {
         assert_eq!(
             rules(yaml),
             [
+                "coolify-compose-replicas",
                 "compose-container-name-with-replicas",
                 "compose-published-port-with-replicas",
                 "compose-published-port-with-replicas",
@@ -285,15 +331,24 @@ mod tests {
             ]
         );
         let found = findings(yaml);
-        assert_eq!(found[0].path, "services.chat.container_name");
-        assert!(found[1].message.contains("host port 4008"), "{}", found[1]);
-        assert!(found[2].message.contains("host port 9000"), "{}", found[2]);
-        assert!(found[3].message.contains("host port 8080"), "{}", found[3]);
-        let fine = "services:\n  chat:\n    image: gaqno/chat\n    expose: ['4008']\n    healthcheck: {test: ['CMD', 'true']}\n    deploy: {replicas: 3}\n";
+        assert!(
+            found[0].message.contains("Raw (deploy file as-is)"),
+            "{}",
+            found[0]
+        );
+        assert_eq!(found[1].path, "services.chat.container_name");
+        assert!(found[2].message.contains("host port 4008"), "{}", found[2]);
+        assert!(found[3].message.contains("host port 9000"), "{}", found[3]);
+        assert!(found[4].message.contains("host port 8080"), "{}", found[4]);
+        // A Raw Compose Deployment file: on Coolify's network, as written.
+        let fine = "services:\n  chat:\n    image: gaqno/chat\n    expose: ['4008']\n    networks: [coolify]\n    healthcheck: {test: ['CMD', 'true']}\n    deploy: {replicas: 3}\nnetworks:\n  coolify: {external: true}\n";
         assert_eq!(rules(fine), Vec::<&str>::new());
         // One replica: a container name and a published port are fine.
         let single = "services:\n  chat:\n    image: gaqno/chat\n    container_name: chat\n    ports: ['4008:4008']\n";
         assert_eq!(rules(single), Vec::<&str>::new());
+        // Not external, or another network: Coolify's normal deployment.
+        let managed = fine.replace("{external: true}", "{}");
+        assert_eq!(rules(&managed), ["coolify-compose-replicas"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`labels`] — Docker labels, as Traefik's Docker provider reads them, and the affinity
 //!   added to the labels Coolify generates.
 //! - [`lint`] — rules over a Traefik config: diagnostics with fixes, never an error.
+//! - [`coolify`] — what Coolify generates (labels, the proxy's flags), ported from its source.
 //! - [`compose`] — a compose file's replicas, ports and healthchecks, and its services' labels.
 //! - [`yaml`] — the only door to the YAML crate.
 //! - [`install`] — the install instructions' text: plugin module, proxy flags, release URLs.
@@ -24,6 +25,8 @@ pub mod plugin_config;
 
 #[cfg(feature = "model")]
 pub mod compose;
+#[cfg(feature = "model")]
+pub mod coolify;
 #[cfg(feature = "model")]
 pub mod error;
 #[cfg(feature = "model")]

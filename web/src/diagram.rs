@@ -157,7 +157,7 @@ pub fn file_service(config: &DynamicConfig, name: &str) -> Option<Diagram> {
 pub fn docker_service(target: &Target, service: &Service) -> Option<Diagram> {
     use shared::labels::{coolify, Labels};
     let count = service.docker_replicas?.count;
-    let generated = Labels::parse(&coolify::generated_labels(target, service)).ok()?;
+    let generated = Labels::parse(&coolify::generated_labels(service)).ok()?;
     let added = coolify::add_affinity(&generated, target, service).ok()?;
     let read = added.labels.to_config().ok()?;
     let http = read.config.http.as_ref()?;

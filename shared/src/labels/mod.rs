@@ -120,8 +120,25 @@ impl Label {
 /// Roots under `traefik.` that Traefik's Docker provider reads; it ignores any other.
 const ROOTS: &[&str] = &["http", "tcp", "udp", "tls", "enable", "docker"];
 
-/// Lists Traefik's label parser splits on commas, as `(parent kind, key)` in lower case.
+/// Lists Traefik's label parser splits on commas, as `(parent kind, key)` in lower case:
+/// `routers.<name>.entrypoints`.
 const LIST_KEYS: &[(&str, &str)] = &[("routers", "entrypoints"), ("routers", "middlewares")];
+/// Lists inside a middleware, as `(middleware type, key)` in lower case:
+/// `middlewares.<name>.stripprefix.prefixes` (Coolify writes that one for a domain with a
+/// path).
+const MIDDLEWARE_LIST_KEYS: &[(&str, &str)] = &[
+    ("stripprefix", "prefixes"),
+    ("compress", "excludedcontenttypes"),
+    ("compress", "includedcontenttypes"),
+    ("compress", "encodings"),
+    ("headers", "accesscontrolallowheaders"),
+    ("headers", "accesscontrolallowmethods"),
+    ("headers", "accesscontrolalloworiginlist"),
+    ("headers", "accesscontrolalloworiginlistregex"),
+    ("headers", "accesscontrolexposeheaders"),
+    ("headers", "allowedhosts"),
+    ("headers", "hostsproxyheaders"),
+];
 
 /// Pasted labels, every line kept.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -354,9 +371,13 @@ impl Labels {
 fn leaf_value(lower_segments: &[&str], value: &str) -> Value {
     let n = lower_segments.len();
     let is_list = n >= 3
-        && LIST_KEYS.iter().any(|(kind, key)| {
+        && (LIST_KEYS.iter().any(|(kind, key)| {
             lower_segments[n - 1] == *key && lower_segments.get(n - 3) == Some(kind)
-        });
+        }) || MIDDLEWARE_LIST_KEYS.iter().any(|(kind, key)| {
+            lower_segments[n - 1] == *key
+                && lower_segments.get(n - 2) == Some(kind)
+                && lower_segments.get(n - 4) == Some(&"middlewares")
+        }));
     if is_list {
         Value::Array(
             value

@@ -3,28 +3,14 @@ use super::*;
 use crate::lint::{lint, LintOptions};
 use crate::model::{gaqno_preset, Project, Service, Target};
 
-/// Labels as Coolify writes them for an application with a domain (HTTP redirected to
-/// HTTPS), plus its Caddy and management labels that Traefik ignores.
-pub(crate) const COOLIFY: &str = "\
-coolify.managed=true
-coolify.applicationId=12
-traefik.enable=true
-traefik.http.middlewares.gzip.compress=true
-traefik.http.middlewares.redirect-to-https.redirectscheme.scheme=https
-traefik.http.routers.http-0-x8k2.entryPoints=http
-traefik.http.routers.http-0-x8k2.middlewares=redirect-to-https
-traefik.http.routers.http-0-x8k2.rule=Host(`chat.example.com`) && PathPrefix(`/`)
-traefik.http.routers.http-0-x8k2.service=http-0-x8k2
-traefik.http.routers.https-0-x8k2.entryPoints=https
-traefik.http.routers.https-0-x8k2.middlewares=gzip
-traefik.http.routers.https-0-x8k2.rule=Host(`chat.example.com`) && PathPrefix(`/`)
-traefik.http.routers.https-0-x8k2.service=https-0-x8k2
-traefik.http.routers.https-0-x8k2.tls.certresolver=letsencrypt
-traefik.http.routers.https-0-x8k2.tls=true
-traefik.http.services.http-0-x8k2.loadbalancer.server.port=4008
-traefik.http.services.https-0-x8k2.loadbalancer.server.port=4008
-caddy_0.encode=zstd gzip
-";
+/// The *Active labels* Coolify writes for a standalone application `x8k2` serving
+/// `https://chat.example.com` on port 4008 (HTTP redirected to HTTPS, gzip), Caddy's labels
+/// included: `crate::coolify`, whose tests hold it to Coolify's own output.
+fn coolify() -> String {
+    crate::coolify::Application::standalone("x8k2", &["https://chat.example.com"], 4008)
+        .active_labels()
+        + "\n"
+}
 
 const LABELS: LintOptions = LintOptions {
     traefik_version: crate::model::TraefikVersion::V3_6,
@@ -44,7 +30,7 @@ fn omnichannel() -> (Target, Service) {
 
 #[test]
 fn reads_labels_as_traefik_does() {
-    let labels = Labels::parse(COOLIFY).unwrap();
+    let labels = Labels::parse(&coolify()).unwrap();
     assert_eq!(labels.style, Style::Plain);
     let read = labels.to_config().unwrap();
     assert_eq!(read.enable, Some(true));
@@ -81,7 +67,7 @@ fn reads_labels_as_traefik_does() {
 #[test]
 fn writes_a_config_back_as_the_labels_it_reads() {
     let (target, service) = omnichannel();
-    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let added = add_affinity(&Labels::parse(&coolify()).unwrap(), &target, &service).unwrap();
     let again = added.labels.to_config().unwrap();
     let relabelled = again.to_labels();
     let reread = Labels {
@@ -102,12 +88,12 @@ fn writes_a_config_back_as_the_labels_it_reads() {
 #[test]
 fn adds_the_affinity_and_changes_no_other_line() {
     let (target, service) = omnichannel();
-    let labels = Labels::parse(COOLIFY).unwrap();
+    let labels = Labels::parse(&coolify()).unwrap();
     let added = add_affinity(&labels, &target, &service).unwrap();
     let text = added.labels.text();
-    assert!(text.starts_with(COOLIFY), "{text}");
+    assert!(text.starts_with(&coolify()), "{text}");
     assert!(added.removed.is_empty(), "{:?}", added.removed);
-    let ours = &text[COOLIFY.len()..];
+    let ours = &text[coolify().len()..];
     let cookie = &service.sticky.name;
     let s = &service.name;
     for expected in [
@@ -149,7 +135,7 @@ fn adds_the_affinity_and_changes_no_other_line() {
 #[test]
 fn replaces_what_it_wrote_before_when_settings_change() {
     let (target, mut service) = omnichannel();
-    let first = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let first = add_affinity(&Labels::parse(&coolify()).unwrap(), &target, &service).unwrap();
     service.sticky.name = "renamed_cookie".into();
     let second = add_affinity(&first.labels, &target, &service).unwrap();
     let text = second.labels.text();
@@ -174,7 +160,7 @@ fn first_cookie(added: &coolify::Added) -> String {
 #[test]
 fn keeps_the_compose_style_it_was_given() {
     let (target, service) = omnichannel();
-    let list: String = COOLIFY
+    let list: String = coolify()
         .lines()
         .map(|l| format!("      - '{l}'\n"))
         .collect();
@@ -191,7 +177,7 @@ fn keeps_the_compose_style_it_was_given() {
         .added
         .iter()
         .all(|l| l.starts_with("      - 'traefik.") && l.ends_with('\'')));
-    let map: String = COOLIFY
+    let map: String = coolify()
         .lines()
         .map(|l| {
             let (k, v) = l.split_once('=').unwrap();
@@ -244,7 +230,8 @@ fn bad_label_text_names_its_line() {
 fn the_runbooks_mistake_is_caught_in_labels_too() {
     // The runbook's `stickyCookie` middleware, as labels.
     let text = format!(
-        "{COOLIFY}traefik.http.middlewares.sticky.stickyCookie.name=gaqno_omni\ntraefik.http.routers.https-0-x8k2.middlewares=gzip,sticky\n"
+        "{}traefik.http.middlewares.sticky.stickyCookie.name=gaqno_omni\ntraefik.http.routers.https-0-x8k2.middlewares=gzip,sticky\n",
+        coolify()
     );
     let labels = Labels::parse(&text).unwrap();
     let read = labels.to_config().unwrap();
@@ -263,7 +250,7 @@ fn the_runbooks_mistake_is_caught_in_labels_too() {
 #[test]
 fn a_plugin_with_another_cookie_name_is_caught() {
     let (target, service) = omnichannel();
-    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let added = add_affinity(&Labels::parse(&coolify()).unwrap(), &target, &service).unwrap();
     let text = added.labels.text().replace(
         ".plugin.gaqno-lb.cookieName=",
         ".plugin.gaqno-lb.cookieName=other_",
@@ -289,7 +276,7 @@ fn labels_without_a_serving_router_say_so() {
         err.message.contains("paste the labels Coolify shows"),
         "{err}"
     );
-    let only_redirect: String = COOLIFY
+    let only_redirect: String = coolify()
         .lines()
         .filter(|l| !l.contains("https-0"))
         .map(|l| format!("{l}\n"))
@@ -301,7 +288,7 @@ fn labels_without_a_serving_router_say_so() {
 #[test]
 fn a_plugin_on_no_router_is_caught() {
     let (target, service) = omnichannel();
-    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let added = add_affinity(&Labels::parse(&coolify()).unwrap(), &target, &service).unwrap();
     let text: String = added
         .labels
         .text()
@@ -326,7 +313,7 @@ fn a_plugin_on_no_router_is_caught() {
 fn a_rest_service_gets_the_sticky_cookie_and_health_check_only() {
     let (target, mut service) = omnichannel();
     service.set_socket_io(false);
-    let added = add_affinity(&Labels::parse(COOLIFY).unwrap(), &target, &service).unwrap();
+    let added = add_affinity(&Labels::parse(&coolify()).unwrap(), &target, &service).unwrap();
     assert!(
         added
             .added
@@ -341,7 +328,7 @@ fn a_rest_service_gets_the_sticky_cookie_and_health_check_only() {
 #[test]
 fn a_www_redirect_router_still_serves() {
     let (target, service) = omnichannel();
-    let text = COOLIFY.replace(
+    let text = coolify().replace(
         "traefik.http.routers.https-0-x8k2.middlewares=gzip",
         "traefik.http.routers.https-0-x8k2.middlewares=redirect-to-non-www,gzip",
     ) + "traefik.http.middlewares.redirect-to-non-www.redirectregex.regex=^https?://www\\.(.+)\ntraefik.http.middlewares.redirect-to-non-www.redirectregex.replacement=https://${1}\n";
@@ -361,7 +348,7 @@ fn generated_labels_have_coolifys_shape_and_take_our_labels() {
         .iter()
         .find(|s| s.socket_io.enabled)
         .expect("a Socket.IO service");
-    let text = coolify::generated_labels(&project.target, service);
+    let text = coolify::generated_labels(service);
     let labels = Labels::parse(&text).expect("parses");
     let read = labels.to_config().expect("reads");
     let http = read.config.http.expect("routers");
@@ -379,4 +366,230 @@ fn generated_labels_have_coolifys_shape_and_take_our_labels() {
         .iter()
         .any(|l| l.contains("socketio.middlewares=")));
     assert!(added.removed.is_empty());
+}
+
+/// What Coolify's own functions wrote (`shared/test_data/coolify/`).
+fn golden(name: &str) -> String {
+    let path = format!("{}/test_data/coolify/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every finding of the linter on labels, as text.
+fn findings_on(labels: &Labels) -> Vec<String> {
+    let read = labels.to_config().unwrap();
+    lint(&read.config, &LABELS)
+        .iter()
+        .map(|d| format!("{d}"))
+        .collect()
+}
+
+#[test]
+fn every_coolify_case_keeps_coolifys_lines_and_lints_clean() {
+    let (target, service) = omnichannel();
+    for file in [
+        "standalone.txt",
+        "standalone-domains.txt",
+        "standalone-path.txt",
+        "standalone-gzip-off.txt",
+        "standalone-http-only.txt",
+        "swarm-standalone.txt",
+        "compose.txt",
+    ] {
+        let text = golden(file);
+        let labels = Labels::parse(&text).unwrap();
+        // Nothing on Coolify's lines is wrong; what they lack is what `add_affinity` adds.
+        let on_coolifys: Vec<String> = findings_on(&labels)
+            .into_iter()
+            .filter(|f| !f.contains("[missing-health-check]"))
+            .collect();
+        assert_eq!(
+            on_coolifys,
+            Vec::<String>::new(),
+            "{file}: Coolify's own lines"
+        );
+        let added = add_affinity(&labels, &target, &service).unwrap();
+        assert!(added.labels.text().starts_with(&text), "{file}");
+        assert!(added.removed.is_empty(), "{file}: {:?}", added.removed);
+        assert_eq!(findings_on(&added.labels), Vec::<String>::new(), "{file}");
+        assert_eq!(added.compose, file.starts_with("compose"), "{file}");
+    }
+}
+
+#[test]
+fn several_domains_get_a_socket_io_router_each() {
+    let (target, service) = omnichannel();
+    let added = add_affinity(
+        &Labels::parse(&golden("standalone-domains.txt")).unwrap(),
+        &target,
+        &service,
+    )
+    .unwrap();
+    let routers = added
+        .labels
+        .to_config()
+        .unwrap()
+        .config
+        .http
+        .unwrap()
+        .routers;
+    let s = &service.name;
+    for (router, host, backend) in [
+        (
+            format!("gaqno-{s}-socketio"),
+            "omni.example.com",
+            "https-0-k4c8w0s8g8ok0c4gs0wck8sg",
+        ),
+        (
+            format!("gaqno-{s}-socketio-2"),
+            "chat.example.com",
+            "https-1-k4c8w0s8g8ok0c4gs0wck8sg",
+        ),
+    ] {
+        let r = &routers[&router];
+        assert_eq!(
+            r.rule.as_deref(),
+            Some(format!("Host(`{host}`) && PathPrefix(`/socket.io/`)").as_str())
+        );
+        assert_eq!(r.service.as_deref(), Some(backend));
+    }
+}
+
+#[test]
+fn a_domain_with_a_path_puts_socket_io_under_it() {
+    let (target, service) = omnichannel();
+    let s = &service.name;
+    let uuid = "k4c8w0s8g8ok0c4gs0wck8sg";
+    let added = add_affinity(
+        &Labels::parse(&golden("standalone-path.txt")).unwrap(),
+        &target,
+        &service,
+    )
+    .unwrap();
+    let http = added.labels.to_config().unwrap().config.http.unwrap();
+    let socket_io = &http.routers[&format!("gaqno-{s}-socketio")];
+    assert_eq!(
+        socket_io.rule.as_deref(),
+        Some("Host(`example.com`) && PathPrefix(`/omni/socket.io/`)")
+    );
+    // The prefix is stripped before the plugin, which is set for the path it then sees.
+    assert_eq!(
+        socket_io.middlewares.as_deref().unwrap(),
+        [
+            format!("https-0-{uuid}-stripprefix"),
+            "gzip".to_owned(),
+            format!("gaqno-{s}-affinity")
+        ]
+    );
+    let plugin = &http.middlewares[&format!("gaqno-{s}-affinity")]
+        .plugin
+        .as_ref()
+        .unwrap()["gaqno-lb"];
+    assert_eq!(plugin["socketIoPath"], "/socket.io/");
+    assert!(http.routers[&format!("gaqno-{s}-socketio-ws")]
+        .rule
+        .as_deref()
+        .unwrap()
+        .starts_with("Host(`example.com`) && PathPrefix(`/omni/socket.io/`) && Query("));
+
+    // Path prefixes kept as-is: the application sees `/omni/…`; its Socket.IO path must be
+    // under it, and is then the public path and the plugin's.
+    let kept = crate::coolify::Application {
+        strip_prefix: false,
+        ..crate::coolify::Application::standalone(uuid, &["https://example.com/omni"], 4008)
+    }
+    .active_labels();
+    let err = add_affinity(&Labels::parse(&kept).unwrap(), &target, &service).unwrap_err();
+    assert!(
+        err.message.contains("set it to `/omni/socket.io/`"),
+        "{err}"
+    );
+    let mut under = service.clone();
+    under.socket_io.path = "/omni/socket.io/".into();
+    let added = add_affinity(&Labels::parse(&kept).unwrap(), &target, &under).unwrap();
+    let http = added.labels.to_config().unwrap().config.http.unwrap();
+    assert_eq!(
+        http.routers[&format!("gaqno-{s}-socketio")].rule.as_deref(),
+        Some("Host(`example.com`) && PathPrefix(`/omni/socket.io/`)")
+    );
+    assert_eq!(findings_on(&added.labels), Vec::<String>::new());
+}
+
+#[test]
+fn compose_lines_are_ours_only_and_stay_off_coolifys_routers() {
+    let (target, service) = omnichannel();
+    let s = &service.name;
+    let added = add_affinity(
+        &Labels::parse(&golden("compose.txt")).unwrap(),
+        &target,
+        &service,
+    )
+    .unwrap();
+    assert!(added.compose);
+    assert!(added.instructions().contains("labels: in the compose file"));
+    let ours: Vec<String> = added
+        .ours
+        .labels()
+        .map(|l| format!("{}={}", l.key, l.value))
+        .collect();
+    assert_eq!(ours.len(), added.added.len());
+    assert!(ours
+        .iter()
+        .all(|l| !l.starts_with("coolify.") && !l.contains("routers.https-0-")));
+    assert!(
+        ours.iter().any(|l| l.starts_with(&format!(
+            "traefik.http.Middlewares.gaqno-{s}-affinity.plugin."
+        ))),
+        "{ours:#?}"
+    );
+    // Deployed: Coolify writes its labels after ours (its own function, ported), and its
+    // routers keep only their own middlewares.
+    let app = crate::coolify::Application::compose(
+        "k4c8w0s8g8ok0c4gs0wck8sg",
+        &["https://omni.example.com:4008"],
+    );
+    let deployed = app.compose_labels("omnichannel-service", &ours);
+    let text: String = deployed.iter().map(|l| format!("{l}\n")).collect();
+    let labels = Labels::parse(&text).unwrap();
+    let http = labels.to_config().unwrap().config.http.unwrap();
+    let coolifys = &http.routers["https-0-k4c8w0s8g8ok0c4gs0wck8sg-omnichannel-service-47ff"];
+    assert_eq!(coolifys.middlewares.as_deref().unwrap(), ["gzip"]);
+    assert!(http.routers[&format!("gaqno-{s}-socketio")]
+        .middlewares
+        .as_deref()
+        .unwrap()
+        .contains(&format!("gaqno-{s}-affinity")));
+    assert_eq!(findings_on(&labels), Vec::<String>::new());
+    // The control: spelled as Traefik's docs spell it, Coolify would take the middleware.
+    let lower: Vec<String> = ours
+        .iter()
+        .map(|l| l.replace("traefik.http.Middlewares.", "traefik.http.middlewares."))
+        .collect();
+    let deployed = app.compose_labels("omnichannel-service", &lower);
+    assert!(
+        deployed
+            .iter()
+            .any(|l| l.ends_with(&format!(".middlewares=gzip,gaqno-{s}-affinity"))),
+        "{deployed:#?}"
+    );
+}
+
+#[test]
+fn a_compose_domain_without_its_port_names_the_fix() {
+    let (target, service) = omnichannel();
+    let err = add_affinity(
+        &Labels::parse(&golden("compose-no-port.txt")).unwrap(),
+        &target,
+        &service,
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.contains("set the domain to `https://omni.example.com:4008`"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Coolify writes `traefik.http.routers"),
+        "{text}"
+    );
 }

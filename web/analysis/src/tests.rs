@@ -65,8 +65,7 @@ fn labels_and_docker_diagrams_and_old_saves() {
         .unwrap();
     let name = project.services[index].name.clone();
     // What Coolify writes for the application, as an operator pastes it.
-    let pasted =
-        shared::labels::coolify::generated_labels(&project.target, &project.services[index]);
+    let pasted = shared::labels::coolify::generated_labels(&project.services[index]);
     let (lines, text): LabelsDiff = ask(&Request::Labels {
         project: project.clone(),
         service: name.clone(),

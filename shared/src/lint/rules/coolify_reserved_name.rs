@@ -1,8 +1,9 @@
 // Lint: coolify-reserved-name
-//! A router, service or middleware named like one of Coolify's own. Coolify's
-//! `coolify.yaml` and `default_redirect_503.yaml` sit in the same dynamic folder, and its
-//! Docker-label routers are `http-<i>-<uuid>` / `https-<i>-<uuid>`: files load in
-//! alphabetical order, the first definition of a name wins, and the other one is dropped.
+//! A router, service or middleware named like one of Coolify's own files'. Coolify's
+//! `coolify.yaml` and `default_redirect_503.yaml` sit in the same dynamic folder: files load
+//! in alphabetical order, the first definition of a name wins, and the other one is dropped.
+//! Names from Docker labels (`http-<i>-<uuid>`, `https-<i>-<uuid>`) do not clash: Traefik
+//! keeps each provider's objects apart (`…@docker`, `…@swarm`, `…@file`).
 
 use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
 
@@ -30,17 +31,6 @@ pub(crate) const COOLIFY_SERVICES: &[&str] =
 /// Middlewares Coolify defines.
 pub(crate) const COOLIFY_MIDDLEWARES: &[&str] = &["redirect-regexp", "redirect-to-https", "gzip"];
 
-/// `http-0-<uuid>` / `https-0-<uuid>`: the names of Coolify's Docker-label routers and services.
-fn is_label_name(name: &str) -> bool {
-    let rest = name
-        .strip_prefix("https-")
-        .or_else(|| name.strip_prefix("http-"));
-    rest.and_then(|r| r.split_once('-'))
-        .is_some_and(|(i, uuid)| {
-            !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && !uuid.is_empty()
-        })
-}
-
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     if cx.options.source != crate::lint::Source::File {
         return; // in labels these names are the application's own
@@ -64,13 +54,10 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
     ];
     for (kind, names, reserved) in kinds {
         for name in names {
-            let why = if reserved.contains(&name.as_str()) {
-                "Coolify's own configuration already defines it"
-            } else if is_label_name(name) {
-                "Coolify names its Docker-label routers and services this way"
-            } else {
+            if !reserved.contains(&name.as_str()) {
                 continue;
-            };
+            }
+            let why = "Coolify's own configuration already defines it";
             out.push(Diagnostic {
                 rule: RULE.id,
                 severity: RULE.severity,
@@ -86,6 +73,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
 mod tests {
     use crate::lint::test_support::check;
 
+    /// A label router's name lives under `@docker`: a file may use it.
     #[test]
     fn flags_coolify_names() {
         let found = check(
@@ -99,7 +87,6 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "error[coolify-reserved-name] http.routers.https-0-abc123",
                 "error[coolify-reserved-name] http.services.noop",
                 "error[coolify-reserved-name] http.middlewares.gzip"
             ]

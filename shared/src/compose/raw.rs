@@ -1,0 +1,394 @@
+//! An application's compose file made into one Coolify deploys as written, with replicas:
+//! *Advanced → Docker compose → Compose deployment: Raw (deploy file as-is)*.
+//!
+//! Under Coolify's normal compose deployment every service gets a `container_name`, so
+//! `deploy.replicas` cannot work (`coolify-compose-replicas`). In Raw mode Coolify runs the
+//! file with `docker compose up -d` as it is, adding only `coolify.managed`,
+//! `coolify.applicationId` and `coolify.type` to each service's labels
+//! (`Application::oldRawParser`; it appends list items, so labels stay a list here) — and
+//! writes no Traefik labels. [`raw_compose`] writes what the service then needs:
+//! - `deploy.replicas`, no `container_name`, no published ports (`expose` the port);
+//! - a healthcheck if it has none, run by `node` itself (GAQNO's images are Node images, not
+//!   all of which carry `wget` or `curl`): a replica gets requests only once healthy;
+//! - the proxy's external `coolify` network beside the file's own, and
+//!   `traefik.docker.network=coolify` so Traefik reaches each replica there;
+//! - every Traefik label Coolify would have written for the service and its domain
+//!   ([`crate::coolify::Application::compose_labels`]: HTTP → HTTPS redirect, HTTPS with TLS
+//!   and `letsencrypt`, gzip, a strip-prefix for a path), then ours
+//!   ([`crate::labels::coolify::add_affinity`]: sticky cookie, health check, the Socket.IO
+//!   routers and the affinity middleware).
+//!
+//! Run again on its own output it writes the same file. Comments and YAML anchors of the
+//! input are not kept.
+
+use serde_json::{json, Map, Value};
+
+use crate::coolify::{Application, Domain, STANDALONE_NETWORK};
+use crate::labels::{coolify::add_affinity, Labels};
+use crate::model::{Service, Target};
+
+/// What to turn a compose file into.
+#[derive(Debug, Clone)]
+pub struct RawOptions {
+    /// The compose service to replicate.
+    pub service: String,
+    /// How many replicas.
+    pub replicas: u32,
+    /// Its domain, `https://host[/path]` (a port in it is ignored: [`RawOptions::port`]).
+    pub domain: String,
+    /// The port the service listens on.
+    pub port: u16,
+    /// The stem of the router and service names, where Coolify puts an application's uuid
+    /// (`https-0-<stem>-<service>-<hash>`): label names are global to Traefik's Docker
+    /// provider, so it must differ between applications.
+    pub name_stem: String,
+}
+
+/// The file written, and what changed, one line each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raw {
+    /// The compose document.
+    pub document: Value,
+    /// What was changed, in words.
+    pub changes: Vec<String>,
+}
+
+/// The default [`RawOptions::name_stem`].
+pub const DEFAULT_NAME_STEM: &str = "gaqno";
+
+/// Turns `document` into a Raw Compose Deployment file replicating `options.service`, with
+/// `settings` (the project's service: sticky cookie, health check, Socket.IO affinity).
+pub fn raw_compose(
+    document: &Value,
+    options: &RawOptions,
+    target: &Target,
+    settings: &Service,
+) -> Result<Raw, String> {
+    let mut document = document.clone();
+    let mut changes = Vec::new();
+    let name = &options.service;
+    if options.replicas == 0 {
+        return Err("--replicas must be at least 1".into());
+    }
+    let domain = Domain::parse(&options.domain).ok_or_else(|| {
+        format!(
+            "`{}` is not a domain as Coolify takes one: write `https://host` or `https://host/path`",
+            options.domain
+        )
+    })?;
+    let root = document
+        .as_object_mut()
+        .ok_or("the compose file is not a YAML mapping")?;
+    let services = root
+        .get_mut("services")
+        .and_then(Value::as_object_mut)
+        .ok_or("the compose file has no `services`")?;
+    let names: Vec<String> = services.keys().cloned().collect();
+    let service = services
+        .get_mut(name.as_str())
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| {
+            format!(
+                "the compose file has no service `{name}`; it has: {}",
+                names.join(", ")
+            )
+        })?;
+
+    if service.remove("container_name").is_some() {
+        changes.push(format!(
+            "removed services.{name}.container_name (a second replica could not start)"
+        ));
+    }
+    if service.remove("scale").is_some() {
+        changes.push(format!(
+            "removed services.{name}.scale (deploy.replicas says it)"
+        ));
+    }
+    if service.remove("ports").is_some() {
+        changes.push(format!(
+            "removed services.{name}.ports (replicas cannot share a host port; Traefik reaches them on the coolify network)"
+        ));
+    }
+    let port = Value::String(options.port.to_string());
+    let expose = service.entry("expose").or_insert_with(|| json!([]));
+    if let Some(list) = expose.as_array_mut() {
+        if !list
+            .iter()
+            .any(|p| p.as_str() == port.as_str() || p.as_u64() == Some(u64::from(options.port)))
+        {
+            list.push(port);
+            changes.push(format!("services.{name}.expose: {}", options.port));
+        }
+    }
+    let deploy = service.entry("deploy").or_insert_with(|| json!({}));
+    if let Some(deploy) = deploy.as_object_mut() {
+        let before = deploy.insert("replicas".into(), json!(options.replicas));
+        if before != Some(json!(options.replicas)) {
+            changes.push(format!(
+                "services.{name}.deploy.replicas: {}",
+                options.replicas
+            ));
+        }
+    }
+    if !service.contains_key("healthcheck") {
+        let path = settings
+            .health_check
+            .as_ref()
+            .map_or(crate::model::GAQNO_HEALTH_PATH, |h| h.path.as_str());
+        service.insert("healthcheck".into(), healthcheck(options.port, path));
+        changes.push(format!(
+            "services.{name}.healthcheck: GET {path} on port {} (by node)",
+            options.port
+        ));
+    }
+    join_coolify_network(service, &mut changes, name);
+
+    // Labels: ours and Coolify's are written again; any other label is kept.
+    let kept: Vec<String> = existing_labels(service)
+        .into_iter()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("traefik."))
+        .collect();
+    let with_port = format!(
+        "{}://{}:{}{}",
+        domain.scheme, domain.host, options.port, domain.path
+    );
+    let app = Application::compose(&options.name_stem, &[with_port.as_str()]);
+    let network_label = format!("traefik.docker.network={STANDALONE_NETWORK}");
+    let coolifys: Vec<String> = app
+        .compose_labels(name, std::slice::from_ref(&network_label))
+        .into_iter()
+        .filter(|l| !l.starts_with("coolify.") && !l.starts_with("caddy_"))
+        .collect();
+    let text: String = coolifys.iter().map(|l| format!("{l}\n")).collect();
+    let labels = Labels::parse(&text).map_err(|e| e.to_string())?;
+    let added = add_affinity(&labels, target, settings).map_err(|e| e.to_string())?;
+    let mut all: Vec<Value> = kept.into_iter().map(Value::String).collect();
+    all.extend(
+        added
+            .labels
+            .labels()
+            .map(|l| Value::String(format!("{}={}", l.key, l.value))),
+    );
+    let count = all.len();
+    service.insert("labels".into(), Value::Array(all));
+    changes.push(format!(
+        "services.{name}.labels: {count} labels (Coolify's routers for {} and gaqno-lb's)",
+        options.domain
+    ));
+
+    let networks = root.entry("networks").or_insert_with(|| json!({}));
+    if let Some(networks) = networks.as_object_mut() {
+        if !networks.contains_key(STANDALONE_NETWORK) {
+            networks.insert(
+                STANDALONE_NETWORK.into(),
+                json!({"external": true, "name": STANDALONE_NETWORK}),
+            );
+            changes.push("networks.coolify: external (the proxy's network)".into());
+        }
+    }
+    Ok(Raw { document, changes })
+}
+
+/// A healthcheck by `node` (in every Node image) on `path`.
+fn healthcheck(port: u16, path: &str) -> Value {
+    let probe = format!(
+        "require('http').get('http://127.0.0.1:{port}{path}', r => process.exit(r.statusCode < 400 ? 0 : 1)).on('error', () => process.exit(1))"
+    );
+    json!({
+        "test": ["CMD", "node", "-e", probe],
+        "interval": "5s",
+        "timeout": "3s",
+        "retries": 3,
+        "start_period": "10s",
+    })
+}
+
+/// Puts the service on the `coolify` network, keeping the ones it had (without `networks`
+/// it was on the file's `default`, which its neighbours reach it on).
+fn join_coolify_network(service: &mut Map<String, Value>, changes: &mut Vec<String>, name: &str) {
+    let networks = service
+        .entry("networks")
+        .or_insert_with(|| json!(["default"]));
+    let joined = match networks {
+        Value::Array(list) => {
+            if list.iter().any(|n| n.as_str() == Some(STANDALONE_NETWORK)) {
+                false
+            } else {
+                list.push(Value::String(STANDALONE_NETWORK.into()));
+                true
+            }
+        }
+        Value::Object(map) => map.insert(STANDALONE_NETWORK.into(), json!({})).is_none(),
+        _ => false,
+    };
+    if joined {
+        changes.push(format!("services.{name}.networks: + coolify"));
+    }
+}
+
+/// A service's labels as `key=value` strings, list or map.
+fn existing_labels(service: &Map<String, Value>) -> Vec<String> {
+    match service.get("labels") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k}={s}"),
+                Value::Null => format!("{k}="),
+                other => format!("{k}={other}"),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::lint_compose;
+    use crate::lint::LintOptions;
+
+    const APP: &str = "services:
+  omnichannel-service:
+    build: .
+    container_name: omnichannel
+    ports: ['4008:4008']
+    environment:
+      REDIS_URL: redis://redis:6379
+    labels:
+      - com.example.team=gaqno
+  redis:
+    image: redis:7
+";
+
+    fn options() -> RawOptions {
+        RawOptions {
+            service: "omnichannel-service".into(),
+            replicas: 3,
+            domain: "https://omni.example.com".into(),
+            port: 4008,
+            name_stem: DEFAULT_NAME_STEM.into(),
+        }
+    }
+
+    fn omnichannel() -> (Target, Service) {
+        let project = crate::model::gaqno_preset();
+        let service = project
+            .services
+            .iter()
+            .find(|s| s.name == "omnichannel-service")
+            .cloned()
+            .unwrap();
+        (project.target, service)
+    }
+
+    fn raw(yaml: &str) -> Raw {
+        let (target, service) = omnichannel();
+        let document: Value = crate::yaml::from_str(yaml).unwrap();
+        raw_compose(&document, &options(), &target, &service).unwrap()
+    }
+
+    #[test]
+    fn writes_what_a_raw_deployment_needs_and_lints_clean() {
+        let out = raw(APP);
+        let service = &out.document["services"]["omnichannel-service"];
+        assert!(service.get("container_name").is_none());
+        assert!(service.get("ports").is_none());
+        assert_eq!(service["deploy"]["replicas"], 3);
+        assert_eq!(service["expose"], json!(["4008"]));
+        assert_eq!(service["networks"], json!(["default", "coolify"]));
+        assert_eq!(out.document["networks"]["coolify"]["external"], true);
+        assert!(service["healthcheck"]["test"][3]
+            .as_str()
+            .unwrap()
+            .contains("http://127.0.0.1:4008/v1/health"));
+        let labels: Vec<&str> = service["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(labels[0], "com.example.team=gaqno");
+        let router = "https-0-gaqno-omnichannel-service-47ff";
+        for expected in [
+            "traefik.enable=true".to_owned(),
+            "traefik.docker.network=coolify".to_owned(),
+            format!("traefik.http.routers.{router}.tls.certresolver=letsencrypt"),
+            format!("traefik.http.routers.{router}.middlewares=gzip"),
+            "traefik.http.routers.http-0-gaqno-omnichannel-service-47ff.middlewares=redirect-to-https".to_owned(),
+            format!("traefik.http.services.{router}.loadbalancer.server.port=4008"),
+            format!("traefik.http.services.{router}.loadBalancer.sticky.cookie.name=gaqno_omnichannel_service"),
+            format!("traefik.http.services.{router}.loadBalancer.healthCheck.path=/v1/health"),
+            "traefik.http.routers.gaqno-omnichannel-service-socketio.middlewares=gzip,gaqno-omnichannel-service-affinity".to_owned(),
+        ] {
+            assert!(labels.contains(&expected.as_str()), "{expected}\n{labels:#?}");
+        }
+        assert!(labels
+            .iter()
+            .any(|l| l
+                .starts_with("traefik.http.routers.gaqno-omnichannel-service-socketio-ws.rule=")));
+        assert!(!labels
+            .iter()
+            .any(|l| l.starts_with("coolify.") || l.starts_with("caddy")));
+        // The neighbours are untouched.
+        assert_eq!(
+            out.document["services"]["redis"],
+            json!({"image": "redis:7"})
+        );
+        assert_eq!(
+            lint_compose(&out.document, &LintOptions::default()),
+            Vec::new(),
+            "{}",
+            crate::yaml::to_string(&out.document).unwrap()
+        );
+    }
+
+    #[test]
+    fn run_again_it_writes_the_same_file() {
+        let once = raw(APP);
+        let text = crate::yaml::to_string(&once.document).unwrap();
+        let twice = raw(&text);
+        assert_eq!(twice.document, once.document);
+        assert_eq!(
+            twice.changes.len(),
+            1,
+            "only the labels, rewritten: {:?}",
+            twice.changes
+        );
+    }
+
+    #[test]
+    fn bad_input_says_what_is_wrong() {
+        let (target, service) = omnichannel();
+        let document: Value = crate::yaml::from_str(APP).unwrap();
+        let err = raw_compose(
+            &document,
+            &RawOptions {
+                service: "api".into(),
+                ..options()
+            },
+            &target,
+            &service,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "the compose file has no service `api`; it has: omnichannel-service, redis"
+        );
+        let err = raw_compose(
+            &document,
+            &RawOptions {
+                domain: "omni.example.com".into(),
+                ..options()
+            },
+            &target,
+            &service,
+        )
+        .unwrap_err();
+        assert!(err.contains("https://host"), "{err}");
+    }
+}
