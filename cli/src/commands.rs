@@ -9,7 +9,9 @@ use shared::lint::{self, Diagnostic, LintOptions, Severity};
 use shared::model::{Project, TraefikVersion};
 use shared::traefik::DynamicConfig;
 
-use crate::flags::{Command, Cookie, Export, Fix, Format, Import, LabelsFlags, Lint, Preset};
+use crate::flags::{
+    Command, ComposeFlags, Cookie, Export, Fix, Format, Import, LabelsFlags, Lint, Preset,
+};
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -19,6 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import(flags) => import(flags),
         Command::Cookie(flags) => cookie(flags),
         Command::Labels(flags) => labels(flags),
+        Command::Compose(flags) => compose(flags),
         Command::Serve(flags) => crate::serve::run(&flags.addr),
         Command::Check(flags) => crate::check::run(flags),
     }
@@ -46,22 +49,8 @@ fn labels(flags: LabelsFlags) -> anyhow::Result<ExitCode> {
         Some(path) => read_project(path)?,
         None => Project::gaqno(),
     };
-    let Some(service) = project.services.iter().find(|s| s.name == flags.service) else {
-        let names: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
-        anyhow::bail!(
-            "no service `{}` in the project; it has: {}",
-            flags.service,
-            names.join(", ")
-        );
-    };
-    let (name, text) = if flags.file.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .context("cannot read standard input")?;
-        ("standard input".to_owned(), text)
-    } else {
-        (flags.file.display().to_string(), read(&flags.file)?)
-    };
+    let service = project_service(&project, &flags.service)?;
+    let (name, text) = read_input(&flags.file)?;
     let pasted = shared::labels::Labels::parse(&text).with_context(|| name.clone())?;
     let added = shared::labels::coolify::add_affinity(&pasted, &project.target, service)
         .with_context(|| name.clone())?;
@@ -107,6 +96,96 @@ fn labels(flags: LabelsFlags) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(exit_for(&findings))
+}
+
+/// Reads `path`, or standard input for `-`; returns a name for messages and the text.
+fn read_input(path: &Path) -> anyhow::Result<(String, String)> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read standard input")?;
+        Ok(("standard input".to_owned(), text))
+    } else {
+        Ok((path.display().to_string(), read(path)?))
+    }
+}
+
+/// The project's service `name`, or an error listing the ones it has.
+fn project_service<'a>(
+    project: &'a Project,
+    name: &str,
+) -> anyhow::Result<&'a shared::model::Service> {
+    project
+        .services
+        .iter()
+        .find(|s| s.name == name)
+        .with_context(|| {
+            let names: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "no service `{name}` in the project; it has: {}",
+                names.join(", ")
+            )
+        })
+}
+
+/// Exit 0 with the compose file on stdout (what changed and any finding on stderr); 1 when
+/// the result still has a lint error; 2 when the input cannot be read or used.
+fn compose(flags: ComposeFlags) -> anyhow::Result<ExitCode> {
+    let project = match &flags.project {
+        Some(path) => read_project(path)?,
+        None => Project::gaqno(),
+    };
+    let settings = project_service(
+        &project,
+        flags.project_service.as_deref().unwrap_or(&flags.service),
+    )?;
+    let (name, text) = read_input(&flags.file)?;
+    let document: serde_json::Value =
+        shared::yaml::from_str(&text).with_context(|| format!("{name} is not YAML"))?;
+    let domain_port = shared::coolify::Domain::parse(&flags.domain).and_then(|d| d.port);
+    let port = flags
+        .port
+        .or(domain_port)
+        .or_else(|| shared::compose::raw::service_port(&document, &flags.service))
+        .with_context(|| {
+            format!(
+                "{name}: service `{}` exposes no port; pass --port (the port it listens on)",
+                flags.service
+            )
+        })?;
+    let options = shared::compose::raw::RawOptions {
+        service: flags.service.clone(),
+        replicas: flags.replicas,
+        domain: flags.domain.clone(),
+        port,
+        name_stem: flags.name_stem.clone(),
+    };
+    let raw = shared::compose::raw::raw_compose(&document, &options, &project.target, settings)
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    write_out(
+        flags.output.as_deref(),
+        &shared::yaml::to_string(&raw.document)?,
+    )?;
+    for change in &raw.changes {
+        eprintln!("{change}");
+    }
+    eprintln!("{}", shared::compose::raw::INSTRUCTIONS);
+    let findings = shared::compose::lint_compose(
+        &raw.document,
+        &LintOptions {
+            traefik_version: project.target.traefik_version,
+            source: lint::Source::DockerLabels,
+        },
+    );
+    for finding in &findings {
+        eprintln!("{finding}");
+    }
+    let errors = findings.iter().any(|f| f.severity == Severity::Error);
+    Ok(if errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn lint(flags: Lint) -> anyhow::Result<ExitCode> {

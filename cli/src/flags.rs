@@ -38,6 +38,11 @@ pub enum Command {
     /// labels Coolify generated for it (replicas on one server); print the labels to paste
     /// back, with only our lines added or replaced.
     Labels(LabelsFlags),
+    /// Turn an application's compose file into one Coolify deploys as written (Advanced →
+    /// Docker compose → Compose deployment: Raw), with replicas of one service behind
+    /// Traefik: Coolify's own Traefik labels for the domain plus the sticky cookie, health
+    /// check and Socket.IO affinity.
+    Compose(ComposeFlags),
     /// Serve the web app (embedded in this binary) and the plugin files.
     Serve(Serve),
     /// Open real Socket.IO sessions against a deployed service and check that each stays
@@ -201,6 +206,39 @@ pub struct LabelsFlags {
     #[arg(long)]
     pub project: Option<PathBuf>,
     /// Write the labels to this file instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ComposeFlags {
+    /// The application's compose file; `-` reads standard input.
+    pub file: PathBuf,
+    /// The compose service to replicate, e.g. `omnichannel-service`.
+    #[arg(long)]
+    pub service: String,
+    /// How many replicas (`deploy.replicas`).
+    #[arg(long)]
+    pub replicas: u32,
+    /// The service's domain as Coolify takes one: `https://host` or `https://host/path`.
+    #[arg(long)]
+    pub domain: String,
+    /// The port the service listens on; by default the domain's port, else the compose
+    /// service's `expose` or the container side of its `ports`.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// A gaqno-lb project file whose service settings apply; the GAQNO preset by default.
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// The project's service whose settings apply (sticky cookie, health check, Socket.IO
+    /// path); `--service` by default.
+    #[arg(long)]
+    pub project_service: Option<String>,
+    /// The stem of the Traefik router and service names, where Coolify puts the
+    /// application's uuid: names are global to Traefik, so give each application its own.
+    #[arg(long, default_value = shared::compose::raw::DEFAULT_NAME_STEM)]
+    pub name_stem: String,
+    /// Write the compose file here instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }

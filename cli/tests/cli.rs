@@ -537,6 +537,89 @@ fn labels_follow_coolifys_compose_and_path_domains() {
     );
 }
 
+/// `compose` makes the file a Raw Compose Deployment runs: replicas, no container name or
+/// published port, the coolify network, Coolify's routers and ours; `lint` then finds
+/// nothing, where the input had Coolify's replica problem.
+#[test]
+fn compose_writes_a_raw_deployment_that_lints_clean() {
+    let app = temp(
+        "app-compose.yml",
+        "services:\n  omnichannel-service:\n    build: .\n    container_name: omni\n    ports: ['4008:4008']\n    deploy: {replicas: 3}\n  redis:\n    image: redis:7\n",
+    );
+    let before = gaqno_lb(&["lint", app.to_str().expect("path")]);
+    assert_eq!(before.status.code(), Some(1));
+    assert!(
+        text(&before.stdout).contains("coolify-compose-replicas"),
+        "{}",
+        text(&before.stdout)
+    );
+
+    let raw = std::env::temp_dir().join(format!("gaqno-lb-cli-{}-raw.yml", std::process::id()));
+    let out = gaqno_lb(&[
+        "compose",
+        "--service",
+        "omnichannel-service",
+        "--replicas",
+        "3",
+        "--domain",
+        "https://omni.example.com/",
+        "-o",
+        raw.to_str().expect("path"),
+        app.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("Compose deployment: Raw (deploy file as-is)"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(&raw).expect("output");
+    for line in [
+        "replicas: 3",
+        "- traefik.docker.network=coolify",
+        "- traefik.http.routers.https-0-gaqno-omnichannel-service-47ff.tls.certresolver=letsencrypt",
+        "- traefik.http.middlewares.redirect-to-https.redirectscheme.scheme=https",
+        "- traefik.http.services.http-0-gaqno-omnichannel-service-47ff.loadbalancer.server.port=4008",
+        "plugin.gaqno-lb.socketIoPath=/socket.io/",
+    ] {
+        assert!(written.contains(line), "{line} missing:\n{written}");
+    }
+    assert!(
+        !written.contains("container_name") && !written.contains("4008:4008"),
+        "{written}"
+    );
+    let after = gaqno_lb(&["lint", raw.to_str().expect("path")]);
+    assert!(after.status.success(), "{}", text(&after.stdout));
+
+    // Without a port anywhere, one line says which flag gives it.
+    let portless = temp("portless-compose.yml", "services:\n  api:\n    image: x\n");
+    let out = gaqno_lb(&[
+        "compose",
+        "--service",
+        "api",
+        "--project-service",
+        "omnichannel-service",
+        "--replicas",
+        "2",
+        "--domain",
+        "https://api.example.com",
+        portless.to_str().expect("path"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("pass --port"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_file(raw);
+}
+
 /// `lint` tells a label list and a compose file from Traefik YAML by their content.
 #[test]
 fn lint_reads_labels_and_compose_files() {

@@ -53,6 +53,17 @@ pub struct Raw {
     pub changes: Vec<String>,
 }
 
+/// What the operator does with the file, in Coolify v4.3.10's words (screens from
+/// `resources/views/livewire/project/application/{general,advanced}.blade.php`).
+pub const INSTRUCTIONS: &str = "In Coolify (a Docker Compose application on a standalone server):
+  1. Commit this file to the repository at the application's Docker compose location
+     (Configuration → General); Coolify reads it from git (General → Reload compose).
+  2. Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is).
+     Coolify then writes no labels and no container_name: the domain lives in this file's
+     labels, so leave the service's Domains empty.
+  3. Deploy. Every deploy of a compose application stops all its containers first, then
+     starts the new ones: open Socket.IO sessions reconnect once.";
+
 /// The default [`RawOptions::name_stem`].
 pub const DEFAULT_NAME_STEM: &str = "gaqno";
 
@@ -189,6 +200,37 @@ pub fn raw_compose(
     Ok(Raw { document, changes })
 }
 
+/// The port `service` listens on, as its compose file says: the first `expose` entry, else
+/// the container side of the first `ports` entry (`"4008:4008"`, `"127.0.0.1:80:4008/tcp"`,
+/// or the long form's `target`).
+pub fn service_port(document: &Value, service: &str) -> Option<u16> {
+    let service = document.get("services")?.get(service)?;
+    let number = |v: &Value| -> Option<u16> {
+        match v {
+            Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Value::String(s) => s.split('/').next()?.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    if let Some(port) = service
+        .get("expose")
+        .and_then(Value::as_array)
+        .and_then(|l| l.first())
+        .and_then(number)
+    {
+        return Some(port);
+    }
+    let first = service.get("ports")?.as_array()?.first()?;
+    match first {
+        Value::Object(long) => long.get("target").and_then(number),
+        Value::String(short) => {
+            let container = short.rsplit(':').next()?;
+            number(&Value::String(container.to_owned()))
+        }
+        other => number(other),
+    }
+}
+
 /// A healthcheck by `node` (in every Node image) on `path`.
 fn healthcheck(port: u16, path: &str) -> Value {
     let probe = format!(
@@ -290,6 +332,26 @@ mod tests {
         let (target, service) = omnichannel();
         let document: Value = crate::yaml::from_str(yaml).unwrap();
         raw_compose(&document, &options(), &target, &service).unwrap()
+    }
+
+    #[test]
+    fn the_port_comes_from_expose_then_the_container_side_of_ports() {
+        let port = |yaml: &str| service_port(&crate::yaml::from_str(yaml).unwrap(), "s");
+        assert_eq!(
+            port("services: {s: {expose: ['4008'], ports: ['80:3000']}}"),
+            Some(4008)
+        );
+        assert_eq!(
+            port("services: {s: {ports: ['127.0.0.1:80:4008/tcp']}}"),
+            Some(4008)
+        );
+        assert_eq!(
+            port("services: {s: {ports: [{target: 4008, published: 80}]}}"),
+            Some(4008)
+        );
+        assert_eq!(port("services: {s: {ports: [4008]}}"), Some(4008));
+        assert_eq!(port("services: {s: {image: x}}"), None);
+        assert_eq!(port("services: {t: {expose: [1]}}"), None);
     }
 
     #[test]
