@@ -86,9 +86,10 @@ pub struct Check {
     /// Seconds to wait for any one answer.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
-    /// Traefik's API (e.g. http://127.0.0.1:8080): also report our routers, services and
-    /// middlewares, each server UP or DOWN, and which server each replica is.
-    #[arg(long, value_name = "URL")]
+    /// Traefik's API (e.g. http://127.0.0.1:8080), or a file with its `/api/rawdata`
+    /// answer: also report our routers, services and middlewares, each server UP or DOWN,
+    /// and which server each replica is.
+    #[arg(long, value_name = "URL|FILE")]
     pub traefik_api: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]

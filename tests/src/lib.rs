@@ -349,6 +349,9 @@ pub struct TraefikSetup {
     /// Traefik's Docker provider pointed at a stand-in Engine API on this loopback port
     /// (`tests/node/docker-api.js`), as Coolify runs it: `exposedByDefault: false`.
     pub docker_api: Option<u16>,
+    /// Start Traefik with Coolify's own proxy command instead of a static file
+    /// ([`coolify_proxy_flags`]); `entry_points` are then Coolify's `http` and `https`.
+    pub coolify: Option<shared::coolify::proxy::ServerKind>,
 }
 
 /// What only `cargo xtask bench` asks of a Traefik.
@@ -411,8 +414,89 @@ pub enum Loaded {
     ProviderFailed(String),
 }
 
+/// Where a Coolify proxy flag points, moved onto this machine.
+pub struct CoolifyPlaces<'a> {
+    pub dir: &'a Path,
+    pub api_port: u16,
+    pub http_port: u16,
+    pub https_port: u16,
+    /// The stand-in Engine API's port (Docker provider or Swarm provider).
+    pub docker_api: Option<u16>,
+}
+
+/// Coolify's proxy command (`shared::coolify::proxy::default_command`, from Coolify's
+/// `generateDefaultProxyConfiguration`) with each flag that names a place outside this test
+/// moved onto loopback and a temp dir; every other flag as Coolify writes it. Panics when a
+/// flag it moves is missing: Coolify's command changed, and these tests must follow.
+///
+/// Moved: `:80`/`:443` → free loopback ports; `/traefik/dynamic/` and `/traefik/acme.json`
+/// → `dir`; the Docker socket → the stand-in's TCP port. Added: the ACME server → a closed
+/// loopback port (nothing leaves the machine), and the API on a loopback-only `traefik`
+/// entrypoint — which is also how an operator may read it without exposing it.
+/// `--api.insecure=false` becomes `true` for that: the tests read `/api/rawdata`.
+pub fn coolify_proxy_flags(
+    kind: shared::coolify::proxy::ServerKind,
+    places: &CoolifyPlaces<'_>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut moved = 0;
+    for flag in shared::coolify::proxy::default_command(kind) {
+        let replaced = match flag {
+            "--entrypoints.http.address=:80" => {
+                format!("--entrypoints.http.address=127.0.0.1:{}", places.http_port)
+            }
+            "--entrypoints.https.address=:443" => {
+                format!(
+                    "--entrypoints.https.address=127.0.0.1:{}",
+                    places.https_port
+                )
+            }
+            "--providers.file.directory=/traefik/dynamic/" => format!(
+                "--providers.file.directory={}/dynamic/",
+                places.dir.display()
+            ),
+            "--certificatesresolvers.letsencrypt.acme.storage=/traefik/acme.json" => format!(
+                "--certificatesresolvers.letsencrypt.acme.storage={}/acme.json",
+                places.dir.display()
+            ),
+            "--api.insecure=false" => "--api.insecure=true".to_owned(),
+            "--providers.docker=true" => {
+                out.push(format!(
+                    "--providers.docker.endpoint=tcp://127.0.0.1:{}",
+                    places.docker_api.unwrap_or(9)
+                ));
+                flag.to_owned()
+            }
+            "--providers.swarm.endpoint=unix:///var/run/docker.sock" => format!(
+                "--providers.swarm.endpoint=tcp://127.0.0.1:{}",
+                places.docker_api.unwrap_or(9)
+            ),
+            other => {
+                out.push(other.to_owned());
+                continue;
+            }
+        };
+        moved += 1;
+        out.push(replaced);
+    }
+    assert_eq!(moved, 6, "Coolify's proxy command changed: {out:?}");
+    out.push(
+        "--certificatesresolvers.letsencrypt.acme.caserver=https://127.0.0.1:9/directory".into(),
+    );
+    out.push(format!(
+        "--entrypoints.traefik.address=127.0.0.1:{}",
+        places.api_port
+    ));
+    out.push("--global.checkNewVersion=false".into());
+    out.push("--global.sendAnonymousUsage=false".into());
+    out
+}
+
 impl Traefik {
     pub fn start(binary: &Path, version: &str, setup: &TraefikSetup) -> anyhow::Result<Traefik> {
+        if let Some(kind) = setup.coolify {
+            return Traefik::start_coolify(binary, version, setup, kind);
+        }
         let dir = TempDir::new(&format!("traefik-{version}"))?;
         let dynamic = dir.path().join("dynamic");
         std::fs::create_dir_all(&dynamic)?;
@@ -522,6 +606,68 @@ impl Traefik {
             version: version.to_owned(),
             api_port,
             ports,
+            dir,
+            process,
+        })
+    }
+
+    /// Traefik as Coolify starts it ([`coolify_proxy_flags`]), with `setup`'s dynamic files,
+    /// local plugin and environment. Its log level is Coolify's: none given, so ERROR.
+    fn start_coolify(
+        binary: &Path,
+        version: &str,
+        setup: &TraefikSetup,
+        kind: shared::coolify::proxy::ServerKind,
+    ) -> anyhow::Result<Traefik> {
+        let dir = TempDir::new(&format!("coolify-proxy-{version}"))?;
+        let dynamic = dir.path().join("dynamic");
+        std::fs::create_dir_all(&dynamic)?;
+        for (name, content) in &setup.files {
+            std::fs::write(dynamic.join(name), content)?;
+        }
+        let api_port = free_port()?;
+        std::fs::write(
+            dynamic.join("zz-control.yml"),
+            control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
+        )?;
+        let (http_port, https_port) = (free_port()?, free_port()?);
+        let mut flags = coolify_proxy_flags(
+            kind,
+            &CoolifyPlaces {
+                dir: dir.path(),
+                api_port,
+                http_port,
+                https_port,
+                docker_api: setup.docker_api,
+            },
+        );
+        // A local plugin as the README installs it: its files under `plugins-local/` in
+        // Traefik's working directory (Coolify's proxy runs in `/`), one flag for its module.
+        if let Some((name, plugin)) = &setup.plugin {
+            let target = dir.path().join("plugins-local/src").join(PLUGIN_MODULE);
+            std::fs::create_dir_all(&target)?;
+            for file in ["plugin.wasm", ".traefik.yml"] {
+                std::fs::copy(plugin.join(file), target.join(file))
+                    .with_context(|| format!("copying {file}"))?;
+            }
+            flags.push(format!(
+                "--experimental.localPlugins.{name}.moduleName={PLUGIN_MODULE}"
+            ));
+        }
+        let mut command = Command::new(binary);
+        command.args(&flags).current_dir(dir.path());
+        for (name, value) in &setup.env {
+            command.env(name, value);
+        }
+        let process = ProcessGuard::spawn(
+            &format!("traefik {version} (Coolify's flags)"),
+            command,
+            dir.path().join("traefik.log"),
+        )?;
+        Ok(Traefik {
+            version: version.to_owned(),
+            api_port,
+            ports: vec![("http".into(), http_port), ("https".into(), https_port)],
             dir,
             process,
         })

@@ -259,6 +259,8 @@ struct Mode {
     /// Why they broke, per replica: failure label → sessions.
     errors_by_replica: BTreeMap<String, BTreeMap<String, usize>>,
     unidentified: usize,
+    /// Sessions whose handshake sid carried the plugin's token.
+    plugin_tokens: usize,
     handshake: Vec<Duration>,
     round_trips: Vec<Duration>,
     errors: BTreeMap<String, usize>,
@@ -275,12 +277,14 @@ impl Mode {
             broken_by_replica: BTreeMap::new(),
             errors_by_replica: BTreeMap::new(),
             unidentified: 0,
+            plugin_tokens: 0,
             handshake: Vec::new(),
             round_trips: Vec::new(),
             errors: BTreeMap::new(),
         };
         for outcome in outcomes {
             mode.held += usize::from(outcome.held);
+            mode.plugin_tokens += usize::from(outcome.plugin_token);
             match outcome.replica {
                 Some(replica) => {
                     if !outcome.held {
@@ -343,6 +347,30 @@ struct Report {
 impl Report {
     fn all_held(&self) -> bool {
         self.modes.iter().all(|m| m.held == m.total)
+    }
+
+    /// Whether any handshake carried the plugin's token in its sid.
+    fn plugin_answered(&self) -> bool {
+        self.modes.iter().any(|m| m.plugin_tokens > 0)
+    }
+
+    /// One line on whether the plugin answered, told from the sids alone: Traefik at
+    /// Coolify's log level (ERROR) never logs `Plugins loaded.`, and its API is off.
+    fn plugin_line(&self) -> String {
+        let with: Vec<String> = self
+            .modes
+            .iter()
+            .filter(|m| m.plugin_tokens > 0)
+            .map(|m| format!("{} {} of {}", m.transport.name(), m.plugin_tokens, m.total))
+            .collect();
+        if with.is_empty() {
+            "gaqno-lb plugin: no sid carried its token; it is not loaded, or not on this path's router".to_owned()
+        } else {
+            format!(
+                "gaqno-lb plugin: it answered (sids carrying its token: {})",
+                with.join(", ")
+            )
+        }
     }
 
     /// Server URL per sticky cookie value, when Traefik's API was asked.
@@ -430,6 +458,7 @@ impl Report {
             status.write_human(api, out)?;
             writeln!(out)?;
         }
+        writeln!(out, "{}", self.plugin_line())?;
         if self.all_held() {
             writeln!(out, "every session held on one replica")
         } else {
@@ -454,6 +483,7 @@ impl Report {
                     "errors_by_replica": m.errors_by_replica,
                     "replica_urls": m.replicas.keys().filter_map(|v| Some((v.clone(), urls.get(v)?.clone()))).collect::<BTreeMap<_, _>>(),
                     "unidentified": m.unidentified,
+                    "plugin_tokens": m.plugin_tokens,
                     "handshake_ms": {"p50": quantile_ms(&m.handshake, 0.5), "p95": quantile_ms(&m.handshake, 0.95)},
                     "round_trip_ms": {"p50": quantile_ms(&m.round_trips, 0.5), "p95": quantile_ms(&m.round_trips, 0.95)},
                     "errors": m.errors,
@@ -465,6 +495,7 @@ impl Report {
             "eio": self.eio,
             "rounds": self.rounds,
             "all_held": self.all_held(),
+            "plugin_answered": self.plugin_answered(),
             "modes": modes,
             "traefik": self.traefik.as_ref().map(|(_, status)| status.to_json()),
         })

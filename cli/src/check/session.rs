@@ -93,6 +93,9 @@ pub struct Outcome {
     pub held: bool,
     /// The replica's sticky cookie value (from the sid token or the sticky `Set-Cookie`).
     pub replica: Option<String>,
+    /// The handshake's sid carried the plugin's token: the gaqno-lb plugin answered. This
+    /// is how to know it runs where Traefik logs only errors (Coolify's proxy).
+    pub plugin_token: bool,
     pub handshake: Option<Duration>,
     pub round_trips: Vec<Duration>,
     pub failure: Option<Failure>,
@@ -106,6 +109,7 @@ pub fn run(target: &Target, transport: Transport, cookies: bool, tag: u64) -> Ou
         jar: Vec::new(),
         tag,
         replica: None,
+        plugin_token: false,
         handshake: None,
         round_trips: Vec::new(),
         agent: agent(target.timeout),
@@ -118,6 +122,7 @@ pub fn run(target: &Target, transport: Transport, cookies: bool, tag: u64) -> Ou
     Outcome {
         held: result.is_ok(),
         replica: session.replica,
+        plugin_token: session.plugin_token,
         handshake: session.handshake,
         round_trips: session.round_trips,
         failure: result.err(),
@@ -144,6 +149,7 @@ struct Session<'a> {
     jar: Vec<String>,
     tag: u64,
     replica: Option<String>,
+    plugin_token: bool,
     handshake: Option<Duration>,
     round_trips: Vec<Duration>,
     agent: ureq::Agent,
@@ -293,6 +299,7 @@ impl Session<'_> {
         self.handshake = Some(started.elapsed());
         if let Some(value) = engineio::token_value(&sid) {
             self.replica = Some(value);
+            self.plugin_token = true;
         }
         // Socket.IO connect to the main namespace (protocol 3 servers connect by themselves).
         match eio {
@@ -353,6 +360,7 @@ impl Session<'_> {
         self.handshake = Some(started.elapsed());
         if let Some(value) = engineio::token_value(&sid) {
             self.replica = Some(value);
+            self.plugin_token = true;
         }
         if self.target.eio == Eio::V4 {
             send(&mut socket, "40")?;

@@ -40,8 +40,24 @@ impl Status {
     }
 }
 
-/// Reads `<api>/api/rawdata`.
+/// Reads `<api>/api/rawdata`, or a file holding its answer when `api` is not an
+/// `http(s)://` address: Coolify's proxy runs `--api.insecure=false`, so the operator saves
+/// the raw data from inside the proxy container
+/// (`docker exec coolify-proxy wget -qO- http://127.0.0.1:8080/api/rawdata > rawdata.json`)
+/// and nothing is exposed.
 pub fn fetch(api: &str, timeout: Duration) -> anyhow::Result<Status> {
+    if !(api.starts_with("http://") || api.starts_with("https://")) {
+        let text = std::fs::read_to_string(api)
+            .map_err(|e| anyhow::anyhow!("cannot read Traefik's raw data from {api}: {e}"))?;
+        let raw: Value = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{api} is not Traefik's raw data (/api/rawdata as JSON): {e}")
+        })?;
+        anyhow::ensure!(
+            raw.get("routers").is_some() || raw.get("services").is_some(),
+            "{api} is not Traefik's raw data: it has no routers and no services"
+        );
+        return Ok(read(&raw));
+    }
     let url = format!("{}/api/rawdata", api.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -96,9 +112,18 @@ pub fn read(raw: &Value) -> Status {
             ));
         }
     }
+    // Services named `gaqno-…` (our YAML), and the ones our routers use: with Coolify's
+    // labels the sticky service is Coolify's (`https-0-<uuid>`).
+    let served: std::collections::BTreeSet<&str> = raw["routers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| local(name).starts_with("gaqno-"))
+        .filter_map(|(_, router)| router["service"].as_str().map(local))
+        .collect();
     let mut cookie_of_service = BTreeMap::new();
     for (name, service) in raw["services"].as_object().into_iter().flatten() {
-        if !local(name).starts_with("gaqno-") {
+        if !local(name).starts_with("gaqno-") && !served.contains(local(name)) {
             continue;
         }
         let cookie_name = service["loadBalancer"]["sticky"]["cookie"]["name"]
