@@ -265,6 +265,31 @@ fn raw_compose_labels(binary: &Path, dir: &Path, port: u16) -> Vec<String> {
     labels
 }
 
+/// `gaqno-lb labels --service omnichannel-service` on `shown` (the labels Coolify shows for
+/// the service): only our lines, for the compose file.
+fn gaqno_labels_for(binary: &Path, dir: &Path, shown: &[String]) -> Vec<String> {
+    let pasted = dir.join("coolify-compose-labels.txt");
+    std::fs::write(
+        &pasted,
+        shown.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .expect("labels file");
+    let out = Command::new(binary)
+        .args(["labels", "--service", SERVICE])
+        .arg(&pasted)
+        .output()
+        .expect("gaqno-lb labels");
+    assert!(
+        out.status.success(),
+        "gaqno-lb labels: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The Engine API's `Labels` map of `key=value` lines.
 fn map_of(labels: &[String]) -> Value {
     label_map(&labels.iter().map(|l| format!("{l}\n")).collect::<String>())
@@ -307,6 +332,29 @@ fn check_tls(binary: &Path, url: &str, ca: &Path, args: &[&str]) -> (i32, Value)
         )
     });
     (out.status.code().unwrap_or(-1), report)
+}
+
+/// Coolify's proxy container as the Engine API lists it: `coolify-proxy`, started by
+/// `docker compose` from Coolify's proxy compose file (project `coolify-proxy`, service
+/// `traefik`), with the labels `generateDefaultProxyConfiguration` gives it.
+fn with_proxy(mut list: Value) -> Value {
+    let mut labels: Vec<String> = shared::coolify::proxy::PROXY_LABELS
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+    labels.extend([
+        "com.docker.compose.project=coolify-proxy".to_owned(),
+        "com.docker.compose.service=traefik".to_owned(),
+    ]);
+    if let Some(list) = list.as_array_mut() {
+        list.push(json!({
+            "id": format!("{:064x}", 0xc0_01f1u64),
+            "name": "coolify-proxy",
+            "ip": "127.0.0.1",
+            "labels": map_of(&labels),
+        }));
+    }
+    list
 }
 
 /// A router's middlewares as Traefik's API shows them.
@@ -363,7 +411,10 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
             "the same router and service names"
         );
 
-        let api = DockerApi::start(dir.path(), &containers.api_list(&map_of(&coolify)));
+        let api = DockerApi::start(
+            dir.path(),
+            &with_proxy(containers.api_list(&map_of(&coolify))),
+        );
         // No ACME server is reachable: Traefik serves its default certificate, here one
         // from the test CA.
         let default_certificate = format!(
@@ -400,7 +451,7 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
         assert_eq!(report["plugin_answered"], false, "{report:#}");
 
         // The Raw Compose Deployment's labels on the same three containers.
-        api.set(&containers.api_list(&map_of(&ours)));
+        api.set(&with_proxy(containers.api_list(&map_of(&ours))));
         let socketio = format!("gaqno-{SERVICE}-socketio");
         wait_router(&traefik, &socketio);
         let (code, report) = check_tls(&binary, &url, &ca, &[]);
@@ -450,6 +501,59 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
             "Traefik {version}: {:?}",
             router_middlewares(&traefik, &socketio)
         );
+        // Traefik's API, read as an operator can on the server without exposing anything
+        // new: Coolify's proxy labels route `api@internal` on the `http` entrypoint with no
+        // rule, so Traefik's default rule for the container applies.
+        let (_, body) = tests::http_get(traefik.api_port, "/api/http/routers/traefik@docker")
+            .expect("proxy router");
+        let proxy_router: Value = serde_json::from_str(&body).expect("router JSON");
+        assert_eq!(
+            proxy_router["rule"], "Host(`traefik-coolify-proxy`)",
+            "Traefik {version}: {proxy_router:#}"
+        );
+        // What `curl -H 'Host: traefik-coolify-proxy' http://127.0.0.1/api/rawdata` sends.
+        let answer = {
+            use std::io::{Read, Write};
+            let mut stream =
+                std::net::TcpStream::connect(("127.0.0.1", traefik.port("http").expect("port")))
+                    .expect("http entrypoint");
+            stream
+                .write_all(b"GET /api/rawdata HTTP/1.0\r\nHost: traefik-coolify-proxy\r\n\r\n")
+                .expect("request");
+            let mut answer = Vec::new();
+            stream.read_to_end(&mut answer).expect("answer");
+            String::from_utf8_lossy(&answer).into_owned()
+        };
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(
+            head.starts_with("HTTP/1.0 200"),
+            "Traefik {version}: {head}"
+        );
+        let rawdata = dir.path().join("rawdata.json");
+        std::fs::write(&rawdata, body).expect("rawdata file");
+        let rawdata_arg = rawdata.display().to_string();
+        let (code, report) = check_tls(
+            &binary,
+            &url,
+            &ca,
+            &["--transport", "polling", "--traefik-api", &rawdata_arg],
+        );
+        assert_eq!(code, 0, "Traefik {version}, --traefik-api FILE: {report:#}");
+        let servers = report["traefik"]["services"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["name"] == service.as_str())
+            .map(|s| s["servers"].as_array().map_or(0, Vec::len));
+        assert_eq!(servers, Some(3), "Traefik {version}: {report:#}");
+        assert_eq!(
+            modes(&report)[0]["replica_urls"]
+                .as_object()
+                .map(|u| u.len()),
+            Some(3),
+            "each replica named by its server: {report:#}"
+        );
+
         // Coolify's HTTP router redirects to HTTPS.
         let http_port = traefik.port("http").expect("http port");
         let answer = tests::http_request(http_port, "GET", "/v1/health", &[]).expect("http");
@@ -461,10 +565,61 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
             "Traefik {version}: {answer:?}"
         );
 
+        // The managed compose deployment instead: `gaqno-lb labels` on what Coolify shows for
+        // the service, its lines put in the compose file's labels, Coolify's parser adding its
+        // own around them (`applicationParser`), which appends every
+        // `traefik.http.middlewares.<name>` it finds to its own routers.
+        let network = "traefik.docker.network=coolify".to_owned();
+        let app = shared::coolify::Application::compose(
+            shared::compose::raw::DEFAULT_NAME_STEM,
+            &[domain.as_str()],
+        );
+        let shown = app.compose_labels(SERVICE, std::slice::from_ref(&network));
+        let ours_for_compose = gaqno_labels_for(&binary, dir.path(), &shown);
+        let deployed = |own: &[String]| {
+            let mut all = vec![network.clone()];
+            all.extend(own.iter().cloned());
+            app.compose_labels(SERVICE, &all)
+        };
+        api.set(&with_proxy(
+            containers.api_list(&map_of(&deployed(&ours_for_compose))),
+        ));
+        wait_router(&traefik, &socketio);
+        let (code, report) = check_tls(&binary, &url, &ca, &["--transport", "polling"]);
+        assert_eq!(
+            code, 0,
+            "Traefik {version}, managed compose labels: {report:#}"
+        );
+        assert_eq!(
+            router_middlewares(&traefik, &https_router),
+            ["gzip@docker"],
+            "Traefik {version}: Coolify leaves our middleware off its router"
+        );
+        // The control: the middleware spelled as usual rides onto Coolify's router, and
+        // every REST request would go through the plugin.
+        let lowercase: Vec<String> = ours_for_compose
+            .iter()
+            .map(|l| l.replace("traefik.http.Middlewares.", "traefik.http.middlewares."))
+            .collect();
+        api.set(&with_proxy(
+            containers.api_list(&map_of(&deployed(&lowercase))),
+        ));
+        let affinity = format!("gaqno-{SERVICE}-affinity@docker");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !router_middlewares(&traefik, &https_router).contains(&affinity) {
+            assert!(
+                Instant::now() < deadline,
+                "Traefik {version}: the control never put the plugin on Coolify's router: {:?}",
+                router_middlewares(&traefik, &https_router)
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        api.set(&with_proxy(containers.api_list(&map_of(&ours))));
+
         // Scale 3 → 5: two more containers with the very same labels.
         containers.add();
         containers.add();
-        api.set(&containers.api_list(&map_of(&ours)));
+        api.set(&with_proxy(containers.api_list(&map_of(&ours))));
         let urls: Vec<String> = (0..5).map(|i| containers.url(i)).collect();
         wait_servers(&traefik, &service, &urls);
         let (code, report) = check_tls(&binary, &url, &ca, &["--transport", "polling"]);
@@ -503,7 +658,7 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
             std::thread::sleep(Duration::from_millis(50));
         }
         containers.replicas[4] = None; // the replica process ends with its guard
-        api.set(&containers.api_list(&map_of(&ours)));
+        api.set(&with_proxy(containers.api_list(&map_of(&ours))));
         let (_, report) = run.join().expect("check thread");
         let mode = &modes(&report)[0];
         let removed = shared::traefik::sticky_cookie_value(&containers.url(4));
@@ -547,11 +702,11 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
         for i in &old {
             containers.replicas[*i] = None;
         }
-        api.set(&containers.api_list(&map_of(&ours)));
+        api.set(&with_proxy(containers.api_list(&map_of(&ours))));
         for _ in 0..3 {
             containers.add();
         }
-        api.set(&containers.api_list(&map_of(&ours)));
+        api.set(&with_proxy(containers.api_list(&map_of(&ours))));
         let (_, report) = run.join().expect("check thread");
         let mode = &modes(&report)[0];
         let sessions = mode["sessions"].as_u64().unwrap_or(0);
