@@ -483,6 +483,10 @@ pub fn coolify_proxy_flags(
     out.push(
         "--certificatesresolvers.letsencrypt.acme.caserver=https://127.0.0.1:9/directory".into(),
     );
+    if kind == shared::coolify::proxy::ServerKind::Swarm {
+        // The Swarm provider polls (no events), every 15 s by default: 1 s keeps tests short.
+        out.push("--providers.swarm.refreshSeconds=1s".into());
+    }
     out.push(format!(
         "--entrypoints.traefik.address=127.0.0.1:{}",
         places.api_port
@@ -656,6 +660,15 @@ impl Traefik {
         }
         let mut command = Command::new(binary);
         command.args(&flags).current_dir(dir.path());
+        // The Docker client reads these before the endpoint flag.
+        for name in [
+            "DOCKER_HOST",
+            "DOCKER_API_VERSION",
+            "DOCKER_TLS_VERIFY",
+            "DOCKER_CERT_PATH",
+        ] {
+            command.env_remove(name);
+        }
         for (name, value) in &setup.env {
             command.env(name, value);
         }

@@ -203,9 +203,15 @@ impl Application {
     /// (`generate_compose_file`): the active labels without `coolify.` lines, `$` escaped,
     /// then `coolify.*`.
     pub fn swarm_labels(&self) -> Vec<String> {
-        let mut labels: Vec<String> = self
-            .active_labels()
+        self.swarm_labels_from(&self.active_labels())
+    }
+
+    /// The `deploy.labels` of a standalone application on a Swarm server whose labels are
+    /// `custom` (Label management: "Managed manually", the text in the labels box).
+    pub fn swarm_labels_from(&self, custom: &str) -> Vec<String> {
+        let mut labels: Vec<String> = custom
             .lines()
+            .filter(|l| !l.trim().is_empty())
             .filter(|l| !l.starts_with("coolify."))
             .map(|l| l.replace('$', "$$"))
             .collect();

@@ -20,7 +20,7 @@ use crate::affinity::tools;
 use crate::check::{gaqno_lb, modes};
 
 /// Label text as the Engine API's `Labels` map.
-fn label_map(text: &str) -> Value {
+pub(crate) fn label_map(text: &str) -> Value {
     let labels = shared::labels::Labels::parse(text).expect("labels");
     let map: serde_json::Map<String, Value> = labels
         .labels()
@@ -30,14 +30,14 @@ fn label_map(text: &str) -> Value {
 }
 
 /// Replica processes, one per container address.
-struct Containers {
-    port: u16,
-    replicas: Vec<Option<ProcessGuard>>,
+pub(crate) struct Containers {
+    pub(crate) port: u16,
+    pub(crate) replicas: Vec<Option<ProcessGuard>>,
     dir: TempDir,
 }
 
 impl Containers {
-    fn start(count: usize) -> Containers {
+    pub(crate) fn start(count: usize) -> Containers {
         let dir = TempDir::new("docker-replicas").expect("temp dir");
         let mut containers = Containers {
             port: free_port().expect("port"),
@@ -50,15 +50,15 @@ impl Containers {
         containers
     }
 
-    fn address(i: usize) -> String {
+    pub(crate) fn address(i: usize) -> String {
         format!("127.0.0.{}", i + 2)
     }
 
-    fn url(&self, i: usize) -> String {
+    pub(crate) fn url(&self, i: usize) -> String {
         format!("http://{}:{}", Containers::address(i), self.port)
     }
 
-    fn add(&mut self) {
+    pub(crate) fn add(&mut self) {
         let i = self.replicas.len();
         let args = vec![
             self.port.to_string(),
@@ -84,7 +84,7 @@ impl Containers {
 
     /// A counter of replica `i`'s `/stats`: `open` (Engine.IO sessions open now) or
     /// `connections` (Socket.IO connects so far).
-    fn stat(&self, i: usize, key: &str) -> u64 {
+    pub(crate) fn stat(&self, i: usize, key: &str) -> u64 {
         use std::io::{Read, Write};
         let Ok(mut stream) =
             std::net::TcpStream::connect((Containers::address(i).as_str(), self.port))
@@ -128,7 +128,7 @@ struct DockerApi {
 }
 
 impl DockerApi {
-    fn start(dir: &Path, containers: &Value) -> DockerApi {
+    pub(crate) fn start(dir: &Path, containers: &Value) -> DockerApi {
         let port = free_port().expect("port");
         let file = dir.join("containers.json");
         std::fs::write(&file, containers.to_string()).expect("containers.json");
@@ -164,13 +164,13 @@ impl DockerApi {
 }
 
 /// Waits until Traefik's Docker provider shows `service` with exactly `urls` as servers.
-fn wait_servers(traefik: &Traefik, service: &str, urls: &[String]) {
+pub(crate) fn wait_servers(traefik: &Traefik, service: &str, urls: &[String]) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = String::new();
     loop {
         let (status, body) = tests::http_get(
             traefik.api_port,
-            &format!("/api/http/services/{service}@docker"),
+            &format!("/api/http/services/{}", at_provider(service)),
         )
         .unwrap_or((0, String::new()));
         if status == 200 {
@@ -217,7 +217,7 @@ fn start_traefik(binary: &Path, version: &str, plugin: &Path, api: &DockerApi) -
     Traefik::start(binary, version, &setup).expect("Traefik")
 }
 
-fn replica_values(mode: &Value) -> Vec<String> {
+pub(crate) fn replica_values(mode: &Value) -> Vec<String> {
     mode["replicas"]
         .as_object()
         .map(|r| r.keys().cloned().collect())
@@ -225,7 +225,7 @@ fn replica_values(mode: &Value) -> Vec<String> {
 }
 
 /// The compose service replicated in these tests, as GAQNO names it.
-const SERVICE: &str = "omnichannel-service";
+pub(crate) const SERVICE: &str = "omnichannel-service";
 
 /// `gaqno-lb compose` on an application's compose file, as the operator runs it for a Raw
 /// Compose Deployment; returns the service's labels as Coolify deploys them: the file's
@@ -267,7 +267,7 @@ fn raw_compose_labels(binary: &Path, dir: &Path, port: u16) -> Vec<String> {
 
 /// `gaqno-lb labels --service omnichannel-service` on `shown` (the labels Coolify shows for
 /// the service): only our lines, for the compose file.
-fn gaqno_labels_for(binary: &Path, dir: &Path, shown: &[String]) -> Vec<String> {
+pub(crate) fn gaqno_labels_for(binary: &Path, dir: &Path, shown: &[String]) -> Vec<String> {
     let pasted = dir.join("coolify-compose-labels.txt");
     std::fs::write(
         &pasted,
@@ -291,13 +291,13 @@ fn gaqno_labels_for(binary: &Path, dir: &Path, shown: &[String]) -> Vec<String> 
 }
 
 /// The Engine API's `Labels` map of `key=value` lines.
-fn map_of(labels: &[String]) -> Value {
+pub(crate) fn map_of(labels: &[String]) -> Value {
     label_map(&labels.iter().map(|l| format!("{l}\n")).collect::<String>())
 }
 
 /// The name in `traefik.http.services.<name>.loadbalancer.server.port` of Coolify's HTTPS
 /// router's service.
-fn https_service(labels: &[String]) -> String {
+pub(crate) fn https_service(labels: &[String]) -> String {
     labels
         .iter()
         .find_map(|l| {
@@ -309,7 +309,7 @@ fn https_service(labels: &[String]) -> String {
 }
 
 /// `gaqno-lb check <url> --format json <args>`, trusting the test CA (`SSL_CERT_FILE`).
-fn check_tls(binary: &Path, url: &str, ca: &Path, args: &[&str]) -> (i32, Value) {
+pub(crate) fn check_tls(binary: &Path, url: &str, ca: &Path, args: &[&str]) -> (i32, Value) {
     let out = Command::new(binary)
         .args([
             "check",
@@ -728,12 +728,12 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
 }
 
 /// Waits until Traefik shows router `name` from the Docker provider, enabled.
-fn wait_router(traefik: &Traefik, name: &str) {
+pub(crate) fn wait_router(traefik: &Traefik, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, body) = tests::http_get(
             traefik.api_port,
-            &format!("/api/http/routers/{name}@docker"),
+            &format!("/api/http/routers/{}", at_provider(name)),
         )
         .unwrap_or((0, String::new()));
         if status == 200 && body.contains("\"status\":\"enabled\"") {
@@ -741,11 +741,21 @@ fn wait_router(traefik: &Traefik, name: &str) {
         }
         assert!(
             Instant::now() < deadline,
-            "Traefik {}: router {name}@docker never enabled: {body}\n{}",
+            "Traefik {}: router {} never enabled: {body}\n{}",
             traefik.version,
+            at_provider(name),
             traefik.log()
         );
         std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// `name` as Traefik's API names it: `@docker` unless it names its provider.
+fn at_provider(name: &str) -> String {
+    if name.contains('@') {
+        name.to_owned()
+    } else {
+        format!("{name}@docker")
     }
 }
 
