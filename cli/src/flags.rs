@@ -35,7 +35,7 @@ pub enum Command {
     /// Print the sticky cookie value Traefik gives each server URL.
     Cookie(Cookie),
     /// Add a service's sticky cookie, health check and Socket.IO affinity to the Docker
-    /// labels Coolify generated for it (replicas on one server); print the labels to paste
+    /// labels Coolify generated for it (Swarm replicas); print the labels to paste
     /// back, with only our lines added or replaced.
     Labels(LabelsFlags),
     /// Turn an application's compose file into one Coolify deploys as written (Advanced →

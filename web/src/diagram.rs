@@ -384,7 +384,7 @@ fn draw(
                         .as_ref()
                         .map_or(port, |p| format!("health GET {p}")),
                 ],
-                "Coolify's Replicas: every container carries the labels".into(),
+                "Swarm tasks or compose replicas: each carries the labels".into(),
             );
             containers.field = Some(Field::DockerCount);
             columns[4].push(containers);

@@ -19,7 +19,7 @@ pub enum Field {
     Port,
     Priority,
     Strategy,
-    /// Whether the replicas are Docker replicas on one server (Coolify's Replicas).
+    /// Whether the replicas are found through labels (Swarm tasks, Raw Compose replicas).
     Docker,
     DockerCount,
     /// The URL of replica `n`.
@@ -174,7 +174,7 @@ impl Field {
             Field::Port => "Port",
             Field::Priority => "Priority",
             Field::Strategy => "Strategy",
-            Field::Docker => "Docker replicas on this server (Coolify's Replicas)",
+            Field::Docker => "Replicas Traefik finds through labels (Swarm, Raw Compose)",
             Field::DockerCount => "Containers",
             Field::Server(_) => "Replica URL",
             Field::Health | Field::Sticky => "on",

@@ -538,6 +538,48 @@ fn write_table(
 mod tests {
     use super::*;
 
+    fn outcome(token: bool) -> Outcome {
+        Outcome {
+            held: true,
+            replica: Some("10c318b72adc7a81".into()),
+            plugin_token: token,
+            handshake: None,
+            round_trips: Vec::new(),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn the_plugin_line_comes_from_the_sids_alone() {
+        let report = |modes: Vec<Mode>| Report {
+            url: "https://omni.example.com/socket.io/".into(),
+            eio: 4,
+            rounds: 1,
+            modes,
+            traefik: None,
+        };
+        let with = report(vec![
+            Mode::new(
+                Transport::Polling,
+                false,
+                vec![outcome(true), outcome(true)],
+            ),
+            Mode::new(Transport::WebSocket, false, vec![outcome(false)]),
+        ]);
+        assert_eq!(
+            with.plugin_line(),
+            "gaqno-lb plugin: it answered (sids carrying its token: polling 2 of 2)"
+        );
+        assert_eq!(with.to_json()["plugin_answered"], true);
+        let without = report(vec![Mode::new(
+            Transport::Polling,
+            false,
+            vec![outcome(false)],
+        )]);
+        assert!(without.plugin_line().contains("no sid carried its token"));
+        assert_eq!(without.to_json()["plugin_answered"], false);
+    }
+
     #[test]
     fn tables_align_names_left_and_numbers_right() {
         let mut out = Vec::new();

@@ -84,7 +84,8 @@ pub struct Service {
     /// for the sticky cookie to pick between them. Unused with `docker_replicas`.
     #[serde(default)]
     pub servers: Vec<String>,
-    /// Replicas that Traefik's Docker provider finds on this server (Coolify's *Replicas*),
+    /// Replicas that Traefik's Docker or Swarm provider finds (Swarm tasks, a Raw Compose
+    /// Deployment's replicas),
     /// instead of `servers`: they have no stable URL each, so the service's settings go into
     /// the application's labels (`crate::labels::coolify`) and the exported file leaves the
     /// service out. `None`: the replicas are `servers`.
@@ -105,7 +106,7 @@ pub struct Service {
     pub priority: Option<i64>,
 }
 
-/// Replicas on one server, as containers of one Coolify application.
+/// Replicas found through labels: Swarm tasks or the containers of one compose service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DockerReplicas {

@@ -298,6 +298,16 @@ fn swarm_replicas_hold_behind_coolifys_proxy() {
             held < sessions,
             "open sessions on old tasks break: {mode:#}"
         );
+        // Each old task ran until Traefik dropped it: no request failed, sessions on it only
+        // had to reconnect.
+        assert!(
+            mode["errors"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .all(|(why, _)| why.starts_with("session ID unknown")),
+            "Traefik {version}: {mode:#}"
+        );
         let fresh: Vec<String> = (5..containers.replicas.len())
             .map(|i| containers.url(i))
             .collect();

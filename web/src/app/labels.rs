@@ -1,4 +1,4 @@
-//! Coolify's Replicas on one server: the application's labels with ours added, as a diff.
+//! Swarm replicas (or a compose service): the application's labels with ours added, as a diff.
 
 use leptos::prelude::*;
 
@@ -6,7 +6,7 @@ use super::browser::copy_text;
 use super::{analysis, editor};
 use crate::protocol::{LabelsDiff, Request};
 
-/// Coolify "Replicas" on one server: the application's generated labels pasted in, ours
+/// Swarm replicas: the application's labels (Label management "Managed manually") pasted in, ours
 /// added (the same code as `gaqno-lb labels`), shown as a diff, copied back.
 #[component]
 pub fn LabelsPanel() -> impl IntoView {
@@ -52,9 +52,9 @@ pub fn LabelsPanel() -> impl IntoView {
     let copied = RwSignal::new(false);
     view! {
         <details class="labels panel" data-testid="labels-panel">
-            <summary>"Replicas on one server: Coolify labels"</summary>
+            <summary>"Swarm replicas: Coolify labels"</summary>
             <p>
-                "Paste the labels Coolify shows for the application (Configuration → General → Container Labels). gaqno-lb adds the service's sticky cookie, health check and Socket.IO affinity at the end and changes no other line; paste the result back and raise Replicas."
+                "On a Swarm server: set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, then paste the Active labels here. gaqno-lb adds the service's sticky cookie, health check and Socket.IO affinity at the end and changes no other line; paste the result back, set Swarm → Replicas and deploy. Reset to defaults drops our lines: paste again after one."
             </p>
             <label>
                 "Service "

@@ -38,8 +38,9 @@ pub fn PluginPanel() -> impl IntoView {
                     </button>
                 </li>
                 <li>
-                    "Save, Restart Proxy, and look for " <code>"Plugins loaded."</code>
-                    " in Proxy → Logs."
+                    "Save, Restart Proxy, then run " <code>"gaqno-lb check https://<domain>"</code>
+                    ": it says whether the plugin answered. Coolify's Traefik logs only errors, so "
+                    <code>"Plugins loaded."</code> " never shows in Proxy → Logs."
                 </li>
             </ol>
             <p>"Offline, as a local plugin:"</p>
@@ -57,8 +58,8 @@ pub fn PluginPanel() -> impl IntoView {
                     </code> " and the volume " <code>{install::LOCAL_PLUGIN_VOLUME}</code> "."
                 </li>
                 <li>
-                    "Save, Restart Proxy, and look for " <code>"Plugins loaded."</code>
-                    " in Proxy → Logs."
+                    "Save, Restart Proxy, then run " <code>"gaqno-lb check https://<domain>"</code>
+                    ". Reset configuration keeps the flag but drops the volume, and Traefik then turns every plugin off: add the volume again after a reset."
                 </li>
             </ol>
         </details>

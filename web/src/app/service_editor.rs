@@ -117,7 +117,7 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
                                                     class="note"
                                                     data-testid=format!("service-{index}-docker-note")
                                                 >
-                                                    "Traefik finds the containers itself; this service's settings go into the application's labels (Replicas on one server, in the list's panels), not into the YAML."
+                                                    "Traefik finds the containers itself; this service's settings go into the application's labels (the labels panel, in the list's panels), not into the YAML."
                                                 </p>
                                             </Show>
                                         }
