@@ -20,6 +20,9 @@ pub struct Status {
     pub services: Vec<ServiceStatus>,
     /// `(router, plugin cookieName, service sticky cookie name)` that differ.
     pub cookie_mismatches: Vec<(String, String, String)>,
+    /// `(their router with provider, host, our router)`: another provider's router answers
+    /// a host ours does — on Coolify, an application that kept its domain (path a).
+    pub competing: Vec<(String, String, String)>,
 }
 
 #[derive(Debug)]
@@ -189,7 +192,56 @@ pub fn read(raw: &Value) -> Status {
             }
         }
     }
+    status.competing = competing(raw);
     status
+}
+
+/// The hosts a rule names (`Host(`a`)`, also `Host(`a`, `b`)`), lowercased.
+fn hosts(rule: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = rule;
+    while let Some(start) = rest.find("Host(") {
+        rest = &rest[start + "Host(".len()..];
+        let end = rest.find(')').unwrap_or(rest.len());
+        out.extend(
+            rest[..end]
+                .split(',')
+                .map(|h| h.trim().trim_matches(['`', '"']).to_ascii_lowercase())
+                .filter(|h| !h.is_empty()),
+        );
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Routers of another provider (Docker, Swarm) answering a host one of our file routers
+/// answers.
+fn competing(raw: &Value) -> Vec<(String, String, String)> {
+    let routers: Vec<(&String, Vec<String>)> = raw["routers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, r)| (name, hosts(r["rule"].as_str().unwrap_or_default())))
+        .collect();
+    let provider = |name: &str| name.rsplit_once('@').map(|(_, p)| p.to_owned());
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    for (ours, our_hosts) in routers
+        .iter()
+        .filter(|(n, _)| local(n).starts_with("gaqno-") && provider(n).as_deref() == Some("file"))
+    {
+        for (theirs, their_hosts) in routers.iter().filter(|(n, _)| {
+            !local(n).starts_with("gaqno-")
+                && !matches!(provider(n).as_deref(), Some("file" | "internal"))
+        }) {
+            if let Some(host) = our_hosts.iter().find(|h| their_hosts.contains(h)) {
+                if !out.iter().any(|(t, _, _)| t == *theirs) {
+                    out.push(((*theirs).clone(), host.clone(), local(ours).to_owned()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 impl Status {
@@ -225,6 +277,12 @@ impl Status {
                 "  router {router}: the plugin's cookieName {plugin} is not the service's sticky cookie {sticky}: sessions are not pinned"
             )?;
         }
+        for (theirs, host, ours) in &self.competing {
+            writeln!(
+                out,
+                "  router {theirs} also answers {host}, as {ours} does: an application that kept its domain in Coolify; requests its rule wins go to that one container (leave Domains empty on the applications the file balances)"
+            )?;
+        }
         if self.plugin_missing {
             writeln!(
                 out,
@@ -247,6 +305,9 @@ impl Status {
                     "url": url, "status": status, "cookie": cookie,
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "competing_routers": self.competing.iter().map(|(theirs, host, ours)| serde_json::json!({
+                "router": theirs, "host": host, "ours": ours,
+            })).collect::<Vec<_>>(),
             "cookie_mismatches": self.cookie_mismatches.iter().map(|(router, plugin, sticky)| serde_json::json!({
                 "router": router, "plugin_cookie_name": plugin, "sticky_cookie_name": sticky,
             })).collect::<Vec<_>>(),
@@ -257,6 +318,31 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_other_providers_routers_on_our_hosts() {
+        let raw = serde_json::json!({
+            "routers": {
+                "gaqno-omni@file": {"rule": "Host(`omni.example.com`)", "service": "gaqno-omni"},
+                "https-0-k4c8@docker": {"rule": "Host(`Omni.example.com`) && PathPrefix(`/`)", "service": "x"},
+                "https-0-other@docker": {"rule": "Host(`crm.example.com`) && PathPrefix(`/`)", "service": "y"},
+                "coolify-http@file": {"rule": "Host(`omni.example.com`)", "service": "z"},
+                "traefik@docker": {"rule": "Host(`traefik-coolify-proxy`)", "service": "api@internal"},
+            },
+        });
+        assert_eq!(
+            read(&raw).competing,
+            [(
+                "https-0-k4c8@docker".to_owned(),
+                "omni.example.com".to_owned(),
+                "gaqno-omni".to_owned()
+            )]
+        );
+        assert_eq!(
+            hosts("Host(`a.b`, `c.d`) || Host(\"e.f\")"),
+            ["a.b", "c.d", "e.f"]
+        );
+    }
 
     #[test]
     fn reads_objects_servers_and_mismatches() {

@@ -327,6 +327,36 @@ impl Service {
         url
     }
 
+    /// Path a on Coolify: the service as `count` Coolify applications of one repository on
+    /// one server, each with the network alias `<prefix>-<n>` (Configuration → General →
+    /// Network aliases), which Traefik reaches on the `coolify` network. Sets the servers to
+    /// `http://<prefix>-1:<port>` … `http://<prefix>-<count>:<port>`; replicas from labels
+    /// are turned off.
+    pub fn set_alias_replicas(&mut self, prefix: &str, count: u32) {
+        self.docker_replicas = None;
+        self.servers = (1..=count)
+            .map(|n| format!("http://{prefix}-{n}:{}", self.port))
+            .collect();
+    }
+
+    /// `(prefix, count)` when the servers are exactly what [`Service::set_alias_replicas`]
+    /// writes: `http://<prefix>-1:<port>` … in order, on the service's port.
+    pub fn alias_replicas(&self) -> Option<(String, u32)> {
+        let first = self.servers.first()?;
+        let host = first
+            .strip_prefix("http://")?
+            .strip_suffix(&format!(":{}", self.port))?;
+        let prefix = host.strip_suffix("-1")?;
+        if prefix.is_empty() {
+            return None;
+        }
+        let count = u32::try_from(self.servers.len()).ok()?;
+        let mut expected = self.clone();
+        expected.set_alias_replicas(prefix, count);
+        (expected.servers == self.servers && self.docker_replicas.is_none())
+            .then(|| (prefix.to_owned(), count))
+    }
+
     /// Removes the replica at `index`, if there is one.
     pub fn remove_replica(&mut self, index: usize) -> Option<String> {
         (index < self.servers.len()).then(|| self.servers.remove(index))
@@ -406,6 +436,30 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn alias_replicas_are_servers_named_by_prefix_and_number() {
+        let mut service = super::Service::new("omnichannel-service", 4008, 2);
+        assert_eq!(
+            service.alias_replicas(),
+            Some(("omnichannel-service".to_owned(), 2)),
+            "the preset's servers already follow Coolify's aliases"
+        );
+        service.set_alias_replicas("omni", 3);
+        assert_eq!(
+            service.servers,
+            [
+                "http://omni-1:4008",
+                "http://omni-2:4008",
+                "http://omni-3:4008"
+            ]
+        );
+        assert_eq!(service.alias_replicas(), Some(("omni".to_owned(), 3)));
+        service.servers.swap(0, 1);
+        assert_eq!(service.alias_replicas(), None, "out of order");
+        service.servers = vec!["http://10.0.0.5:4008".into()];
+        assert_eq!(service.alias_replicas(), None);
+    }
+
     use super::*;
 
     #[test]

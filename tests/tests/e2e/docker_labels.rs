@@ -122,8 +122,8 @@ impl Containers {
 }
 
 /// The stand-in Engine API.
-struct DockerApi {
-    port: u16,
+pub(crate) struct DockerApi {
+    pub(crate) port: u16,
     _process: ProcessGuard,
 }
 
@@ -146,7 +146,7 @@ impl DockerApi {
     }
 
     /// Replaces the containers; the stand-in announces the change on `/events`.
-    fn set(&self, containers: &Value) {
+    pub(crate) fn set(&self, containers: &Value) {
         use std::io::{Read, Write};
         let body = containers.to_string();
         let mut stream =

@@ -2,6 +2,7 @@
 //! the harness and how these tests are gated.
 
 mod affinity; // the plugin keeps Socket.IO sessions on one replica (and the controls)
+mod applications; // Coolify path a: N applications with network aliases, balanced by our file
 mod check; // `gaqno-lb check` tells held sessions from broken ones, through real Traefik
 mod docker_labels; // one Coolify server: a Raw Compose Deployment through the Docker provider, Coolify's proxy flags
 mod lint_agrees; // bad files: what Traefik does with each, and that the linter flags it
