@@ -281,7 +281,10 @@ mod tests {
     fn docker_replicas_stay_out_of_the_file() {
         let mut project = Project::gaqno();
         for service in &mut project.services {
-            service.docker_replicas = Some(crate::model::DockerReplicas { count: 3 });
+            service.docker_replicas = Some(crate::model::DockerReplicas::new(
+                3,
+                crate::model::ReplicasVia::Swarm,
+            ));
         }
         let yaml = super::to_yaml(&project).unwrap();
         assert!(yaml.lines().all(|l| l.starts_with('#')), "{yaml}");

@@ -640,7 +640,8 @@ mod tests {
     #[test]
     fn docker_replicas_are_containers_with_the_labels_that_carry_them() {
         let mut project = Project::gaqno();
-        project.services[0].docker_replicas = Some(DockerReplicas { count: 3 });
+        project.services[0].docker_replicas =
+            Some(DockerReplicas::new(3, shared::model::ReplicasVia::Swarm));
         let d = preset_diagram(&project, 0);
         assert!(d.nodes.iter().all(|n| n.kind != Kind::Replica));
         let containers = d.node("containers").expect("the containers");

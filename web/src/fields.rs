@@ -7,7 +7,7 @@
 //! intermediate text: where it does not parse (a port being typed, `30` of `300s`), the
 //! model keeps its last valid value or the optional setting goes unset.
 
-use shared::model::{DockerReplicas, HealthCheck, SameSite, Service, Strategy};
+use shared::model::{DockerReplicas, HealthCheck, ReplicasVia, SameSite, Service, Strategy};
 use shared::traefik::GoDuration;
 
 /// One field of a service's editor.
@@ -19,8 +19,14 @@ pub enum Field {
     Port,
     Priority,
     Strategy,
-    /// Whether the replicas are found through labels (Swarm tasks, Raw Compose replicas).
-    Docker,
+    /// Where the replicas run: servers in the YAML (Coolify's path a, or any URLs), a Raw
+    /// Compose Deployment (path b) or Swarm (path c), both found through labels.
+    Runs,
+    /// Path a: the network alias prefix of the N Coolify applications.
+    AliasPrefix,
+    /// Path a: how many applications.
+    AliasCount,
+    /// Paths b and c: how many replicas.
     DockerCount,
     /// The URL of replica `n`.
     Server(usize),
@@ -68,6 +74,18 @@ const STRATEGIES: &[(&str, &str)] = &[
     ("hrw", "hrw"),
     ("leasttime", "leasttime"),
 ];
+/// [`Field::Runs`]'s choices.
+pub const RUNS: &[(&str, &str)] = &[
+    (
+        "file",
+        "Servers in the YAML (N Coolify applications, or any URLs)",
+    ),
+    ("compose", "Raw Compose Deployment (one server)"),
+    (
+        "swarm",
+        "Swarm replicas through labels (one or many servers)",
+    ),
+];
 const SAME_SITE: &[(&str, &str)] = &[
     ("", "not set"),
     ("lax", "lax"),
@@ -89,7 +107,15 @@ pub const SECTIONS: &[(&str, &[Field])] = &[
             Field::Strategy,
         ],
     ),
-    ("Replicas", &[Field::Docker, Field::DockerCount]),
+    (
+        "Replicas",
+        &[
+            Field::Runs,
+            Field::AliasPrefix,
+            Field::AliasCount,
+            Field::DockerCount,
+        ],
+    ),
     (
         "Health check",
         &[
@@ -133,7 +159,9 @@ impl Field {
             Field::Port => "port",
             Field::Priority => "priority",
             Field::Strategy => "strategy",
-            Field::Docker => "docker",
+            Field::Runs => "runs",
+            Field::AliasPrefix => "alias-prefix",
+            Field::AliasCount => "alias-count",
             Field::DockerCount => "docker-count",
             Field::Server(n) => return format!("server-{n}"),
             Field::Health => "health",
@@ -174,8 +202,10 @@ impl Field {
             Field::Port => "Port",
             Field::Priority => "Priority",
             Field::Strategy => "Strategy",
-            Field::Docker => "Replicas Traefik finds through labels (Swarm, Raw Compose)",
-            Field::DockerCount => "Containers",
+            Field::Runs => "Replicas run as",
+            Field::AliasPrefix => "Network alias prefix (one application each)",
+            Field::AliasCount => "Applications",
+            Field::DockerCount => "Replicas",
             Field::Server(_) => "Replica URL",
             Field::Health | Field::Sticky => "on",
             Field::HealthPath => "Path",
@@ -194,13 +224,11 @@ impl Field {
     /// How it is edited.
     pub fn input(self) -> Input {
         match self {
-            Field::Docker
-            | Field::Health
-            | Field::Sticky
-            | Field::Secure
-            | Field::HttpOnly
-            | Field::SocketIo => Input::Check,
+            Field::Health | Field::Sticky | Field::Secure | Field::HttpOnly | Field::SocketIo => {
+                Input::Check
+            }
             Field::Strategy => Input::Select(STRATEGIES),
+            Field::Runs => Input::Select(RUNS),
             Field::SameSite => Input::Select(SAME_SITE),
             _ => Input::Text,
         }
@@ -211,6 +239,7 @@ impl Field {
     pub fn applies(self, service: &Service) -> bool {
         match self {
             Field::DockerCount => service.docker_replicas.is_some(),
+            Field::AliasPrefix | Field::AliasCount => service.docker_replicas.is_none(),
             Field::Server(n) => service.docker_replicas.is_none() && n < service.servers.len(),
             _ => true,
         }
@@ -231,7 +260,20 @@ impl Field {
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
             ),
-            Field::Docker => Value::Checked(s.docker_replicas.is_some()),
+            Field::Runs => text(
+                match s.docker_replicas.map(|d| d.via) {
+                    None => "file",
+                    Some(ReplicasVia::Compose) => "compose",
+                    Some(ReplicasVia::Swarm) => "swarm",
+                }
+                .to_owned(),
+            ),
+            Field::AliasPrefix => text(s.alias_replicas().map(|(p, _)| p).unwrap_or_default()),
+            Field::AliasCount => text(
+                s.alias_replicas()
+                    .map(|(_, n)| n.to_string())
+                    .unwrap_or_default(),
+            ),
             Field::DockerCount => text(
                 s.docker_replicas
                     .map(|d| d.count.to_string())
@@ -279,7 +321,6 @@ impl Field {
 
     fn write_checked(self, s: &mut Service, on: bool) {
         match self {
-            Field::Docker => s.docker_replicas = on.then_some(DockerReplicas { count: 2 }),
             Field::Health => s.health_check = on.then(HealthCheck::gaqno),
             Field::Sticky => s.sticky.enabled = on,
             Field::Secure => s.sticky.secure = on,
@@ -301,6 +342,35 @@ impl Field {
             }
             Field::Priority => s.priority = number(text),
             Field::Strategy => s.strategy = Strategy::parse(text),
+            Field::Runs => {
+                let count = s
+                    .docker_replicas
+                    .map_or(s.servers.len().max(2) as u32, |d| d.count);
+                s.docker_replicas = match text {
+                    "compose" => Some(DockerReplicas::new(count, ReplicasVia::Compose)),
+                    "swarm" => Some(DockerReplicas::new(count, ReplicasVia::Swarm)),
+                    _ => None,
+                };
+                if s.docker_replicas.is_none() && s.servers.is_empty() {
+                    let name = s.name.clone();
+                    s.set_alias_replicas(&name, count);
+                }
+            }
+            // Applications: 1 to 64 (a count being typed keeps the last valid one).
+            Field::AliasPrefix => {
+                if let Some(prefix) = non_empty(text) {
+                    let count = s
+                        .alias_replicas()
+                        .map_or(s.servers.len().max(1) as u32, |a| a.1);
+                    s.set_alias_replicas(&prefix, count);
+                }
+            }
+            Field::AliasCount => {
+                if let Some(count) = number::<u32>(text).filter(|n| (1..=64).contains(n)) {
+                    let prefix = s.alias_replicas().map_or_else(|| s.name.clone(), |a| a.0);
+                    s.set_alias_replicas(&prefix, count);
+                }
+            }
             Field::DockerCount => {
                 if let (Some(d), Some(count)) = (s.docker_replicas.as_mut(), number(text)) {
                     d.count = count;
@@ -330,12 +400,7 @@ impl Field {
             Field::SameSite => s.sticky.same_site = SameSite::parse(text),
             Field::MaxAge => s.sticky.max_age = number(text),
             Field::SocketIoPath => text.clone_into(&mut s.socket_io.path),
-            Field::Docker
-            | Field::Health
-            | Field::Sticky
-            | Field::Secure
-            | Field::HttpOnly
-            | Field::SocketIo => {}
+            Field::Health | Field::Sticky | Field::Secure | Field::HttpOnly | Field::SocketIo => {}
         }
     }
 }
@@ -417,9 +482,12 @@ mod tests {
         );
         Field::Strategy.write(&mut s, Value::Text("p2c".into()));
         assert_eq!(s.strategy, Some(Strategy::P2c));
-        Field::Docker.write(&mut s, Value::Checked(true));
+        Field::Runs.write(&mut s, Value::Text("swarm".into()));
         Field::DockerCount.write(&mut s, Value::Text("4".into()));
-        assert_eq!(s.docker_replicas, Some(DockerReplicas { count: 4 }));
+        assert_eq!(
+            s.docker_replicas,
+            Some(DockerReplicas::new(4, ReplicasVia::Swarm))
+        );
         assert!(
             !Field::Server(0).applies(&s),
             "Docker replicas have no URLs"
@@ -430,6 +498,40 @@ mod tests {
         Field::Sticky.write(&mut s, Value::Checked(false));
         Field::SocketIo.write(&mut s, Value::Checked(true));
         assert!(s.sticky.enabled, "affinity needs the sticky cookie");
+    }
+
+    #[test]
+    fn the_three_paths_and_their_fields() {
+        let mut s = Project::gaqno().services[0].clone();
+        assert_eq!(Field::Runs.read(&s), Value::Text("file".into()));
+        Field::AliasPrefix.write(&mut s, Value::Text("omni".into()));
+        Field::AliasCount.write(&mut s, Value::Text("3".into()));
+        assert_eq!(s.servers.len(), 3);
+        assert!(
+            s.servers[2].starts_with("http://omni-3:"),
+            "{:?}",
+            s.servers
+        );
+        Field::AliasCount.write(&mut s, Value::Text("0".into()));
+        assert_eq!(s.servers.len(), 3, "no zero applications");
+        Field::Runs.write(&mut s, Value::Text("compose".into()));
+        assert_eq!(
+            s.docker_replicas,
+            Some(DockerReplicas::new(3, ReplicasVia::Compose))
+        );
+        assert!(!Field::AliasPrefix.applies(&s) && Field::DockerCount.applies(&s));
+        Field::Runs.write(&mut s, Value::Text("swarm".into()));
+        assert_eq!(
+            s.docker_replicas,
+            Some(DockerReplicas::new(3, ReplicasVia::Swarm))
+        );
+        Field::Runs.write(&mut s, Value::Text("file".into()));
+        assert_eq!(s.docker_replicas, None);
+        assert_eq!(
+            Field::AliasPrefix.read(&s),
+            Value::Text("omni".into()),
+            "servers kept"
+        );
     }
 
     #[test]

@@ -213,6 +213,36 @@ pub fn labels_with_affinity(
     Ok((lines, added.labels.text()))
 }
 
+/// The compose panel's answer: `compose` (an application's compose file) made into a Raw
+/// Compose Deployment replicating `compose_service` as the project's `service_name` says
+/// (its replica count, port, sticky cookie, health check, Socket.IO path) for `domain`:
+/// the file and what changed (the same code as `gaqno-lb compose`).
+pub fn raw_compose_for(
+    project: &Project,
+    service_name: &str,
+    compose: &str,
+    compose_service: &str,
+    domain: &str,
+) -> Result<(String, Vec<String>), String> {
+    let service = project
+        .services
+        .iter()
+        .find(|s| s.name == service_name)
+        .ok_or_else(|| format!("no service `{service_name}`"))?;
+    let document: serde_json::Value =
+        shared::yaml::from_str(compose).map_err(|e| format!("the compose file: {e}"))?;
+    let options = shared::compose::raw::RawOptions {
+        service: compose_service.trim().to_owned(),
+        replicas: service.docker_replicas.map_or(2, |d| d.count),
+        domain: domain.trim().to_owned(),
+        port: service.port,
+        name_stem: shared::compose::raw::DEFAULT_NAME_STEM.to_owned(),
+    };
+    let raw = shared::compose::raw::raw_compose(&document, &options, &project.target, service)?;
+    let text = shared::yaml::to_string(&raw.document).map_err(|e| e.to_string())?;
+    Ok((text, raw.changes))
+}
+
 #[cfg(test)]
 mod tests {
     use shared::model::Project;
@@ -220,9 +250,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_compose_panel_writes_what_gaqno_lb_compose_writes() {
+        let mut project = Project::gaqno();
+        let index = project
+            .services
+            .iter()
+            .position(|s| s.name == "omnichannel-service")
+            .unwrap();
+        project.services[index].docker_replicas = Some(shared::model::DockerReplicas::new(
+            3,
+            shared::model::ReplicasVia::Compose,
+        ));
+        let compose = "services:\n  api:\n    build: .\n    container_name: api\n";
+        let (text, changes) = raw_compose_for(
+            &project,
+            "omnichannel-service",
+            compose,
+            "api",
+            "https://omni.example.com",
+        )
+        .unwrap();
+        assert!(text.contains("replicas: 3"), "{text}");
+        assert!(text.contains("traefik.docker.network=coolify"), "{text}");
+        assert!(!text.contains("container_name"), "{text}");
+        assert!(changes.iter().any(|c| c.contains("container_name")));
+        let err = raw_compose_for(&project, "omnichannel-service", compose, "web", "https://x")
+            .unwrap_err();
+        assert!(err.contains("no service `web`"), "{err}");
+        let err = raw_compose_for(
+            &project,
+            "omnichannel-service",
+            "services: [",
+            "api",
+            "https://x",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("the compose file:"), "{err}");
+    }
+
+    #[test]
     fn a_fix_keeps_what_the_yaml_cannot_carry() {
         let mut project = Project::gaqno();
-        project.services[1].docker_replicas = Some(shared::model::DockerReplicas { count: 4 });
+        project.services[1].docker_replicas = Some(shared::model::DockerReplicas::new(
+            4,
+            shared::model::ReplicasVia::Swarm,
+        ));
         project.services[0].port = 4321;
         if let Some(h) = project.services[0].health_check.as_mut() {
             h.timeout = Some(shared::traefik::GoDuration::new("500ms"));

@@ -28,6 +28,15 @@ pub enum Request {
         service: String,
         pasted: String,
     },
+    /// A compose file made into a Raw Compose Deployment replicating `compose_service` with
+    /// the project's `service`: `(file, changes)` ([`crate::raw_compose_for`]).
+    Compose {
+        project: Project,
+        service: String,
+        compose: String,
+        compose_service: String,
+        domain: String,
+    },
     /// The diagram of Docker-replica service `index`, from its labels: `Option<Diagram>`.
     DockerDiagram { project: Project, index: usize },
     /// A project saved as YAML by an earlier version of the app: `Option<Project>`.

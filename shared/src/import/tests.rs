@@ -261,7 +261,7 @@ proptest! {
         for (service, docker) in project.services.iter_mut().zip(docker) {
             // What a file cannot say about a service, set to what the model would hold.
             if docker {
-                service.docker_replicas = Some(crate::model::DockerReplicas { count: 3 });
+                service.docker_replicas = Some(crate::model::DockerReplicas::new(3, crate::model::ReplicasVia::Swarm));
             }
         }
         let back = crate::import::import_onto(&export(&project), &project);

@@ -110,8 +110,36 @@ pub struct Service {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DockerReplicas {
-    /// How many containers run (the application's *Replicas*), which `check` should see.
+    /// How many run (Swarm's *Replicas*, or the compose file's `deploy.replicas`), which
+    /// `check` should see.
     pub count: u32,
+    /// How Coolify runs them.
+    #[serde(default, skip_serializing_if = "ReplicasVia::is_swarm")]
+    pub via: ReplicasVia,
+}
+
+impl DockerReplicas {
+    /// `count` replicas run `via`.
+    pub fn new(count: u32, via: ReplicasVia) -> DockerReplicas {
+        DockerReplicas { count, via }
+    }
+}
+
+/// How Coolify runs replicas that Traefik finds through their labels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReplicasVia {
+    /// Swarm tasks of a standalone-built application (one host or many): its labels.
+    #[default]
+    Swarm,
+    /// A Raw Compose Deployment on one server: the file `gaqno-lb compose` writes.
+    Compose,
+}
+
+impl ReplicasVia {
+    fn is_swarm(&self) -> bool {
+        *self == ReplicasVia::Swarm
+    }
 }
 
 /// An active health check.

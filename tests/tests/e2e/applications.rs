@@ -173,12 +173,7 @@ fn n_applications_hold_behind_coolifys_proxy() {
                 &binary,
                 &url,
                 &ca,
-                &[
-                    "--transport",
-                    "polling",
-                    "--traefik-api",
-                    &api_url,
-                ],
+                &["--transport", "polling", "--traefik-api", &api_url],
             );
             let competing = report["traefik"]["competing_routers"].clone();
             if competing.as_array().is_some_and(|c| !c.is_empty()) || Instant::now() > deadline {

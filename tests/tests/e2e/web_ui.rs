@@ -675,7 +675,9 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         )
         .await
         .expect("open the labels panel");
-    let coolify = "traefik.enable=true\ntraefik.http.routers.https-0-u1.entryPoints=https\ntraefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)\ntraefik.http.routers.https-0-u1.service=https-0-u1\ntraefik.http.routers.https-0-u1.tls=true\ntraefik.http.services.https-0-u1.loadbalancer.server.port=4008\n";
+    // The Active labels Coolify v4.3.10 shows for a standalone application, written by its
+    // own code (`shared/test_data/coolify/`).
+    let coolify = include_str!("../../../shared/test_data/coolify/standalone.txt");
     page.set("labels-text", coolify).await;
     page.click_element("labels-add").await;
     let diff = page
@@ -685,7 +687,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         .await;
     assert!(
         diff.contains(
-            "  traefik.http.routers.https-0-u1.rule=Host(`chat.example.com`) && PathPrefix(`/`)"
+            "  traefik.http.routers.https-0-k4c8w0s8g8ok0c4gs0wck8sg.rule=Host(`omni.example.com`) && PathPrefix(`/`)"
         ),
         "Coolify's lines unchanged: {diff}"
     );
@@ -708,13 +710,14 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         .expect("value");
     assert_eq!(kept.as_deref(), Some("traefik.enable=true\nnot a label\n"));
 
-    // Docker replicas on one server: the service leaves the YAML (its labels carry it).
-    page.click_element("service-0-docker").await;
-    page.wait_text("service-0-docker-note", "the labels note", |t| {
-        t.contains("labels")
+    // Where the replicas run: the three Coolify paths, each with its steps and artifact.
+    // Path c, Swarm: the service leaves the YAML (its labels carry it).
+    page.set("service-0-runs", "swarm").await;
+    page.wait_text("service-0-steps", "Swarm's steps", |t| {
+        t.contains("Managed manually (edit labels yourself)") && t.contains("Swarm → Replicas")
     })
     .await;
-    // Drawn as Traefik's Docker provider finds them: containers, no URLs, and our labels.
+    // Drawn as Traefik's provider finds them: containers, no URLs, and our labels.
     page.wait_text("diagram-containers", "containers, no URLs", |t| {
         t.contains("2 containers expected")
     })
@@ -729,9 +732,61 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         !t.contains("gaqno-chat")
     })
     .await;
-    page.click_element("service-0-docker").await;
-    page.wait_text("yaml-preview", "the service back", |t| {
-        t.contains("gaqno-chat-socketio")
+    // Path b, a Raw Compose Deployment: the compose panel writes the file to commit; a
+    // compose file without the service is named and nothing is written.
+    page.set("service-0-runs", "compose").await;
+    page.wait_text("service-0-steps", "Raw Compose's steps", |t| {
+        t.contains("Compose deployment: Raw (deploy file as-is)")
+    })
+    .await;
+    page.set("service-0-docker-count", "3").await;
+    page.client
+        .execute(
+            "document.querySelector('[data-testid=\"compose-panel\"]').open = true;",
+            vec![],
+        )
+        .await
+        .expect("open the compose panel");
+    page.set("compose-service", "chat").await;
+    page.set(
+        "compose-text",
+        "services:\n  chat:\n    build: .\n    container_name: chat\n    ports: ['4008:4008']\n",
+    )
+    .await;
+    page.set("compose-domain", "https://chat.example.com").await;
+    page.click_element("compose-write").await;
+    let written = page
+        .wait_text("compose-output", "the raw compose file", |t| {
+            t.contains("replicas: 3")
+        })
+        .await;
+    for line in [
+        "traefik.docker.network=coolify",
+        "tls.certresolver=letsencrypt",
+        "plugin.gaqno-lb.cookieName=",
+    ] {
+        assert!(written.contains(line), "{line}: {written}");
+    }
+    assert!(!written.contains("container_name"), "{written}");
+    page.find("compose-download").await;
+    page.find("compose-copy").await;
+    page.set("compose-service-name", "web").await;
+    page.click_element("compose-write").await;
+    page.wait_text("compose-message", "the missing service named", |t| {
+        t.starts_with("not written:") && t.contains("no service `web`")
+    })
+    .await;
+    // Path a, N applications: the servers come from the alias prefix and count, back in
+    // the YAML.
+    page.set("service-0-runs", "file").await;
+    page.set("service-0-alias-prefix", "omni").await;
+    page.set("service-0-alias-count", "3").await;
+    page.wait_text("yaml-preview", "the servers from the aliases", |t| {
+        t.contains("http://omni-3:") && t.contains("gaqno-chat-socketio")
+    })
+    .await;
+    page.wait_text("service-0-steps", "path a's steps", |t| {
+        t.contains("Network aliases omni-1 … omni-3")
     })
     .await;
 

@@ -36,6 +36,19 @@ fn answer_to(request: Request) -> String {
             service,
             pasted,
         } => reply(web::labels_with_affinity(&project, &service, &pasted)),
+        Request::Compose {
+            project,
+            service,
+            compose,
+            compose_service,
+            domain,
+        } => reply(web::raw_compose_for(
+            &project,
+            &service,
+            &compose,
+            &compose_service,
+            &domain,
+        )),
         Request::DockerDiagram { project, index } => reply(Ok(project
             .services
             .get(index)

@@ -84,7 +84,8 @@ fn labels_and_docker_diagrams_and_old_saves() {
     .unwrap_err();
     assert!(err.starts_with("line 1: "), "{err}");
 
-    project.services[index].docker_replicas = Some(DockerReplicas { count: 3 });
+    project.services[index].docker_replicas =
+        Some(DockerReplicas::new(3, shared::model::ReplicasVia::Swarm));
     let drawn: Option<Diagram> = ask(&Request::DockerDiagram {
         project: project.clone(),
         index,

@@ -9,6 +9,7 @@
 
 mod analysis;
 mod browser;
+mod compose;
 mod diagram;
 mod findings;
 mod import;
@@ -204,6 +205,7 @@ fn App(project: Project) -> impl IntoView {
                 <service_list::ServiceList />
                 <target::TargetPanel />
                 <import::ImportPanel />
+                <compose::ComposePanel />
                 <labels::LabelsPanel />
                 <plugin::PluginPanel />
             </aside>

@@ -35,7 +35,6 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
     let history = editor.history;
     // Only this service: a view of it re-runs when it changed, not on every edit.
     let service = Memo::new(move |_| history.with(|h| h.current.services.get(index).cloned()));
-    let read = move |f: fn(&Service) -> bool| service.with(|s| s.as_ref().is_some_and(f));
     let name = move || service.with(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
     let issues = Memo::new(move |_| {
         editor.by_service.with(|all| {
@@ -112,14 +111,14 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
                                 {replicas
                                     .then(|| {
                                         view! {
-                                            <Show when=move || read(|s| s.docker_replicas.is_some())>
-                                                <p
-                                                    class="note"
-                                                    data-testid=format!("service-{index}-docker-note")
-                                                >
-                                                    "Traefik finds the containers itself; this service's settings go into the application's labels (the labels panel, in the list's panels), not into the YAML."
-                                                </p>
-                                            </Show>
+                                            <p
+                                                class="note"
+                                                data-testid=format!("service-{index}-steps")
+                                            >
+                                                {move || {
+                                                    service.with(|s| s.as_ref().map(steps).unwrap_or_default())
+                                                }}
+                                            </p>
                                         }
                                     })}
                             </fieldset>
@@ -131,6 +130,21 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
                 {move || issues.get().into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
             </ul>
         </article>
+    }
+}
+
+/// What to do in Coolify for the service's replicas, by where they run.
+fn steps(service: &Service) -> String {
+    use shared::model::ReplicasVia;
+    match service.docker_replicas.map(|d| d.via) {
+        None => match service.alias_replicas() {
+            Some((prefix, count)) => format!(
+                "One server, {count} Coolify applications of the same repository: give each Configuration → General → Network aliases {prefix}-1 … {prefix}-{count} and no domain, then paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations. A redeploy updates one application at a time: its sessions reconnect."
+            ),
+            None => "Each replica below is its own server URL Traefik reaches; paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations.".to_owned(),
+        },
+        Some(ReplicasVia::Compose) => "One server, a Raw Compose Deployment: Traefik finds the replicas through their labels, so this service leaves the YAML. The compose panel (in the list's panels) writes the file to commit; then Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is).".to_owned(),
+        Some(ReplicasVia::Swarm) => "Swarm servers: Traefik finds the tasks through their labels, so this service leaves the YAML. Set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, add ours with the labels panel (in the list's panels), set Swarm → Replicas, deploy.".to_owned(),
     }
 }
 
