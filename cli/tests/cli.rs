@@ -425,11 +425,10 @@ fn check_says_why_a_target_cannot_be_checked() {
     }
 }
 
-/// Labels as Coolify writes them for an application with a domain.
 /// What Coolify's own code wrote for an application (`shared/test_data/coolify/`).
 fn coolify(case: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/test_data/coolify")
+    let path = root()
+        .join("shared/test_data/coolify")
         .join(format!("{case}.txt"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -125,7 +125,7 @@ pub fn lint_compose(document: &Value, options: &LintOptions) -> Vec<Finding> {
                     "coolify-compose-replicas",
                     at("deploy.replicas"),
                     format!("{replicas} replicas: Coolify deploys a compose file with a `container_name` on every service, so a second replica never starts (with or without `container_name` here); Coolify deploys the file as written only with Advanced → Docker compose → Compose deployment: Raw (deploy file as-is)"),
-                    Some("write the Raw file with `gaqno-lb compose --service <name> --replicas <n> --domain <url>`, or run N Coolify applications, or use a Swarm server"),
+                    Some("write the Raw file with `gaqno-lb compose --service <name> --replicas <n> --domain <url>`, or deploy it as N Coolify applications with network aliases, or as a Dockerfile application with Swarm replicas (a compose application on a Swarm server is not seen by Traefik)"),
                 );
             }
             if service.get("container_name").is_some() {

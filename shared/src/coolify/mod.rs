@@ -29,3 +29,33 @@ pub const CERT_RESOLVER: &str = "letsencrypt";
 pub const HTTP_ENTRY_POINT: &str = "http";
 /// See [`HTTP_ENTRY_POINT`].
 pub const HTTPS_ENTRY_POINT: &str = "https";
+
+/// What Coolify's own code wrote, by file name (`shared/test_data/coolify/`), compiled in:
+/// `shared` reads no files.
+#[cfg(test)]
+pub(crate) fn golden(name: &str) -> String {
+    match name {
+        "compose-no-port.txt" => include_str!("../../test_data/coolify/compose-no-port.txt"),
+        "compose-own-middleware-capitalised.txt" => {
+            include_str!("../../test_data/coolify/compose-own-middleware-capitalised.txt")
+        }
+        "compose-own-middleware.txt" => {
+            include_str!("../../test_data/coolify/compose-own-middleware.txt")
+        }
+        "compose.txt" => include_str!("../../test_data/coolify/compose.txt"),
+        "proxy-standalone.json" => include_str!("../../test_data/coolify/proxy-standalone.json"),
+        "proxy-swarm.json" => include_str!("../../test_data/coolify/proxy-swarm.json"),
+        "standalone-domains.txt" => include_str!("../../test_data/coolify/standalone-domains.txt"),
+        "standalone-gzip-off.txt" => {
+            include_str!("../../test_data/coolify/standalone-gzip-off.txt")
+        }
+        "standalone-http-only.txt" => {
+            include_str!("../../test_data/coolify/standalone-http-only.txt")
+        }
+        "standalone-path.txt" => include_str!("../../test_data/coolify/standalone-path.txt"),
+        "standalone.txt" => include_str!("../../test_data/coolify/standalone.txt"),
+        "swarm-standalone.txt" => include_str!("../../test_data/coolify/swarm-standalone.txt"),
+        other => panic!("no golden file {other}"),
+    }
+    .to_owned()
+}

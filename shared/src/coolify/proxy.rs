@@ -77,8 +77,7 @@ mod tests {
             (ServerKind::Standalone, "proxy-standalone.json"),
             (ServerKind::Swarm, "proxy-swarm.json"),
         ] {
-            let path = format!("{}/test_data/coolify/{file}", env!("CARGO_MANIFEST_DIR"));
-            let text = std::fs::read_to_string(&path).expect("golden file");
+            let text = super::super::golden(file);
             let config: serde_json::Value = serde_json::from_str(&text).expect("JSON");
             let traefik = &config["services"]["traefik"];
             let command: Vec<&str> = traefik["command"]

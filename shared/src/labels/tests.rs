@@ -370,8 +370,7 @@ fn generated_labels_have_coolifys_shape_and_take_our_labels() {
 
 /// What Coolify's own functions wrote (`shared/test_data/coolify/`).
 fn golden(name: &str) -> String {
-    let path = format!("{}/test_data/coolify/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    crate::coolify::golden(name)
 }
 
 /// Every finding of the linter on labels, as text.

@@ -759,7 +759,42 @@ fn at_provider(name: &str) -> String {
     }
 }
 
-/// Each file in `tests/corpus/labels/` is one container's labels with a known mistake.
+/// The labels Coolify v4.3.10 writes for `case` (`shared/test_data/coolify/<case>.txt`, made
+/// by Coolify's own code) edited by `mistake`'s lines: a line whose key Coolify wrote
+/// replaces it in place, as an operator edits the box; the others are added at the end.
+fn on_coolifys_labels(case: &str, mistake: &str) -> String {
+    let path = tests::project_root().join(format!("shared/test_data/coolify/{case}.txt"));
+    let coolify =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let edits: Vec<(&str, &str)> = mistake
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| Some((l.split_once('=')?.0, l)))
+        .collect();
+    let mut out: Vec<String> = coolify
+        .lines()
+        .map(|line| {
+            let key = line.split_once('=').map_or(line, |(k, _)| k);
+            edits
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(line, |(_, l)| l)
+                .to_owned()
+        })
+        .collect();
+    for (key, line) in &edits {
+        if !coolify
+            .lines()
+            .any(|l| l.split_once('=').map(|(k, _)| k) == Some(key))
+        {
+            out.push((*line).to_owned());
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+/// Each file in `tests/corpus/labels/` is one container's labels with a known mistake, made
+/// on the labels Coolify writes for the case its `# coolify:` header names.
 /// Headers: `# traefik: skipped` (the provider drops the container: none of its routers
 /// load) or `accepted`; `# lint: <rule>` the finding `shared::lint` must report, on a line
 /// of the file that holds the mistake.
@@ -787,7 +822,7 @@ fn label_mistakes_traefik_and_lint_agree() {
                     .to_owned()
             };
             let (expect_traefik, expect_rule) = (header("traefik"), header("lint"));
-            let text = text.replace("PORT", &containers.port.to_string());
+            let text = on_coolifys_labels(&header("coolify"), &text);
             let labels = shared::labels::Labels::parse(&text).expect("labels");
             let read = labels.to_config().expect("labels read");
             let findings = shared::lint::lint(
@@ -849,6 +884,80 @@ fn label_mistakes_traefik_and_lint_agree() {
                 ),
                 other => panic!("{}: unknown `# traefik: {other}`", file.display()),
             }
+        }
+    }
+}
+
+/// A domain with a path, *Strip prefixes* on (Coolify's default): Coolify's labels route
+/// `https://127.0.0.1/omni` through its strip-prefix middleware; `gaqno-lb labels` puts the
+/// Socket.IO routers under `/omni/socket.io/`, and the plugin, after the strip, sees
+/// `/socket.io/`. Through Traefik with Coolify's flags and its Docker provider, over HTTPS:
+/// the control (Coolify's labels alone) breaks cookie-less sessions, ours hold them in every
+/// transport.
+#[test]
+fn a_path_domain_holds_under_its_prefix() {
+    let (Some(tools), Some(binary)) = (tools(), gaqno_lb()) else {
+        return;
+    };
+    let (version, traefik_binary) = &tools.traefik[0];
+    let containers = Containers::start(3);
+    let dir = TempDir::new("path-domain").expect("temp dir");
+    let (ca, key, cert) = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+    let app = shared::coolify::Application::standalone(
+        "k4c8w0s8g8ok0c4gs0wck8sg",
+        &["https://127.0.0.1/omni"],
+        containers.port,
+    );
+    let active: Vec<String> = app.active_labels().lines().map(str::to_owned).collect();
+    let ours = gaqno_labels_for(&binary, dir.path(), &active);
+    assert!(
+        ours.iter()
+            .any(|l| l.ends_with("PathPrefix(`/omni/socket.io/`)")),
+        "{ours:?}"
+    );
+    let api = DockerApi::start(dir.path(), &containers.api_list(&map_of(&active)));
+    let default_certificate = format!(
+        "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: {}\n        keyFile: {}\n",
+        cert.display(),
+        key.display()
+    );
+    let setup = TraefikSetup {
+        files: vec![("certificates.yaml".into(), default_certificate)],
+        plugin: Some((
+            shared::model::DEFAULT_PLUGIN_NAME.into(),
+            tools.plugin.to_path_buf(),
+        )),
+        docker_api: Some(api.port),
+        coolify: Some(shared::coolify::proxy::ServerKind::Standalone),
+        ..TraefikSetup::default()
+    };
+    let traefik = Traefik::start(traefik_binary, version, &setup).expect("Traefik");
+    let service = https_service(&active);
+    let urls: Vec<String> = (0..3).map(|i| containers.url(i)).collect();
+    wait_servers(&traefik, &service, &urls);
+    let url = format!("https://127.0.0.1:{}", traefik.port("https").expect("port"));
+    let path = ["--path", "/omni/socket.io/"];
+
+    let (code, report) = check_tls(
+        &binary,
+        &url,
+        &ca,
+        &[&path[..], &["--transport", "polling"]].concat(),
+    );
+    assert_eq!(
+        code, 1,
+        "Traefik {version}, Coolify's labels alone: {report:#}"
+    );
+
+    api.set(&containers.api_list(&map_of(&ours)));
+    wait_router(&traefik, &format!("gaqno-{SERVICE}-socketio"));
+    let (code, report) = check_tls(&binary, &url, &ca, &path);
+    assert_eq!(code, 0, "Traefik {version}, under /omni: {report:#}");
+    for mode in modes(&report) {
+        assert_eq!(mode["held"], mode["sessions"], "{mode:#}");
+        if mode["transport"] != "websocket" {
+            assert_eq!(replica_values(&mode).len(), 3, "{mode:#}");
+            assert_eq!(mode["plugin_tokens"], mode["sessions"], "{mode:#}");
         }
     }
 }

@@ -3,10 +3,7 @@ use super::*;
 /// The application every golden case describes (`shared/test_data/coolify/README.md`).
 const UUID: &str = "k4c8w0s8g8ok0c4gs0wck8sg";
 
-fn golden(name: &str) -> String {
-    let path = format!("{}/test_data/coolify/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use crate::coolify::golden;
 
 fn gaqno(mut app: Application) -> Application {
     app.id = 7;
