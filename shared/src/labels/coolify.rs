@@ -27,6 +27,7 @@
 //! the plugin.
 //!
 //! Run again on its own output, it replaces its lines rather than adding them twice.
+
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
