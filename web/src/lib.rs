@@ -249,6 +249,31 @@ mod tests {
 
     use super::*;
 
+    /// Issue 20, B1: naming a cleared cookie names it after the service, once prefixed, and
+    /// keeps Socket.IO affinity on.
+    #[test]
+    fn the_cookie_name_fix_keeps_affinity() {
+        let mut project = Project::gaqno();
+        let index = project
+            .services
+            .iter()
+            .position(|s| s.socket_io.enabled)
+            .unwrap();
+        project.services[index].sticky.name.clear();
+        let finding = findings(&project)
+            .into_iter()
+            .find(|f| f.rule == "sticky-cookie-unnamed")
+            .expect("the unnamed cookie is found");
+        let fixed = apply_fix(&project, &finding).expect("a fix");
+        let service = &fixed.services[index];
+        assert_eq!(
+            service.sticky.name,
+            shared::model::default_cookie_name(&service.name)
+        );
+        assert!(service.socket_io.enabled, "affinity stays on");
+        assert!(findings(&fixed).is_empty(), "{:?}", findings(&fixed));
+    }
+
     #[test]
     fn the_compose_panel_writes_what_gaqno_lb_compose_writes() {
         let mut project = Project::gaqno();

@@ -66,7 +66,13 @@ pub fn ServiceList() -> impl IntoView {
             </ul>
             <Show when=move || shown.with(Vec::is_empty)>
                 <p class="note" data-testid="service-filter-empty">
-                    "No service matches the filter."
+                    {move || {
+                        if summaries.with(Vec::is_empty) {
+                            "No services yet: add one from a template below, or import Traefik YAML."
+                        } else {
+                            "No service matches the filter."
+                        }
+                    }}
                 </p>
             </Show>
             <div class="add-service">

@@ -30,7 +30,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             severity: RULE.severity,
             message: "a sticky cookie without a name: Traefik derives one from the service name, which changes when the service is renamed; name it".into(),
             path: Path::keys(["http", "services", name.as_str(), "loadBalancer", "sticky"]),
-            fix: Some(format!("name it `{}`", crate::model::default_cookie_name(name))),
+            fix: Some(format!("name it `{}`", cookie_name_for(name))),
         });
     }
 }
@@ -43,8 +43,56 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
         return false;
     };
     let cookie = sticky.cookie.get_or_insert_with(Cookie::default);
-    cookie.name = Some(crate::model::default_cookie_name(&service));
+    let name = cookie_name_for(&service);
+    cookie.name = Some(name.clone());
+    name_unnamed_affinity(config, &service, &name);
     true
+}
+
+/// Gives the affinity plugin on `service`'s routers the cookie's new name where it had none
+/// (it was the unnamed cookie's): without a `cookieName` the plugin is not valid, and the
+/// service would lose its affinity with the fix.
+fn name_unnamed_affinity(config: &mut DynamicConfig, service: &str, name: &str) {
+    let Some(http) = config.http.as_mut() else {
+        return;
+    };
+    let used: Vec<String> = http
+        .routers
+        .values()
+        .filter(|r| r.service.as_deref().map(local) == Some(service))
+        .flat_map(|r| r.middlewares.iter().flatten())
+        .map(|m| local(m).to_owned())
+        .collect();
+    for (middleware_name, middleware) in http.middlewares.iter_mut() {
+        if !used.contains(middleware_name) {
+            continue;
+        }
+        for value in middleware.plugin.iter_mut().flat_map(|p| p.values_mut()) {
+            let Some(object) = value.as_object_mut() else {
+                continue;
+            };
+            let unnamed = object
+                .get("cookieName")
+                .is_none_or(|v| v.as_str().is_some_and(str::is_empty) || v.is_null());
+            if unnamed {
+                object.insert("cookieName".into(), name.into());
+            }
+        }
+    }
+}
+
+/// A name without its provider (`gaqno-omni@file` → `gaqno-omni`).
+fn local(name: &str) -> &str {
+    name.split('@').next().unwrap_or(name)
+}
+
+/// The name `gaqno-lb export` gives the cookie of Traefik service `service`: from the
+/// project's service name, so an exported `gaqno-<s>` is not prefixed twice.
+fn cookie_name_for(service: &str) -> String {
+    let project_name = service
+        .strip_prefix(crate::export::NAME_PREFIX)
+        .unwrap_or(service);
+    crate::model::default_cookie_name(project_name)
 }
 
 #[cfg(test)]
@@ -57,6 +105,18 @@ mod tests {
         assert!(check("sticky-cookie-unnamed", yaml)
             .starts_with("warning[sticky-cookie-unnamed] http.services.api.loadBalancer.sticky:"));
         assert!(fix("sticky-cookie-unnamed", yaml).contains("name: gaqno_api\n"));
+        let exported = yaml.replace("    api:", "    gaqno-api:");
+        assert!(
+            fix("sticky-cookie-unnamed", &exported).contains("name: gaqno_api\n"),
+            "an exported service's prefix is not doubled"
+        );
+        let with_plugin = "http:\n  routers:\n    gaqno-api-socketio: {rule: Host(`a`), service: gaqno-api, middlewares: [gaqno-api-affinity@file]}\n  middlewares:\n    gaqno-api-affinity: {plugin: {gaqno-lb: {cookieName: ''}}}\n    other: {plugin: {x: {cookieName: ''}}}\n  services:\n    gaqno-api:\n      loadBalancer: {sticky: {cookie: {name: ''}}}\n";
+        let fixed = fix("sticky-cookie-unnamed", with_plugin);
+        assert_eq!(
+            fixed.matches("cookieName: gaqno_api").count(),
+            1,
+            "the affinity on the service's router is named too, nothing else: {fixed}"
+        );
         assert_eq!(
             check(
                 "sticky-cookie-unnamed",
