@@ -496,22 +496,41 @@ pub fn coolify_proxy_flags(
     out
 }
 
+/// Writes `files` and the control file into `<dir>/dynamic/` (the file provider's
+/// directory); returns the API port the control router is named after.
+fn write_dynamic_dir(dir: &Path, files: &[(String, String)]) -> anyhow::Result<u16> {
+    let dynamic = dir.join("dynamic");
+    std::fs::create_dir_all(&dynamic)?;
+    for (name, content) in files {
+        std::fs::write(dynamic.join(name), content)?;
+    }
+    let api_port = free_port()?;
+    std::fs::write(
+        dynamic.join("zz-control.yml"),
+        control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
+    )?;
+    Ok(api_port)
+}
+
+/// Copies a built plugin (`plugin.wasm`, `.traefik.yml`) to `<dir>/plugins-local/src/<module>/`,
+/// where Traefik, working in `dir`, looks for local plugins.
+fn install_local_plugin(dir: &Path, module: &str, source: &Path) -> anyhow::Result<()> {
+    let target = dir.join("plugins-local/src").join(module);
+    std::fs::create_dir_all(&target)?;
+    for file in ["plugin.wasm", ".traefik.yml"] {
+        std::fs::copy(source.join(file), target.join(file))
+            .with_context(|| format!("copying {file}"))?;
+    }
+    Ok(())
+}
+
 impl Traefik {
     pub fn start(binary: &Path, version: &str, setup: &TraefikSetup) -> anyhow::Result<Traefik> {
         if let Some(kind) = setup.coolify {
             return Traefik::start_coolify(binary, version, setup, kind);
         }
         let dir = TempDir::new(&format!("traefik-{version}"))?;
-        let dynamic = dir.path().join("dynamic");
-        std::fs::create_dir_all(&dynamic)?;
-        for (name, content) in &setup.files {
-            std::fs::write(dynamic.join(name), content)?;
-        }
-        let api_port = free_port()?;
-        std::fs::write(
-            dynamic.join("zz-control.yml"),
-            control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
-        )?;
+        let api_port = write_dynamic_dir(dir.path(), &setup.files)?;
         let mut ports = Vec::new();
         let mut config = format!("global: {{checkNewVersion: false, sendAnonymousUsage: false}}\nlog: {{level: INFO, noColor: true}}\napi: {{insecure: true, debug: {}}}\nentryPoints:\n", setup.bench.pprof);
         config.push_str(&format!(
@@ -527,7 +546,7 @@ impl Traefik {
         }
         config.push_str(&format!(
             "providers:\n  file: {{directory: \"{}\", watch: false}}\n",
-            dynamic.display()
+            dir.path().join("dynamic").display()
         ));
         if let Some(port) = setup.docker_api {
             config.push_str(&format!(
@@ -574,12 +593,7 @@ impl Traefik {
             config.push_str("  localPlugins:\n");
         }
         for (name, module, source) in &plugins {
-            let target = dir.path().join("plugins-local/src").join(module);
-            std::fs::create_dir_all(&target)?;
-            for file in ["plugin.wasm", ".traefik.yml"] {
-                std::fs::copy(source.join(file), target.join(file))
-                    .with_context(|| format!("copying {file}"))?;
-            }
+            install_local_plugin(dir.path(), module, source)?;
             config.push_str(&format!("    {name}:\n      moduleName: {module}\n"));
         }
         let static_file = dir.path().join("traefik.yml");
@@ -624,16 +638,7 @@ impl Traefik {
         kind: shared::coolify::proxy::ServerKind,
     ) -> anyhow::Result<Traefik> {
         let dir = TempDir::new(&format!("coolify-proxy-{version}"))?;
-        let dynamic = dir.path().join("dynamic");
-        std::fs::create_dir_all(&dynamic)?;
-        for (name, content) in &setup.files {
-            std::fs::write(dynamic.join(name), content)?;
-        }
-        let api_port = free_port()?;
-        std::fs::write(
-            dynamic.join("zz-control.yml"),
-            control_file(&format!("{CONTROL_PREFIX}-{api_port}")),
-        )?;
+        let api_port = write_dynamic_dir(dir.path(), &setup.files)?;
         let (http_port, https_port) = (free_port()?, free_port()?);
         let mut flags = coolify_proxy_flags(
             kind,
@@ -648,12 +653,7 @@ impl Traefik {
         // A local plugin as the README installs it: its files under `plugins-local/` in
         // Traefik's working directory (Coolify's proxy runs in `/`), one flag for its module.
         if let Some((name, plugin)) = &setup.plugin {
-            let target = dir.path().join("plugins-local/src").join(PLUGIN_MODULE);
-            std::fs::create_dir_all(&target)?;
-            for file in ["plugin.wasm", ".traefik.yml"] {
-                std::fs::copy(plugin.join(file), target.join(file))
-                    .with_context(|| format!("copying {file}"))?;
-            }
+            install_local_plugin(dir.path(), PLUGIN_MODULE, plugin)?;
             flags.push(format!(
                 "--experimental.localPlugins.{name}.moduleName={PLUGIN_MODULE}"
             ));

@@ -15,11 +15,14 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tests::{free_port, node, TempDir, Traefik, TraefikSetup};
+use tests::{free_port, node, TempDir};
 
 use crate::affinity::tools;
 use crate::check::{gaqno_lb, modes};
-use crate::docker_labels::{check_tls, label_map, replica_values, Containers, DockerApi, SERVICE};
+use crate::docker_labels::{
+    assert_only_its_sessions_broke, check_tls, check_under_load, coolify_traefik, label_map,
+    replica_values, Containers, DockerApi, SERVICE,
+};
 
 /// The alias address of application `n` (1-based): what Docker's DNS gives for
 /// `omnichannel-service-<n>` here.
@@ -90,8 +93,8 @@ fn n_applications_hold_behind_coolifys_proxy() {
         let mut containers = Containers::start(3);
         let port = containers.port;
         let dir = TempDir::new("applications").expect("temp dir");
-        let (ca, key, cert) =
-            tests::test_certificates(dir.path(), "localhost").expect("certificates");
+        let certificates = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+        let ca = certificates.0.clone();
         let aliases: serde_json::Map<String, Value> = (1..=3)
             .map(|n| {
                 (
@@ -116,26 +119,16 @@ fn n_applications_hold_behind_coolifys_proxy() {
                 .map(|n| application(n, &containers, None))
                 .collect::<Vec<_>>()),
         );
-        let default_certificate = format!(
-            "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: {}\n        keyFile: {}\n",
-            cert.display(),
-            key.display()
-        );
         let start = |affinity: bool| {
-            let setup = TraefikSetup {
-                files: vec![
-                    ("certificates.yaml".into(), default_certificate.clone()),
-                    ("gaqno-lb.yaml".into(), exported(port, affinity)),
-                ],
-                plugin: Some((
-                    shared::model::DEFAULT_PLUGIN_NAME.into(),
-                    tools.plugin.to_path_buf(),
-                )),
-                docker_api: Some(api.port),
-                coolify: Some(shared::coolify::proxy::ServerKind::Standalone),
-                ..TraefikSetup::default()
-            };
-            let mut traefik = Traefik::start(traefik_binary, version, &setup).expect("Traefik");
+            let mut traefik = coolify_traefik(
+                traefik_binary,
+                version,
+                &tools.plugin,
+                shared::coolify::proxy::ServerKind::Standalone,
+                api.port,
+                &certificates,
+                vec![("gaqno-lb.yaml".into(), exported(port, affinity))],
+            );
             assert!(
                 matches!(traefik.loaded().expect("loaded"), tests::Loaded::Config(_)),
                 "Traefik {version}: {}",
@@ -193,34 +186,14 @@ fn n_applications_hold_behind_coolifys_proxy() {
 
         // A rolling update of application 2 under load: the new container (a new address)
         // takes the alias, the old one stops.
-        let args = [
-            "--transport",
-            "polling",
-            "--duration",
-            "6",
-            "--rounds",
-            "8",
-            "--interval",
-            "500",
-        ];
-        let connects = |c: &Containers| {
-            (0..c.replicas.len())
-                .map(|i| c.stat(i, "connections"))
-                .sum::<u64>()
-        };
-        let before = connects(&containers);
-        let run = {
-            let (binary, url, ca) = (binary.clone(), url.clone(), ca.clone());
-            std::thread::spawn(move || check_tls(&binary, &url, &ca, &args))
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !(connects(&containers) >= before + 2 && containers.stat(1, "open") >= 1) {
-            assert!(
-                Instant::now() < deadline,
-                "no counted session on application 2"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let run = check_under_load(
+            &binary,
+            &url,
+            &ca,
+            &containers,
+            "no counted session on application 2",
+            |c, new| new >= 2 && c.stat(1, "open") >= 1,
+        );
         containers.add();
         let new = containers.replicas.len() - 1;
         set_alias(
@@ -233,20 +206,14 @@ fn n_applications_hold_behind_coolifys_proxy() {
         let (_, report) = run.join().expect("check thread");
         let mode = &modes(&report)[0];
         let updated = shared::traefik::sticky_cookie_value(&format!("http://{}", alias(2, port)));
-        let broken: Vec<&String> = mode["broken_by_replica"]
-            .as_object()
-            .map(|b| b.keys().collect())
-            .unwrap_or_default();
         eprintln!(
             "Traefik {version}, path a, a rolling update of one application under load: {mode}"
         );
-        assert!(
-            broken.iter().all(|v| **v == updated),
-            "Traefik {version}: only the updated application's sessions break: {mode:#}"
-        );
-        assert!(
-            mode["broken_by_replica"][&updated].as_u64() > Some(0),
-            "Traefik {version}: its open sessions break: {mode:#}"
+        assert_only_its_sessions_broke(
+            version,
+            mode,
+            &updated,
+            "only the updated application's sessions break",
         );
         let (code, report) = check_tls(&binary, &url, &ca, &["--transport", "polling"]);
         assert_eq!(code, 0, "Traefik {version}, after the update: {report:#}");

@@ -24,8 +24,20 @@ pub(crate) fn gaqno_lb() -> Option<PathBuf> {
 }
 
 /// Runs `gaqno-lb check <url> --format json <args>`: exit code and report.
-pub(crate) fn check(binary: &PathBuf, url: &str, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(binary)
+pub(crate) fn check(binary: &std::path::Path, url: &str, args: &[&str]) -> (i32, Value) {
+    check_trusting(binary, url, None, args)
+}
+
+/// [`check`], trusting the test CA `ca` (`SSL_CERT_FILE`, the roots the platform verifier
+/// reads on Linux) when given.
+pub(crate) fn check_trusting(
+    binary: &std::path::Path,
+    url: &str,
+    ca: Option<&std::path::Path>,
+    args: &[&str],
+) -> (i32, Value) {
+    let mut command = Command::new(binary);
+    command
         .args([
             "check",
             url,
@@ -36,9 +48,11 @@ pub(crate) fn check(binary: &PathBuf, url: &str, args: &[&str]) -> (i32, Value) 
             "--concurrency",
             "6",
         ])
-        .args(args)
-        .output()
-        .expect("run gaqno-lb check");
+        .args(args);
+    if let Some(ca) = ca {
+        command.env("SSL_CERT_FILE", ca);
+    }
+    let out = command.output().expect("run gaqno-lb check");
     let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "check {url} {args:?}: {e}\nstdout: {}\nstderr: {}",

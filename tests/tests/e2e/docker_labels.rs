@@ -121,6 +121,73 @@ impl Containers {
     }
 }
 
+impl Containers {
+    /// Socket.IO connects so far over every replica (a stopped one counts none).
+    pub(crate) fn connects(&self) -> u64 {
+        (0..self.replicas.len())
+            .map(|i| self.stat(i, "connections"))
+            .sum()
+    }
+}
+
+/// `check` over long-polling for 6 s (sessions of 8 round trips 500 ms apart, started until
+/// then) on its own thread, returned once `ready(containers, connects since the start)`
+/// holds. `check` first runs one probe session alone and does not count it: two connects
+/// mean the counted sessions have begun.
+pub(crate) fn check_under_load(
+    binary: &Path,
+    url: &str,
+    ca: &Path,
+    containers: &Containers,
+    waiting_for: &str,
+    ready: impl Fn(&Containers, u64) -> bool,
+) -> std::thread::JoinHandle<(i32, Value)> {
+    let before = containers.connects();
+    let run = {
+        let (binary, url, ca) = (binary.to_path_buf(), url.to_owned(), ca.to_path_buf());
+        std::thread::spawn(move || {
+            check_tls(
+                &binary,
+                &url,
+                &ca,
+                &[
+                    "--transport",
+                    "polling",
+                    "--duration",
+                    "6",
+                    "--rounds",
+                    "8",
+                    "--interval",
+                    "500",
+                ],
+            )
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready(containers, containers.connects().saturating_sub(before)) {
+        assert!(Instant::now() < deadline, "{waiting_for}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    run
+}
+
+/// In a `check` mode's report: every broken session was on the replica with sticky cookie
+/// value `value`, and some were.
+pub(crate) fn assert_only_its_sessions_broke(version: &str, mode: &Value, value: &str, what: &str) {
+    let broken: Vec<&String> = mode["broken_by_replica"]
+        .as_object()
+        .map(|b| b.keys().collect())
+        .unwrap_or_default();
+    assert!(
+        broken.iter().all(|v| *v == value),
+        "Traefik {version}: {what}: {mode:#}"
+    );
+    assert!(
+        mode["broken_by_replica"][value].as_u64() > Some(0),
+        "Traefik {version}: the sessions it held broke: {mode:#}"
+    );
+}
+
 /// The stand-in Engine API.
 pub(crate) struct DockerApi {
     pub(crate) port: u16,
@@ -202,6 +269,41 @@ pub(crate) fn wait_servers(traefik: &Traefik, service: &str, urls: &[String]) {
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// Traefik started with Coolify's proxy command for a `kind` server, the gaqno-lb plugin, the
+/// stand-in Engine API on `api_port`, and `files` in its dynamic directory. No ACME server is
+/// reachable, so Traefik serves its default certificate: here `certificates`' (from
+/// [`tests::test_certificates`]: CA, key, certificate), which `check` trusts through the CA.
+pub(crate) fn coolify_traefik(
+    binary: &Path,
+    version: &str,
+    plugin: &Path,
+    kind: shared::coolify::proxy::ServerKind,
+    api_port: u16,
+    certificates: &(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf),
+    mut files: Vec<(String, String)>,
+) -> Traefik {
+    let (_, key, cert) = certificates;
+    files.push((
+        "certificates.yaml".into(),
+        format!(
+            "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: {}\n        keyFile: {}\n",
+            cert.display(),
+            key.display()
+        ),
+    ));
+    let setup = TraefikSetup {
+        files,
+        plugin: Some((
+            shared::model::DEFAULT_PLUGIN_NAME.into(),
+            plugin.to_path_buf(),
+        )),
+        docker_api: Some(api_port),
+        coolify: Some(kind),
+        ..TraefikSetup::default()
+    };
+    Traefik::start(binary, version, &setup).expect("Traefik")
 }
 
 fn start_traefik(binary: &Path, version: &str, plugin: &Path, api: &DockerApi) -> Traefik {
@@ -310,28 +412,7 @@ pub(crate) fn https_service(labels: &[String]) -> String {
 
 /// `gaqno-lb check <url> --format json <args>`, trusting the test CA (`SSL_CERT_FILE`).
 pub(crate) fn check_tls(binary: &Path, url: &str, ca: &Path, args: &[&str]) -> (i32, Value) {
-    let out = Command::new(binary)
-        .args([
-            "check",
-            url,
-            "--format",
-            "json",
-            "--sessions",
-            "12",
-            "--concurrency",
-            "6",
-        ])
-        .args(args)
-        .env("SSL_CERT_FILE", ca)
-        .output()
-        .expect("gaqno-lb check");
-    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check {url} {args:?}: {e}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), report)
+    crate::check::check_trusting(binary, url, Some(ca), args)
 }
 
 /// Coolify's proxy container as the Engine API lists it: `coolify-proxy`, started by
@@ -393,8 +474,8 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
     for (version, traefik_binary) in &tools.traefik {
         let mut containers = Containers::start(3);
         let dir = TempDir::new("raw-compose").expect("temp dir");
-        let (ca, key, cert) =
-            tests::test_certificates(dir.path(), "localhost").expect("certificates");
+        let certificates = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+        let ca = certificates.0.clone();
         let ours = raw_compose_labels(&binary, dir.path(), containers.port);
         let service = https_service(&ours);
         // Coolify's labels for this service with the domain `https://127.0.0.1:<port>`, as its
@@ -415,24 +496,15 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
             dir.path(),
             &with_proxy(containers.api_list(&map_of(&coolify))),
         );
-        // No ACME server is reachable: Traefik serves its default certificate, here one
-        // from the test CA.
-        let default_certificate = format!(
-            "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: {}\n        keyFile: {}\n",
-            cert.display(),
-            key.display()
+        let traefik = coolify_traefik(
+            traefik_binary,
+            version,
+            &tools.plugin,
+            shared::coolify::proxy::ServerKind::Standalone,
+            api.port,
+            &certificates,
+            Vec::new(),
         );
-        let setup = TraefikSetup {
-            files: vec![("certificates.yaml".into(), default_certificate)],
-            plugin: Some((
-                shared::model::DEFAULT_PLUGIN_NAME.into(),
-                tools.plugin.to_path_buf(),
-            )),
-            docker_api: Some(api.port),
-            coolify: Some(shared::coolify::proxy::ServerKind::Standalone),
-            ..TraefikSetup::default()
-        };
-        let traefik = Traefik::start(traefik_binary, version, &setup).expect("Traefik");
         let urls: Vec<String> = (0..3).map(|i| containers.url(i)).collect();
         wait_servers(&traefik, &service, &urls);
         let url = format!("https://127.0.0.1:{}", traefik.port("https").expect("port"));
@@ -627,52 +699,24 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
         assert_eq!(replica_values(&modes(&report)[0]).len(), 5, "{report:#}");
 
         // Remove container 4 while sessions run: only its sessions break.
-        let args = [
-            "--transport",
-            "polling",
-            "--duration",
-            "6",
-            "--rounds",
-            "8",
-            "--interval",
-            "500",
-        ];
-        let connects = |c: &Containers| {
-            (0..c.replicas.len())
-                .map(|i| c.stat(i, "connections"))
-                .sum::<u64>()
-        };
-        let connects_before = connects(&containers);
-        let run = {
-            let (binary, url, ca) = (binary.clone(), url.clone(), ca.clone());
-            std::thread::spawn(move || check_tls(&binary, &url, &ca, &args))
-        };
-        // check first runs one probe session alone and does not count it: two connects mean
-        // the counted sessions have begun.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !(connects(&containers) >= connects_before + 2 && containers.stat(4, "open") >= 1) {
-            assert!(
-                Instant::now() < deadline,
-                "no counted session on container 4"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let run = check_under_load(
+            &binary,
+            &url,
+            &ca,
+            &containers,
+            "no counted session on container 4",
+            |c, new| new >= 2 && c.stat(4, "open") >= 1,
+        );
         containers.replicas[4] = None; // the replica process ends with its guard
         api.set(&with_proxy(containers.api_list(&map_of(&ours))));
         let (_, report) = run.join().expect("check thread");
         let mode = &modes(&report)[0];
         let removed = shared::traefik::sticky_cookie_value(&containers.url(4));
-        let broken: Vec<&String> = mode["broken_by_replica"]
-            .as_object()
-            .map(|b| b.keys().collect())
-            .unwrap_or_default();
-        assert!(
-            broken.iter().all(|v| **v == removed),
-            "Traefik {version}: only the removed container's sessions break: {mode:#}"
-        );
-        assert!(
-            mode["broken_by_replica"][&removed].as_u64() > Some(0),
-            "Traefik {version}: sessions on the removed container: {mode:#}"
+        assert_only_its_sessions_broke(
+            version,
+            mode,
+            &removed,
+            "only the removed container's sessions break",
         );
         assert_eq!(mode["unidentified"], 0, "{mode:#}");
         eprintln!("Traefik {version}, raw compose, a container removed under load: {mode}");
@@ -683,19 +727,14 @@ fn raw_compose_replicas_hold_behind_coolifys_proxy() {
         // starts new ones, on new addresses.
         let urls: Vec<String> = (0..4).map(|i| containers.url(i)).collect();
         wait_servers(&traefik, &service, &urls);
-        let connects_before = connects(&containers);
-        let run = {
-            let (binary, url, ca) = (binary.clone(), url.clone(), ca.clone());
-            std::thread::spawn(move || check_tls(&binary, &url, &ca, &args))
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while connects(&containers) < connects_before + 4 {
-            assert!(
-                Instant::now() < deadline,
-                "no counted sessions before the redeploy"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let run = check_under_load(
+            &binary,
+            &url,
+            &ca,
+            &containers,
+            "no counted sessions before the redeploy",
+            |_, new| new >= 4,
+        );
         let old: Vec<usize> = (0..containers.replicas.len())
             .filter(|i| containers.replicas[*i].is_some())
             .collect();
@@ -902,7 +941,8 @@ fn a_path_domain_holds_under_its_prefix() {
     let (version, traefik_binary) = &tools.traefik[0];
     let containers = Containers::start(3);
     let dir = TempDir::new("path-domain").expect("temp dir");
-    let (ca, key, cert) = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+    let certificates = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+    let ca = certificates.0.clone();
     let app = shared::coolify::Application::standalone(
         "k4c8w0s8g8ok0c4gs0wck8sg",
         &["https://127.0.0.1/omni"],
@@ -916,22 +956,15 @@ fn a_path_domain_holds_under_its_prefix() {
         "{ours:?}"
     );
     let api = DockerApi::start(dir.path(), &containers.api_list(&map_of(&active)));
-    let default_certificate = format!(
-        "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: {}\n        keyFile: {}\n",
-        cert.display(),
-        key.display()
+    let traefik = coolify_traefik(
+        traefik_binary,
+        version,
+        &tools.plugin,
+        shared::coolify::proxy::ServerKind::Standalone,
+        api.port,
+        &certificates,
+        Vec::new(),
     );
-    let setup = TraefikSetup {
-        files: vec![("certificates.yaml".into(), default_certificate)],
-        plugin: Some((
-            shared::model::DEFAULT_PLUGIN_NAME.into(),
-            tools.plugin.to_path_buf(),
-        )),
-        docker_api: Some(api.port),
-        coolify: Some(shared::coolify::proxy::ServerKind::Standalone),
-        ..TraefikSetup::default()
-    };
-    let traefik = Traefik::start(traefik_binary, version, &setup).expect("Traefik");
     let service = https_service(&active);
     let urls: Vec<String> = (0..3).map(|i| containers.url(i)).collect();
     wait_servers(&traefik, &service, &urls);

@@ -18,13 +18,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tests::{free_port, node, ProcessGuard, TempDir, Traefik, TraefikSetup};
+use tests::{free_port, node, ProcessGuard, TempDir, Traefik};
 
 use crate::affinity::tools;
 use crate::check::{gaqno_lb, modes};
 use crate::docker_labels::{
-    check_tls, gaqno_labels_for, https_service, label_map, replica_values, wait_router,
-    wait_servers, Containers, SERVICE,
+    assert_only_its_sessions_broke, check_tls, check_under_load, coolify_traefik, gaqno_labels_for,
+    https_service, label_map, replica_values, wait_router, wait_servers, Containers, SERVICE,
 };
 
 /// The application's uuid, where Coolify puts it in router and service names.
@@ -121,8 +121,8 @@ fn swarm_replicas_hold_behind_coolifys_proxy() {
     for (version, traefik_binary) in &tools.traefik {
         let mut containers = Containers::start(3);
         let dir = TempDir::new("swarm").expect("temp dir");
-        let (ca, key, cert) =
-            tests::test_certificates(dir.path(), "localhost").expect("certificates");
+        let certificates = tests::test_certificates(dir.path(), "localhost").expect("certificates");
+        let ca = certificates.0.clone();
         // A standalone application (Dockerfile or Nixpacks) on a Swarm server, its port in
         // Ports exposes, its domain https://127.0.0.1.
         let mut app =
@@ -148,22 +148,15 @@ fn swarm_replicas_hold_behind_coolifys_proxy() {
         let service = format!("{}@swarm", https_service(&ours));
 
         let api = SwarmApi::start(dir.path(), &state(&coolifys, &running(0..3)));
-        let default_certificate = format!(
-            "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: {}\n        keyFile: {}\n",
-            cert.display(),
-            key.display()
+        let traefik = coolify_traefik(
+            traefik_binary,
+            version,
+            &tools.plugin,
+            shared::coolify::proxy::ServerKind::Swarm,
+            api.port,
+            &certificates,
+            Vec::new(),
         );
-        let setup = TraefikSetup {
-            files: vec![("certificates.yaml".into(), default_certificate)],
-            plugin: Some((
-                shared::model::DEFAULT_PLUGIN_NAME.into(),
-                tools.plugin.to_path_buf(),
-            )),
-            docker_api: Some(api.port),
-            coolify: Some(shared::coolify::proxy::ServerKind::Swarm),
-            ..TraefikSetup::default()
-        };
-        let traefik = Traefik::start(traefik_binary, version, &setup).expect("Traefik");
         let urls: Vec<String> = (0..3).map(|i| containers.url(i)).collect();
         wait_servers(&traefik, &service, &urls);
         let url = format!("https://127.0.0.1:{}", traefik.port("https").expect("port"));
@@ -206,31 +199,14 @@ fn swarm_replicas_hold_behind_coolifys_proxy() {
 
         // Task 4 taken away under load: Swarm marks it `shutdown` while it still runs its
         // grace period; the desired-state filter hides it, Traefik drops it at its next poll.
-        let args = [
-            "--transport",
-            "polling",
-            "--duration",
-            "6",
-            "--rounds",
-            "8",
-            "--interval",
-            "500",
-        ];
-        let connects = |c: &Containers| {
-            (0..c.replicas.len())
-                .map(|i| c.stat(i, "connections"))
-                .sum::<u64>()
-        };
-        let before = connects(&containers);
-        let run = {
-            let (binary, url, ca) = (binary.clone(), url.clone(), ca.clone());
-            std::thread::spawn(move || check_tls(&binary, &url, &ca, &args))
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !(connects(&containers) >= before + 2 && containers.stat(4, "open") >= 1) {
-            assert!(Instant::now() < deadline, "no counted session on task 4");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let run = check_under_load(
+            &binary,
+            &url,
+            &ca,
+            &containers,
+            "no counted session on task 4",
+            |c, new| new >= 2 && c.stat(4, "open") >= 1,
+        );
         let mut tasks = running(0..5);
         tasks[4].2 = "shutdown";
         api.set(&state(&ours, &tasks));
@@ -238,17 +214,11 @@ fn swarm_replicas_hold_behind_coolifys_proxy() {
         containers.replicas[4] = None;
         let mode = &modes(&report)[0];
         let removed = shared::traefik::sticky_cookie_value(&containers.url(4));
-        let broken: Vec<&String> = mode["broken_by_replica"]
-            .as_object()
-            .map(|b| b.keys().collect())
-            .unwrap_or_default();
-        assert!(
-            broken.iter().all(|v| **v == removed),
-            "Traefik {version}: only the shut-down task's sessions break: {mode:#}"
-        );
-        assert!(
-            mode["broken_by_replica"][&removed].as_u64() > Some(0),
-            "Traefik {version}: sessions on the shut-down task: {mode:#}"
+        assert_only_its_sessions_broke(
+            version,
+            mode,
+            &removed,
+            "only the shut-down task's sessions break",
         );
         eprintln!("Traefik {version}, Swarm, a task shut down under load: {mode}");
 
@@ -257,19 +227,14 @@ fn swarm_replicas_hold_behind_coolifys_proxy() {
         // has dropped it (an app that keeps serving after SIGTERM until then).
         let urls: Vec<String> = (0..4).map(|i| containers.url(i)).collect();
         wait_servers(&traefik, &service, &urls);
-        let before = connects(&containers);
-        let run = {
-            let (binary, url, ca) = (binary.clone(), url.clone(), ca.clone());
-            std::thread::spawn(move || check_tls(&binary, &url, &ca, &args))
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while connects(&containers) < before + 4 {
-            assert!(
-                Instant::now() < deadline,
-                "no counted sessions before the redeploy"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let run = check_under_load(
+            &binary,
+            &url,
+            &ca,
+            &containers,
+            "no counted sessions before the redeploy",
+            |_, new| new >= 4,
+        );
         let mut tasks = running(0..4);
         for old in 0..4 {
             containers.add();
