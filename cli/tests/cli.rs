@@ -129,7 +129,8 @@ fn errors_are_one_line_with_exit_2() {
         let stderr = text(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
-            stderr.contains("line 7 column")
+            stderr.contains("line 7: ")
+                && stderr.contains("column 21")
                 && stderr.contains("http.services.api.loadBalancer.servers[0].weight"),
             "{stderr}"
         );

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Parse,
     /// A value could not be written as YAML.
     Serialize,
+    /// The document was read but holds nothing to import.
+    Empty,
 }
 
 /// A place in a text document, 1-based.
@@ -41,7 +43,10 @@ impl Error {
     }
 
     pub(crate) fn with_path(mut self, path: String) -> Error {
-        self.path = Some(path).filter(|p| !p.is_empty() && p != ".");
+        // serde_path_to_error writes `?` for a place it cannot name (a key that is a map).
+        // Its known part is still worth naming (`http.routers.a.?` is `http.routers.a`).
+        let known = path.trim_end_matches(".?").to_owned();
+        self.path = Some(known).filter(|p| !p.is_empty() && p != "." && p != "?");
         self
     }
 
@@ -72,14 +77,22 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// The line, the reason in plain words, then the key path and column for whoever
+    /// needs them: `line 7: the text "heavy" where a whole number belongs (at
+    /// http.services.api.loadBalancer.servers[0].weight, column 21)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(Location { line, column }) = self.location {
-            write!(f, "line {line} column {column}: ")?;
+        if let Some(Location { line, .. }) = self.location {
+            write!(f, "line {line}: ")?;
         }
-        if let Some(path) = &self.path {
-            write!(f, "at {path}: ")?;
+        f.write_str(&self.message)?;
+        match (&self.path, self.location) {
+            (Some(path), Some(Location { column, .. })) => {
+                write!(f, " (at {path}, column {column})")
+            }
+            (Some(path), None) => write!(f, " (at {path})"),
+            (None, Some(Location { column, .. })) => write!(f, " (column {column})"),
+            (None, None) => Ok(()),
         }
-        f.write_str(&self.message)
     }
 }
 

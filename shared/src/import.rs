@@ -93,9 +93,44 @@ pub(crate) fn url_port(url: &str) -> Option<u16> {
     }
 }
 
-/// Reads YAML text and imports it.
+/// Reads YAML text and imports it. Text that holds no service to import is an error (of
+/// kind [`crate::error::ErrorKind::Empty`]) that says what the text looks like instead: an
+/// import that finds nothing must not read as a success that empties a project.
 pub fn import_yaml(text: &str) -> Result<Imported, Error> {
-    Ok(import(&crate::yaml::from_str::<DynamicConfig>(text)?))
+    let imported = import(&crate::yaml::from_str::<DynamicConfig>(text)?);
+    if imported.project.services.is_empty() {
+        return Err(Error::new(
+            crate::error::ErrorKind::Empty,
+            nothing_to_import(text, &imported.unmapped),
+        ));
+    }
+    Ok(imported)
+}
+
+/// Why `text` gave no service, in the operator's words.
+fn nothing_to_import(text: &str, unmapped: &[Unmapped]) -> String {
+    const WHERE: &str =
+        "a service comes from an `http.services.<name>.loadBalancer` with its servers";
+    if text.trim().is_empty() {
+        return format!("nothing to import: the text is empty ({WHERE})");
+    }
+    let top_level = |key: &str| unmapped.iter().any(|u| u.path == key);
+    if top_level("services") {
+        return "nothing to import: this looks like a Docker compose file (a top-level `services:`), not Traefik dynamic configuration; the compose panel, or `gaqno-lb compose`, reads compose files".to_owned();
+    }
+    if unmapped.is_empty() {
+        return format!("nothing to import: no service found ({WHERE})");
+    }
+    let found: Vec<&str> = unmapped.iter().take(3).map(|u| u.path.as_str()).collect();
+    let more = if unmapped.len() > found.len() {
+        ", …"
+    } else {
+        ""
+    };
+    format!(
+        "nothing to import: no service found, only {}{more} ({WHERE})",
+        found.join(", ")
+    )
 }
 
 /// Imports `config`, the export of `previous` after an edit of the configuration itself (a

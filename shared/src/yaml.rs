@@ -33,18 +33,98 @@ pub fn from_str<T: DeserializeOwned + Default>(text: &str) -> Result<T, Error> {
             .strip_prefix(&format!("{path}: "))
             .map(str::to_owned)
             .unwrap_or(message);
-        Error::new(ErrorKind::Parse, message)
+        Error::new(ErrorKind::Parse, plain(&message))
             .with_path(path)
             .with_location(location)
     })
 }
 
-/// serde_yaml appends " at line L column C" to its messages; [`Error`] shows the location itself.
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
+/// serde_yaml's and serde's messages in plain words: they are what an operator reads after
+/// pasting a file ("invalid type: map, expected field identifier" becomes "a map where a key
+/// name belongs"). A message not recognised is kept as it is.
+fn plain(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("{} where {} belongs", thing(found), thing(expected));
+        }
     }
+    if let Some(rest) = message.strip_prefix("invalid value: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("{} where {} belongs", thing(found), thing(expected));
+        }
+    }
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return format!("{field} is missing");
+    }
+    if message.starts_with("duplicate") {
+        return format!("a key appears twice ({message})");
+    }
+    // The YAML scanner's and parser's own messages: the text is not YAML here.
+    const SYNTAX: &[&str] = &[
+        "did not find expected",
+        "mapping values are not allowed",
+        "found character that cannot start",
+        "found unexpected",
+        "while parsing",
+        "while scanning",
+        "block sequence entries are not allowed",
+        "could not find expected",
+        "found a tab character",
+    ];
+    if SYNTAX.iter().any(|s| message.contains(s)) {
+        return format!("this is not valid YAML here ({message}): check the indentation, and quote a value holding `: `, `{{`, `[`, a backtick or `#`");
+    }
+    message.to_owned()
+}
+
+/// One side of serde's "invalid type" message in plain words.
+fn thing(serde_words: &str) -> String {
+    let words = serde_words.trim();
+    let known = match words {
+        "map" | "a map" => "a map (`key: value` lines)",
+        "sequence" | "a sequence" => "a list (`- item` lines)",
+        "field identifier" => "a key name",
+        "unit value" => "an empty value",
+        "a string" | "string" => "text",
+        "a boolean" | "boolean" => "true or false",
+        "i64" | "u64" | "an integer" | "integer" | "u16" | "u32" | "i32" => "a whole number",
+        "a borrowed string" => "text",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_owned();
+    }
+    if let Some(text) = words.strip_prefix("string ") {
+        return format!("the text {text}");
+    }
+    if let Some(number) = words.strip_prefix("integer ") {
+        return format!("the number {number}");
+    }
+    if let Some(value) = words.strip_prefix("boolean ") {
+        return format!("`{value}`");
+    }
+    if words.starts_with("struct ") || words.starts_with("a map") {
+        return "a map (`key: value` lines)".to_owned();
+    }
+    if words.starts_with("an integer") {
+        return "a whole number".to_owned();
+    }
+    words.to_owned()
+}
+
+/// serde_yaml puts " at line L column C" into its messages; [`Error`] shows the location
+/// itself.
+fn strip_location(message: &str) -> String {
+    let mut message = message.to_owned();
+    while let Some(at) = message.find(" at line ") {
+        let rest = &message[at + " at line ".len()..];
+        // Past "L column C".
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ' ' || "column".contains(c)))
+            .unwrap_or(rest.len());
+        message = format!("{}{}", &message[..at], &rest[end..]);
+    }
+    message
 }
 
 #[cfg(test)]
@@ -63,8 +143,29 @@ mod tests {
         assert_eq!(err.location().map(|l| l.line), Some(7), "{err}");
         assert_eq!(
             err.to_string(),
-            "line 7 column 21: at http.services.api.loadBalancer.servers[0].weight: invalid value: string \"heavy\", expected an integer (i64), natively or as a string"
+            "line 7: the text \"heavy\" where a whole number belongs (at http.services.api.loadBalancer.servers[0].weight, column 21)"
         );
+    }
+
+    /// Issue 20: what an operator reads after pasting the wrong thing is plain words that
+    /// name the line, not the parser's terms.
+    #[test]
+    fn errors_read_in_plain_words() {
+        let cases = [
+            // A key that is itself a map (`{{ … }}` unquoted is one).
+            ("{{ a }}: b\n", "line 1: a map (`key: value` lines) where a key name belongs"),
+            ("http: [a, b]\n", "line 1: a list (`- item` lines) where a map (`key: value` lines) belongs (at http, column 7)"),
+            ("http:\n  routers:\n    a: {rule: x\n", "line 4: this is not valid YAML here"),
+        ];
+        for (text, expected) in cases {
+            let err = super::from_str::<DynamicConfig>(text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(expected), "{text:?}: {err}");
+            for jargon in ["invalid type", "field identifier", "at ?"] {
+                assert!(!err.contains(jargon), "{text:?}: {err}");
+            }
+        }
     }
 
     #[test]

@@ -4,8 +4,14 @@
 //! Drawn from the Traefik configuration itself, never from the form: [`file_service`]
 //! reads the exported [`DynamicConfig`] (what the YAML says), [`docker_service`] the
 //! configuration Traefik's Docker provider reads from the service's labels. So the diagram
-//! cannot disagree with what is downloaded. Nodes carry their position (a column per
-//! stage), so the view only draws boxes and curves.
+//! cannot disagree with what is downloaded. Nodes carry their position and edges their
+//! route, so the view only draws boxes and lines.
+//!
+//! Layout: a band per stage, top to bottom, at most [`PER_ROW`] boxes side by side, so the
+//! drawing is narrow enough for the editor's column at its natural size (its smallest text
+//! stays at 11 px rather than being scaled down). An edge between neighbouring rows runs in
+//! the gap between them; one that passes rows goes down a gutter beside the boxes: no edge
+//! runs behind a box.
 
 use serde::{Deserialize, Serialize};
 use shared::export::Names;
@@ -116,16 +122,22 @@ pub struct Diagram {
 }
 
 /// Box width; text lines are cut to fit it.
-pub const NODE_WIDTH: u32 = 224;
-const COLUMN_GAP: u32 = 40;
-const ROW_GAP: u32 = 12;
+pub const NODE_WIDTH: u32 = 256;
+/// Boxes side by side in a row at most.
+pub const PER_ROW: usize = 2;
+/// Between boxes in a row.
+const NODE_GAP: u32 = 16;
+/// Beside the boxes, left and right: where edges that pass rows go down.
+const GUTTER: u32 = 20;
+/// Between rows: where edges turn.
+const ROW_GAP: u32 = 28;
 const TITLE_HEIGHT: u32 = 26;
 const LINE_HEIGHT: u32 = 15;
 const PADDING: u32 = 8;
-/// Characters of a line that fit in a box at the diagram's font size.
-pub const LINE_CHARS: usize = 33;
-/// The same for a title, drawn larger and bold.
-pub const TITLE_CHARS: usize = 28;
+/// Characters of a line that fit in a box at the diagram's font size (11 px monospace).
+pub const LINE_CHARS: usize = 35;
+/// The same for a title, drawn larger (12 px) and bold.
+pub const TITLE_CHARS: usize = 31;
 
 /// The diagram of the project's service `index`: from `exported` (the project's export)
 /// for a service in the file, from its labels for Docker replicas. `None` without such a
@@ -235,6 +247,22 @@ fn fit_to(text: &str, chars: usize) -> String {
     let mut cut: String = text.chars().take(chars.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// `text` cut at the start to [`LINE_CHARS`] characters: where replica addresses differ
+/// (`…channel-service-2:4008`).
+pub fn fit_end(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= LINE_CHARS {
+        return text.to_owned();
+    }
+    let tail: String = text.chars().skip(count - (LINE_CHARS - 1)).collect();
+    format!("…{tail}")
+}
+
+/// A replica's address as its box shows it: the URL without its scheme.
+fn address(url: &str) -> &str {
+    url.split_once("://").map_or(url, |(_, rest)| rest)
 }
 
 fn node(id: String, kind: Kind, title: &str, lines: Vec<String>, detail: String) -> Node {
@@ -394,7 +422,8 @@ fn draw(
             let servers = balancer.and_then(|lb| lb.servers.as_ref());
             for (i, server) in servers.into_iter().flatten().enumerate() {
                 let url = server.url.clone().unwrap_or_default();
-                let mut lines = Vec::new();
+                // Told apart by what differs: the address, cut at its start if need be.
+                let mut lines = vec![fit_end(address(&url))];
                 if sticky_cookie.is_some() {
                     lines.push(format!(
                         "cookie {}",
@@ -405,7 +434,9 @@ fn draw(
                     lines.push(format!("health GET {path}"));
                 }
                 let id = format!("replica-{i}");
-                let mut replica = node(id.clone(), Kind::Replica, &url, lines, url.clone());
+                let title = format!("replica {}", i + 1);
+                let mut replica = node(id.clone(), Kind::Replica, &title, Vec::new(), url.clone());
+                replica.lines = lines;
                 replica.field = Some(Field::Server(i));
                 replica.at = objects("services", service)
                     .map(|p| p.key("loadBalancer").key("servers").index(i));
@@ -451,26 +482,30 @@ fn middleware_node(http: &HttpConfig, name: &str, affinity: &str) -> Node {
     node
 }
 
-/// Places the columns side by side (an empty one takes no room), each centred vertically,
-/// and turns the edges' node ids into indices.
-fn layout(columns: Vec<Vec<Node>>, edges_by_id: &[(String, String, Lane)]) -> Diagram {
+/// Places the stages as bands top to bottom (an empty one takes no room), each in rows of
+/// at most [`PER_ROW`] boxes centred across the drawing, and routes the edges.
+fn layout(stages: Vec<Vec<Node>>, edges_by_id: &[(String, String, Lane)]) -> Diagram {
     let height_of = |n: &Node| TITLE_HEIGHT + LINE_HEIGHT * n.lines.len() as u32 + PADDING;
-    let column_height = |c: &[Node]| {
-        c.iter().map(height_of).sum::<u32>() + ROW_GAP * (c.len() as u32).saturating_sub(1)
-    };
-    let height = columns.iter().map(|c| column_height(c)).max().unwrap_or(0);
+    let width = 2 * GUTTER + PER_ROW as u32 * NODE_WIDTH + (PER_ROW as u32 - 1) * NODE_GAP;
     let mut nodes = Vec::new();
-    let mut x = 0;
-    for column in columns.into_iter().filter(|c| !c.is_empty()) {
-        let mut y = (height - column_height(&column)) / 2;
-        for mut node in column {
-            node.height = height_of(&node);
-            node.x = x;
-            node.y = y;
-            y += node.height + ROW_GAP;
-            nodes.push(node);
+    let mut y = 0;
+    for stage in stages.into_iter().filter(|s| !s.is_empty()) {
+        let mut stage = stage.into_iter().peekable();
+        while stage.peek().is_some() {
+            let row: Vec<Node> = stage.by_ref().take(PER_ROW).collect();
+            let count = row.len() as u32;
+            let row_width = count * NODE_WIDTH + (count - 1) * NODE_GAP;
+            let mut x = (width - row_width) / 2;
+            let row_height = row.iter().map(height_of).max().unwrap_or(0);
+            for mut node in row {
+                node.height = height_of(&node);
+                node.x = x;
+                node.y = y;
+                x += NODE_WIDTH + NODE_GAP;
+                nodes.push(node);
+            }
+            y += row_height + ROW_GAP;
         }
-        x += NODE_WIDTH + COLUMN_GAP;
     }
     let at = |id: &str| nodes.iter().position(|n| n.id == id);
     let mut edges: Vec<Edge> = Vec::new();
@@ -487,8 +522,8 @@ fn layout(columns: Vec<Vec<Node>>, edges_by_id: &[(String, String, Lane)]) -> Di
         }
     }
     Diagram {
-        width: x.saturating_sub(COLUMN_GAP),
-        height,
+        width,
+        height: y.saturating_sub(ROW_GAP),
         nodes,
         edges,
         labels: Vec::new(),
@@ -513,19 +548,47 @@ impl Diagram {
         }
     }
 
-    /// The SVG path of `edge`: a curve from the right side of its start to the left side of
-    /// its end.
-    pub fn edge_path(&self, edge: &Edge) -> Option<String> {
+    /// The points `edge` runs through, from the bottom of its start to the top of its end:
+    /// down into the gap below the start's row, across, and down to the end when the end
+    /// is in the next row; across to a gutter, down it, and back in the gap above the
+    /// end's row when rows lie between (the boxes there are never crossed). Each lane turns
+    /// at its own offset, so lanes sharing a gap stay apart.
+    pub fn edge_points(&self, edge: &Edge) -> Option<Vec<(u32, u32)>> {
         let from = self.nodes.get(edge.from)?;
         let to = self.nodes.get(edge.to)?;
-        let (x1, y1) = (from.x + from.width, from.y + from.height / 2);
-        let (x2, y2) = (to.x, to.y + to.height / 2);
-        let bend = x2.saturating_sub(x1) / 2;
-        Some(format!(
-            "M{x1} {y1} C{} {y1} {} {y2} {x2} {y2}",
-            x1 + bend,
-            x2.saturating_sub(bend)
-        ))
+        let offset = 4 * edge.lane as u32;
+        let (x1, y1) = (from.x + from.width / 2, from.y + from.height);
+        let (x2, y2) = (to.x + to.width / 2, to.y);
+        let below = y1 + ROW_GAP / 2 - 8 + offset;
+        let between = self.nodes.iter().any(|n| n.y >= y1 && n.y + n.height <= y2);
+        let points = if between {
+            let gutter = match x1 < self.width / 2 {
+                true => GUTTER / 2 - 4 + offset / 2,
+                false => self.width - GUTTER / 2 + 4 - offset / 2,
+            };
+            let above = y2.saturating_sub(ROW_GAP / 2 + 8) + offset;
+            vec![
+                (x1, y1),
+                (x1, below),
+                (gutter, below),
+                (gutter, above),
+                (x2, above),
+                (x2, y2),
+            ]
+        } else {
+            vec![(x1, y1), (x1, below), (x2, below), (x2, y2)]
+        };
+        Some(points)
+    }
+
+    /// The SVG path of `edge` ([`Diagram::edge_points`]).
+    pub fn edge_path(&self, edge: &Edge) -> Option<String> {
+        let points = self.edge_points(edge)?;
+        let mut path = String::new();
+        for (i, (x, y)) in points.iter().enumerate() {
+            path.push_str(&format!("{}{x} {y} ", if i == 0 { 'M' } else { 'L' }));
+        }
+        Some(path.trim_end().to_owned())
     }
 
     /// The node called `id`.
@@ -606,7 +669,13 @@ mod tests {
             assert_eq!(replica.field, Some(Field::Server(i)));
             let url = &project.services[0].servers[i];
             assert_eq!(replica.detail, *url);
-            assert!(replica.lines[0].contains(&shared::traefik::sticky_cookie_value(url)));
+            assert_eq!(replica.title, format!("replica {}", i + 1));
+            // Told apart by their addresses, whole.
+            assert_eq!(
+                replica.lines[0],
+                format!("omnichannel-service-{}:4008", i + 1)
+            );
+            assert!(replica.lines[1].contains(&shared::traefik::sticky_cookie_value(url)));
         }
         let service = d.node("service").unwrap();
         assert!(service
@@ -720,6 +789,62 @@ mod tests {
             for edge in &d.edges {
                 assert!(d.edge_path(edge).is_some_and(|p| p.starts_with('M')));
             }
+            assert!(
+                d.width <= 568,
+                "fits the editor's column at 1440 px unscaled"
+            );
         }
+    }
+
+    /// Issue 20: an edge behind a box suggests a route that does not exist (the REST line
+    /// through "affinity"). Every point of every edge, a unit apart, is outside every box
+    /// but on the borders of its own two.
+    #[test]
+    fn no_edge_runs_behind_a_box() {
+        let mut project = Project::gaqno();
+        project.services[0].add_replica();
+        project.services[0].add_replica();
+        let inside = |n: &Node, (x, y): (u32, u32)| {
+            x > n.x && x < n.x + n.width && y > n.y && y < n.y + n.height
+        };
+        for index in 0..project.services.len() {
+            let d = preset_diagram(&project, index);
+            for edge in &d.edges {
+                let points = d.edge_points(edge).unwrap();
+                for pair in points.windows(2) {
+                    let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
+                    assert!(x1 == x2 || y1 == y2, "straight segments");
+                    let steps = x1.abs_diff(x2).max(y1.abs_diff(y2));
+                    for step in 0..=steps {
+                        let t = |a: u32, b: u32| {
+                            if a <= b {
+                                a + step.min(b - a)
+                            } else {
+                                a - step.min(a - b)
+                            }
+                        };
+                        let point = (t(x1, x2), t(y1, y2));
+                        for node in &d.nodes {
+                            assert!(
+                                !inside(node, point),
+                                "{} → {} runs behind {} at {point:?}",
+                                d.nodes[edge.from].id,
+                                d.nodes[edge.to].id,
+                                node.id
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn replicas_differ_where_their_addresses_do() {
+        assert_eq!(
+            fit_end("a-very-long-service-name-for-gaqno-replica-12:4008"),
+            "…ice-name-for-gaqno-replica-12:4008"
+        );
+        assert_eq!(fit_end("short:1"), "short:1");
     }
 }

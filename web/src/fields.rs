@@ -207,7 +207,9 @@ impl Field {
             Field::AliasCount => "Applications",
             Field::DockerCount => "Replicas",
             Field::Server(_) => "Replica URL",
-            Field::Health | Field::Sticky => "on",
+            // Whole names: a checkbox called "on" tells a screen reader nothing.
+            Field::Health => "Health check on",
+            Field::Sticky => "Sticky cookie on",
             Field::HealthPath => "Path",
             Field::HealthInterval => "Interval",
             Field::HealthTimeout => "Timeout",
@@ -216,7 +218,7 @@ impl Field {
             Field::HttpOnly => "HttpOnly",
             Field::SameSite => "SameSite",
             Field::MaxAge => "Max age (s)",
-            Field::SocketIo => "through the gaqno-lb plugin",
+            Field::SocketIo => "Socket.IO affinity through the gaqno-lb plugin",
             Field::SocketIoPath => "Socket.IO path",
         }
     }

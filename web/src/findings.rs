@@ -38,6 +38,14 @@ impl From<Diagnostic> for Finding {
     }
 }
 
+impl Finding {
+    /// What the editor shows under the plain message, for whoever wants the linter's
+    /// terms: `warning · missing-health-check · http.services.….loadBalancer`.
+    pub fn reference(&self) -> String {
+        format!("{} · {} · {}", self.severity, self.rule, self.path)
+    }
+}
+
 impl std::fmt::Display for Finding {
     /// As [`Diagnostic`] shows itself (`gaqno-lb lint` prints the same line).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,7 +103,7 @@ pub fn finding_service<'p>(project: &'p Project, finding: &Finding) -> Option<&'
 pub struct ServiceFinding {
     /// The field, or `None` when the finding concerns the service as a whole.
     pub field: Option<Field>,
-    /// The finding as one line.
+    /// The finding in plain words (the linter's message).
     pub text: String,
     /// Error, not warning.
     pub error: bool,
@@ -116,7 +124,7 @@ pub fn findings_by_service(project: &Project, findings: &[Finding]) -> Vec<Vec<S
         if let Some(list) = grouped.get_mut(at) {
             list.push(ServiceFinding {
                 field: finding_field(d),
-                text: d.to_string(),
+                text: d.message.clone(),
                 error: d.severity == lint::Severity::Error,
                 finding: d.clone(),
             });
@@ -154,6 +162,10 @@ pub fn finding_field(finding: &Finding) -> Option<Field> {
         ("services", ["loadBalancer", "sticky", "cookie", "httpOnly", ..]) => Field::HttpOnly,
         ("services", ["loadBalancer", "sticky", "cookie", "sameSite", ..]) => Field::SameSite,
         ("services", ["loadBalancer", "sticky", "cookie", "maxAge", ..]) => Field::MaxAge,
+        // An unnamed cookie is fixed in the name field, not by the "on" box.
+        ("services", ["loadBalancer", "sticky", ..]) if finding.rule == "sticky-cookie-unnamed" => {
+            Field::CookieName
+        }
         ("services", ["loadBalancer", "sticky", ..]) => Field::Sticky,
         ("services", ["loadBalancer", "strategy", ..]) => Field::Strategy,
         ("routers", ["priority", ..]) => Field::Priority,

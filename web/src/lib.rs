@@ -14,11 +14,13 @@
 use shared::lint;
 use shared::model::Project;
 
+pub mod advice;
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod app;
 pub mod diagram;
 pub mod fields;
 pub mod findings;
+pub mod import_plan;
 pub mod protocol;
 pub mod services;
 pub mod yaml_view;

@@ -8,7 +8,9 @@ use crate::traefik::GoDuration;
 
 fn reexport(project: &Project) -> (String, Imported) {
     let yaml = to_yaml(project).unwrap();
-    let imported = import_yaml(&yaml).unwrap();
+    // `import`, not `import_yaml`: a project of no services exports and imports too (the
+    // text importer calls that nothing to import).
+    let imported = import(&crate::yaml::from_str(&yaml).unwrap());
     (yaml, imported)
 }
 

@@ -111,6 +111,9 @@ pub struct Rule {
     pub summary: &'static str,
     check: fn(&Context, &mut Vec<Diagnostic>),
     fix: Option<fn(&mut DynamicConfig, &Diagnostic) -> bool>,
+    /// Where its fix may change the configuration besides the finding's own path, for a
+    /// fix whose text names more than that path ([`fix_reach`]).
+    reach: Option<fn(&DynamicConfig, &Diagnostic) -> Vec<Path>>,
 }
 
 impl std::fmt::Debug for Rule {
@@ -144,6 +147,22 @@ pub fn apply_fix(config: &mut DynamicConfig, diagnostic: &Diagnostic) -> bool {
         return false;
     };
     fix(config, diagnostic)
+}
+
+/// The key paths `diagnostic`'s fix may change in `config`: the finding's path, and for a
+/// fix that says it does more (renames a key, moves a middleware into its service, names
+/// the plugin's cookie too), the paths that names. A fix changes nothing outside them: the
+/// property `every_fix_changes_only_its_reach` (the lint tests) holds every rule to it.
+pub fn fix_reach(config: &DynamicConfig, diagnostic: &Diagnostic) -> Vec<Path> {
+    let mut reach = vec![diagnostic.path.clone()];
+    if let Some(more) = RULES
+        .iter()
+        .find(|r| r.id == diagnostic.rule)
+        .and_then(|r| r.reach)
+    {
+        reach.extend(more(config, diagnostic));
+    }
+    reach
 }
 
 /// Applies fixes until none is left (at most one per finding), returning how many applied.
@@ -342,3 +361,6 @@ pub(crate) mod test_support {
         crate::yaml::to_string(&config).unwrap()
     }
 }
+
+#[cfg(test)]
+mod reach_tests;

@@ -441,6 +441,26 @@ impl Project {
         (index < self.services.len()).then(|| self.services.remove(index))
     }
 
+    /// Merges `imported` by service name: a service of the same name is replaced in its
+    /// place, a new one is appended; every other service and the target stay. Returns the
+    /// replaced and the added names, in `imported`'s order.
+    pub fn merge_services(&mut self, imported: Vec<Service>) -> (Vec<String>, Vec<String>) {
+        let (mut replaced, mut added) = (Vec::new(), Vec::new());
+        for service in imported {
+            match self.services.iter_mut().find(|s| s.name == service.name) {
+                Some(old) => {
+                    replaced.push(service.name.clone());
+                    *old = service;
+                }
+                None => {
+                    added.push(service.name.clone());
+                    self.services.push(service);
+                }
+            }
+        }
+        (replaced, added)
+    }
+
     /// Moves the service at `from` to position `to`.
     pub fn move_service(&mut self, from: usize, to: usize) -> bool {
         if from >= self.services.len() || to >= self.services.len() {
@@ -464,6 +484,23 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn merging_replaces_by_name_in_place_and_appends_the_rest() {
+        let mut project = super::Project::gaqno();
+        let mut changed = project.services[1].clone();
+        changed.port = 1234;
+        let fresh = super::Service::new("billing", 3000, 2);
+        let (replaced, added) = project.merge_services(vec![changed.clone(), fresh.clone()]);
+        assert_eq!(replaced, [changed.name.clone()]);
+        assert_eq!(added, ["billing"]);
+        assert_eq!(project.services.len(), 6);
+        assert_eq!(project.services[1], changed, "replaced in its place");
+        assert_eq!(project.services[5], fresh, "added at the end");
+        let preset = super::Project::gaqno();
+        assert_eq!(project.services[0], preset.services[0]);
+        assert_eq!(project.target, preset.target);
+    }
+
     #[test]
     fn alias_replicas_are_servers_named_by_prefix_and_number() {
         let mut service = super::Service::new("omnichannel-service", 4008, 2);

@@ -201,6 +201,42 @@ impl Page {
             .unwrap_or_default()
     }
 
+    /// axe-core's serious and critical WCAG 2.2 A/AA violations on the page as it is now,
+    /// one line each (rule, what it asks, where).
+    async fn axe(&self) -> Vec<String> {
+        let node_modules = tests::node_modules().expect("npm packages (cargo xtask test)");
+        let source =
+            std::fs::read_to_string(node_modules.join("axe-core/axe.min.js")).expect("axe-core");
+        let inject = "if (!window.axe) { const s = document.createElement('script'); s.textContent = arguments[0]; document.head.appendChild(s); } return !!window.axe;";
+        let injected = self
+            .client
+            .execute(inject, vec![json!(source)])
+            .await
+            .expect("inject axe-core");
+        assert_eq!(injected, json!(true), "axe-core did not load");
+        let run = "const done = arguments[arguments.length - 1];
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+              .then((r) => done(r.violations
+                .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                .map((v) => `${v.id} (${v.impact}): ${v.help}: ` + v.nodes.slice(0, 4)
+                  .map((n) => n.target.join(' ') + ' [' + (n.any[0]?.message ?? n.failureSummary ?? '') + ']').join('; ')
+                  + (v.nodes.length > 4 ? `; … ${v.nodes.length} in all` : ''))))
+              .catch((e) => done(['axe failed: ' + e]));";
+        let found = self
+            .client
+            .execute_async(run, vec![])
+            .await
+            .expect("run axe-core");
+        found
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("axe answered {found}")])
+    }
+
     async fn screenshot(&self, name: &str) {
         let dir = tests::project_root().join("target/screenshots");
         let _ = std::fs::create_dir_all(&dir);
@@ -264,6 +300,35 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     assert_eq!(page.errors().await, Vec::<Value>::new(), "errors on load");
     assert_eq!(page.text("finding-count").await, "0 finding(s)");
     page.screenshot("01-preset").await;
+    // The first screen asks how the replicas run: the three paths, each with its services;
+    // the preset's URLs are marked as examples, and so is the download.
+    let paths = page.text("paths").await;
+    for path in ["a. N applications", "b. Raw Compose Deployment", "c. Swarm"] {
+        assert!(paths.contains(path), "{path}: {paths}");
+    }
+    assert!(page.text("path-file").await.contains("omnichannel-service"));
+    assert!(page.text("path-swarm").await.contains("no service"));
+    page.wait_text("service-0-examples", "the examples marked", |t| {
+        t.starts_with("Example URLs")
+    })
+    .await;
+    assert!(page
+        .text("download-notes")
+        .await
+        .contains("Example URLs still in: omnichannel-service"));
+    // The diagram is one Tab stop; the arrow keys move between its buttons.
+    let stops = page
+        .eval("return document.querySelectorAll('[data-testid=\"diagram\"] [tabindex=\"0\"]').length;")
+        .await;
+    assert_eq!(stops, json!(1), "one Tab stop in the diagram");
+    let moved = page
+        .eval("const first = document.querySelector('[data-testid=\"diagram\"] [tabindex=\"0\"]'); first.focus(); first.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true})); const now = document.activeElement; return [now !== first, now.getAttribute('tabindex'), first.getAttribute('tabindex')];")
+        .await;
+    assert_eq!(
+        moved,
+        json!([true, "0", "-1"]),
+        "ArrowRight moves the Tab stop"
+    );
 
     // The omnichannel service's routing, drawn from the export: two replicas, the Socket.IO
     // path through the affinity middleware beside the REST path.
@@ -331,6 +396,12 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         !t.contains("socketio")
     })
     .await;
+    // Edited into a sticky cookie alone, the service says what that means for clients
+    // without cookies (issue 20).
+    page.wait_text("service-0-sticky-only", "the sticky-only advice", |t| {
+        t.contains("Session ID unknown")
+    })
+    .await;
 
     // Typing is live, key by key, and the field keeps what was typed (a trailing comma
     // too) while the model already has the host; the whole run is one undo step.
@@ -395,15 +466,21 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     page.click(&Field::Health.testid(1)).await;
     page.wait_text("finding-count", "one finding", |t| t == "1 finding(s)")
         .await;
-    assert!(page
-        .text("service-1-findings")
-        .await
-        .contains("missing-health-check"));
-    // Inline at the field it concerns, too.
-    assert!(page
-        .text("service-1-health-finding")
-        .await
-        .contains("missing-health-check"));
+    // Plain words first, the rule id and key path under them; shown once in the form, at
+    // the field it concerns (and in the list).
+    let inline = page.text("service-1-health-finding").await;
+    assert!(
+        inline.starts_with("no health check: a replica that is down")
+            && inline.contains("missing-health-check · http.services.gaqno-ai-service"),
+        "{inline}"
+    );
+    assert_eq!(
+        page.text("service-1-findings").await,
+        "",
+        "not repeated under the form"
+    );
+    let listed = page.text("finding-0").await;
+    assert!(listed.starts_with("no health check"), "{listed}");
     page.wait_text("service-item-1-findings", "the list's count", |t| {
         t == "1 finding(s)"
     })
@@ -485,11 +562,32 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     .await;
     page.click_element("import").await;
     let message = page
-        .wait_text("import-message", "the runbook imported", |t| {
-            t.starts_with("imported 1 service(s); fixed first")
+        .wait_text("import-message", "the runbook read", |t| {
+            t.starts_with("read 1 service(s): omnichannel-service; fixed first")
         })
         .await;
     assert!(message.contains("stickyCookie"), "{message}");
+    // Issue 20, B2: nothing changes before the operator chooses; the choices say what
+    // each replaces, adds and removes, and a sticky cookie alone is explained.
+    assert_eq!(page.preview().await, before, "read, not yet imported");
+    let plan = page.text("import-plan").await;
+    assert!(
+        plan.contains("Replace the project: it becomes the file's 1 service")
+            && plan.contains("removes ai-service, sso-service, crm-service and pdv-service")
+            && plan.contains("Merge by name: replaces omnichannel-service;"),
+        "{plan}"
+    );
+    assert!(
+        page.text("import-sticky-only")
+            .await
+            .contains("Session ID unknown"),
+        "the runbook's sticky cookie alone is explained"
+    );
+    page.click_element("import-replace").await;
+    page.wait_text("import-message", "the runbook imported", |t| {
+        t.starts_with("imported 1 service(s): the project was replaced")
+    })
+    .await;
     let field = |testid: &'static str| {
         let page = &page;
         async move {
@@ -510,10 +608,30 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         .await
         .expect("checked");
     assert_eq!(sticky_on.as_deref(), Some("true"));
-    page.wait_text("service-0-findings", "the placeholders named", |t| {
-        t.contains("is a placeholder to replace")
+    page.wait_text(
+        &format!("{}-finding", Field::Server(0).testid(0)),
+        "the placeholder named at its URL",
+        |t| t.contains("is a placeholder to replace"),
+    )
+    .await;
+    // The service says what a sticky cookie alone means and offers affinity.
+    page.wait_text("service-0-sticky-only", "the sticky-only advice", |t| {
+        t.contains("clients that send no cookies")
     })
     .await;
+    page.click_element("service-0-offer-affinity").await;
+    page.wait_text("yaml-preview", "the runbook's service with affinity", |t| {
+        t.contains("gaqno-omnichannel-service-socketio")
+            && t.contains("cookieName: omnichannel_affinity")
+    })
+    .await;
+    page.wait_count(
+        "[data-testid=\"service-0-sticky-only\"]",
+        "the advice gone with affinity on",
+        |n| n == 0,
+    )
+    .await;
+    page.click("undo").await;
     page.click("undo").await;
     assert_eq!(page.preview().await, before, "undo brings the project back");
 
@@ -536,6 +654,10 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         before,
         "a failed file import changes nothing"
     );
+
+    the_cookie_fix_keeps_affinity(&page, &before).await;
+    nothing_imports_silently(&page, &before).await;
+    one_undo_history(&page, &before).await;
 
     // Reload: the state persisted.
     page.client.refresh().await.expect("reload");
@@ -630,6 +752,16 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         downloaded, preset_yaml,
         "the download must equal `gaqno-lb export`"
     );
+    // After the download, what comes next: where to paste, the plugin, the check.
+    let next = page
+        .wait_text("next-steps", "what next", |t| t.contains("gaqno-lb check"))
+        .await;
+    assert!(
+        next.contains("Dynamic Configurations")
+            && next.contains("Load the plugin")
+            && next.contains("gaqno-lb check https://omnichannel-service.gaqno.com.br"),
+        "{next}"
+    );
     loads_into_traefik(&downloaded);
 
     let mut small = Project::gaqno();
@@ -645,6 +777,11 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         .send_keys(&good_file.display().to_string())
         .await
         .expect("pick a file");
+    page.wait_text("import-message", "the file read", |t| {
+        t.starts_with("read 1 service(s): chat")
+    })
+    .await;
+    page.click_element("import-replace").await;
     page.wait_text("import-message", "a success", |t| {
         t.starts_with("imported 1 service(s)")
     })
@@ -713,6 +850,14 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     // Where the replicas run: the three Coolify paths, each with its steps and artifact.
     // Path c, Swarm: the service leaves the YAML (its labels carry it).
     page.set("service-0-runs", "swarm").await;
+    page.wait_text("path-swarm", "the paths panel follows", |t| {
+        t.contains("chat")
+    })
+    .await;
+    page.wait_text("download-notes", "the service named as left out", |t| {
+        t.contains("Not in this file, by design: chat")
+    })
+    .await;
     page.wait_text("service-0-steps", "Swarm's steps", |t| {
         t.contains("Managed manually (edit labels yourself)") && t.contains("Swarm → Replicas")
     })
@@ -881,6 +1026,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         assert_eq!(applied.as_str(), Some(theme));
         page.screenshot(&format!("04-{theme}")).await;
     }
+    accessible_and_readable(&page).await;
     page.client
         .set_window_size(360, 780)
         .await
@@ -890,9 +1036,12 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         let width = page
             .eval("return document.documentElement.scrollWidth;")
             .await;
+        let widest = page
+            .eval("return [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 361).slice(0, 5).map((e) => `${e.tagName}.${e.className?.baseVal ?? e.className} ${e.dataset?.testid ?? ''} ${Math.round(e.getBoundingClientRect().right)}`);")
+            .await;
         assert!(
             width.as_u64().is_some_and(|w| w <= 360),
-            "wider than the phone ({theme}): {width}"
+            "wider than the phone ({theme}): {width}: {widest}"
         );
         page.screenshot(&format!("05-phone-{theme}")).await;
     }
@@ -901,6 +1050,316 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         Vec::<Value>::new(),
         "errors during the journeys"
     );
+}
+
+/// Issue 20: axe-core finds no serious or critical WCAG 2.2 AA violation on each main view
+/// (the editor; every panel open; a finding shown), in both themes, at 1440×900 and at
+/// phone width (390×844); every control has a unique name. Screenshots of each go to
+/// `target/screenshots/` for people to look at (not compared).
+async fn accessible_and_readable(page: &Page) {
+    page.click("reset").await;
+    page.wait_text("finding-count", "the preset", |t| t == "0 finding(s)")
+        .await;
+    let open_panels =
+        "document.querySelectorAll('details').forEach((d) => d.open = true); return null;";
+    let close_panels =
+        "document.querySelectorAll('details').forEach((d) => d.open = false); return null;";
+    let mut violations = Vec::new();
+    for (width, height) in [(1440, 900), (390, 844)] {
+        page.client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
+        for theme in ["light", "dark"] {
+            page.set("theme", theme).await;
+            for view in ["editor", "panels", "finding"] {
+                match view {
+                    "editor" => page.eval(close_panels).await,
+                    "panels" => page.eval(open_panels).await,
+                    _ => {
+                        page.eval(close_panels).await;
+                        // A finding beside its field, in the list and on the diagram.
+                        page.set(&Field::HealthTimeout.testid(0), "500ms").await;
+                        page.wait_text("finding-count", "a finding", |t| t == "1 finding(s)")
+                            .await;
+                        Value::Null
+                    }
+                };
+                page.preview().await;
+                if width == 1440 && view == "panels" {
+                    violations.extend(unreadable(page).await);
+                }
+                let name = format!("20-{width}-{theme}-{view}");
+                page.screenshot(&name).await;
+                violations.extend(page.axe().await.into_iter().map(|v| format!("{name}: {v}")));
+                if view == "finding" {
+                    page.click_element("undo").await;
+                    page.wait_text("finding-count", "no finding", |t| t == "0 finding(s)")
+                        .await;
+                }
+            }
+        }
+    }
+    // Every control's accessible name is its own (two checkboxes called "on", or every ×
+    // "Remove this replica", tell a screen reader's user nothing).
+    page.eval(open_panels).await;
+    let repeated = page
+        .eval("const names = new Map();
+            axe.setup(document);
+            for (const e of document.querySelectorAll('button, input, select, textarea, [role=button]')) {
+              if (e.offsetParent === null) continue;
+              const name = axe.commons.text.accessibleText(e).trim().replace(/\\s+/g, ' ');
+              names.set(name, (names.get(name) ?? 0) + 1);
+            }
+            axe.teardown();
+            return [...names].filter(([n, c]) => n === '' || c > 1).map(([n, c]) => `${JSON.stringify(n)} ×${c}`);")
+        .await;
+    violations.extend(
+        repeated
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| format!("a name that is not unique: {v}")),
+    );
+    page.client
+        .set_window_size(1280, 900)
+        .await
+        .expect("window size");
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// What cannot be read at the window's size: diagram text under 10 px as rendered, a
+/// value cut in an input of the open service, a scroll box inside the YAML preview's, a
+/// line of the labels or compose result cut.
+async fn unreadable(page: &Page) -> Vec<String> {
+    let found = page
+        .eval("const out = [];
+            const svg = document.querySelector('svg.routing');
+            if (svg) {
+              const scale = svg.getScreenCTM().a;
+              for (const t of svg.querySelectorAll('text')) {
+                const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+                if (px < 10) { out.push(`diagram text at ${px.toFixed(1)} px: ${t.textContent}`); break; }
+              }
+            }
+            for (const i of document.querySelectorAll('.service input:not([type=checkbox])')) {
+              if (i.offsetParent !== null && i.scrollWidth > i.clientWidth + 1) out.push(`cut: ${i.dataset.testid} = ${i.value}`);
+            }
+            for (const p of document.querySelectorAll('pre')) {
+              if (p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1) out.push(`scrolls sideways: ${p.dataset.testid}`);
+            }
+            let box = document.querySelector('[data-testid=yaml-preview]').parentElement;
+            for (; box; box = box.parentElement) {
+              const style = getComputedStyle(box);
+              if (/(auto|scroll)/.test(style.overflowY) && box.scrollHeight > box.clientHeight) out.push(`the preview scrolls inside ${box.className}`);
+            }
+            return out;")
+        .await;
+    found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(|v| format!("unreadable at 1440: {v}")))
+        .collect()
+}
+
+/// Issue 20, B1: the fix for a cleared cookie name names it once (no doubled prefix) and
+/// keeps Socket.IO affinity: its routers and middleware stay. Starts and ends at `before`.
+async fn the_cookie_fix_keeps_affinity(page: &Page, before: &str) {
+    page.click("service-item-0").await;
+    // Affinity on (the journey turned it off), then the cookie name cleared.
+    page.click_element(&Field::SocketIo.testid(0)).await;
+    page.wait_text("yaml-preview", "affinity on", |t| {
+        t.contains("gaqno-omnichannel-service-socketio:")
+    })
+    .await;
+    page.set(&Field::CookieName.testid(0), "").await;
+    // Beside the cookie name, not the "on" box.
+    page.wait_text(
+        &format!("{}-finding", Field::CookieName.testid(0)),
+        "the unnamed cookie at its field",
+        |t| t.contains("sticky-cookie-unnamed"),
+    )
+    .await;
+    let count = page
+        .eval("return document.querySelectorAll('[data-testid^=\"finding-\"]').length;")
+        .await
+        .as_u64()
+        .unwrap_or(0);
+    let mut fixed = false;
+    for i in 0..count {
+        if page
+            .try_text(&format!("finding-{i}"))
+            .await
+            .is_some_and(|t| t.contains("sticky-cookie-unnamed"))
+        {
+            page.click_element(&format!("fix-{i}")).await;
+            fixed = true;
+            break;
+        }
+    }
+    assert!(fixed, "a fix for the unnamed cookie");
+    let yaml = page
+        .wait_text("yaml-preview", "the cookie named", |t| {
+            t.contains("name: gaqno_omnichannel_service\n")
+        })
+        .await;
+    assert!(!yaml.contains("gaqno_gaqno_"), "{yaml}");
+    assert!(
+        yaml.contains("gaqno-omnichannel-service-socketio:")
+            && yaml.contains("cookieName: gaqno_omnichannel_service"),
+        "affinity stays on: {yaml}"
+    );
+    page.wait_text("finding-count", "nothing left", |t| t == "0 finding(s)")
+        .await;
+    for _ in 0..3 {
+        page.click("undo").await;
+    }
+    assert_eq!(page.preview().await, before);
+}
+
+/// Issue 20, B2: importing nothing (an empty box, a compose file) is an error that
+/// changes nothing; a file is merged by service name or not at all, as the operator
+/// chooses. Starts and ends at `before`.
+async fn nothing_imports_silently(page: &Page, before: &str) {
+    for (text, why) in [
+        ("", "the text is empty"),
+        (
+            "services:\n  api:\n    image: node:20\n    ports: ['4008:4008']\n",
+            "looks like a Docker compose file",
+        ),
+    ] {
+        page.set("import-text", text).await;
+        page.click_element("import").await;
+        let message = page
+            .wait_text("import-message", "nothing to import", |t| {
+                t.starts_with("not imported: nothing to import")
+            })
+            .await;
+        assert!(message.contains(why), "{message}");
+        page.wait_count("[data-testid=\"import-plan\"]", "no choice offered", |n| {
+            n == 0
+        })
+        .await;
+        assert_eq!(page.preview().await, before, "{text:?} changed the project");
+    }
+    // A file with the omnichannel service on another host and a new service.
+    let mut incoming = Project::gaqno();
+    incoming.services.truncate(1);
+    incoming.services[0].hosts = vec!["chat.gaqno.test".into()];
+    let mut billing = shared::model::Service::new("billing", 3000, 2);
+    billing.sticky.enabled = false;
+    incoming.services.push(billing);
+    let yaml = shared::export::to_yaml(&incoming).expect("export");
+    page.set("import-text", &yaml).await;
+    page.click_element("import").await;
+    page.wait_text("import-plan", "the merge's effect", |t| {
+        t.contains("Merge by name: replaces omnichannel-service, adds billing")
+    })
+    .await;
+    page.click_element("import-cancel").await;
+    page.wait_text("import-message", "cancelled", |t| t == "nothing imported")
+        .await;
+    assert_eq!(page.preview().await, before, "cancel changes nothing");
+    page.click_element("import").await;
+    page.wait_text("import-plan", "asked again", |t| {
+        t.contains("Merge by name")
+    })
+    .await;
+    page.click_element("import-merge").await;
+    page.wait_text("import-message", "merged", |t| {
+        t.starts_with("merged 2 service(s): replaced omnichannel-service, added billing")
+    })
+    .await;
+    page.wait_text("service-count", "one service added", |t| t == "6")
+        .await;
+    let merged = page.preview().await;
+    for kept in ["gaqno-ai-service", "gaqno-pdv-service", "gaqno-billing"] {
+        assert!(merged.contains(kept), "{kept}: {merged}");
+    }
+    assert!(merged.contains("Host(`chat.gaqno.test`)"), "{merged}");
+    page.click("undo").await;
+    assert_eq!(page.preview().await, before, "undo takes the merge back");
+}
+
+/// Issue 20, B3: one undo history. Ctrl+Z inside a field, Ctrl+Z outside, and the Undo
+/// button all step through the same edits; a field never shows or writes back a value
+/// the model no longer has. Real keys through WebDriver (the browser's own undo would
+/// run on them). Starts and ends at `before`.
+async fn one_undo_history(page: &Page, before: &str) {
+    const CTRL_Z: &str = "\u{E009}z\u{E000}";
+    const CTRL_SHIFT_Z: &str = "\u{E009}\u{E008}z\u{E000}";
+    let health = Field::HealthPath.testid(0);
+    let cookie = Field::CookieName.testid(0);
+    page.click("service-item-0").await;
+    let value = |testid: String| async move {
+        page.find(&testid)
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .unwrap_or_default()
+    };
+    let health_0 = value(health.clone()).await;
+    let cookie_0 = value(cookie.clone()).await;
+    let typed = |testid: String, keys: &'static str| async move {
+        page.find(&testid)
+            .await
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("keys into {testid}: {e}"));
+    };
+    typed(health.clone(), "z").await;
+    typed(cookie.clone(), "_x").await;
+    page.wait_text("yaml-preview", "both edits", |t| {
+        t.contains(&format!("path: {health_0}z")) && t.contains(&format!("{cookie_0}_x"))
+    })
+    .await;
+    // Ctrl+Z inside the cookie field: its typing goes, the health path stays edited.
+    typed(cookie.clone(), CTRL_Z).await;
+    page.wait_text("yaml-preview", "the cookie's typing undone", |t| {
+        !t.contains("_x") && t.contains(&format!("path: {health_0}z"))
+    })
+    .await;
+    assert_eq!(value(cookie.clone()).await, cookie_0);
+    assert_eq!(value(health.clone()).await, format!("{health_0}z"));
+    // Ctrl+Z inside the health field: back to the start.
+    typed(health.clone(), CTRL_Z).await;
+    assert_eq!(page.preview().await, before, "both undone");
+    assert_eq!(value(health.clone()).await, health_0);
+    // Redo inside the cookie field redoes the health path, the next step in the history.
+    typed(cookie.clone(), CTRL_SHIFT_Z).await;
+    page.wait_text("yaml-preview", "the health path redone", |t| {
+        t.contains(&format!("path: {health_0}z")) && !t.contains("_x")
+    })
+    .await;
+    assert_eq!(value(health.clone()).await, format!("{health_0}z"));
+    // The Undo button while the field still has the focus and its draft: the field shows
+    // the model's value, and the next key builds on it, not on the undone draft.
+    typed(health.clone(), "y").await;
+    page.wait_text("yaml-preview", "typed on", |t| {
+        t.contains(&format!("path: {health_0}zy"))
+    })
+    .await;
+    page.click_element("undo").await;
+    page.wait_text("yaml-preview", "the button's undo", |t| {
+        t.contains(&format!("path: {health_0}z\n"))
+    })
+    .await;
+    assert_eq!(value(health.clone()).await, format!("{health_0}z"));
+    // Outside both fields: Ctrl+Shift+Z, then Ctrl+Z twice.
+    page.key("z", true).await;
+    page.wait_text("yaml-preview", "redone outside", |t| {
+        t.contains(&format!("path: {health_0}zy"))
+    })
+    .await;
+    page.key("z", false).await;
+    page.key("z", false).await;
+    let back = page.preview().await;
+    assert_eq!(back, before, "undone outside");
+    assert!(!back.contains("/v1/health/v1/health"));
+    assert_eq!(value(health).await, health_0);
+    assert_eq!(value(cookie).await, cookie_0);
 }
 
 /// The downloaded file loads into real Traefik (both versions) beside Coolify's files, with the

@@ -53,6 +53,24 @@ fn import_says_what_it_fixed_and_a_bad_file_says_where() {
     })
     .unwrap_err();
     assert!(bad.contains("line"), "{bad}");
+    // Issue 20, B2: nothing to import is an error that says what the text is instead.
+    for (text, why) in [
+        ("", "the text is empty"),
+        (
+            "services:\n  api:\n    image: nginx\n",
+            "looks like a Docker compose file",
+        ),
+        (
+            "http:\n  middlewares:\n    gzip: {compress: {}}\n",
+            "only http.middlewares.gzip",
+        ),
+    ] {
+        let err = ask::<ImportSummary>(&Request::Import { yaml: text.into() }).unwrap_err();
+        assert!(
+            err.starts_with("nothing to import: ") && err.contains(why),
+            "{text:?}: {err}"
+        );
+    }
 }
 
 #[test]

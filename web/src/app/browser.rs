@@ -112,7 +112,7 @@ pub fn set_theme(theme: &str) {
     let _ = gloo_storage::LocalStorage::raw().set_item(THEME_KEY, theme);
 }
 
-/// Whether a key event happened in a text field (where the browser's own keys win).
+/// Whether a key event happened in a text field (where a key such as `/` is text).
 pub fn in_text_field(ev: &web_sys::KeyboardEvent) -> bool {
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -138,6 +138,36 @@ pub fn focus_later(testid: String) {
         },
         std::time::Duration::ZERO,
     );
+}
+
+/// Moves the focus from `node` to the next (`step` 1) or previous (-1) button among its
+/// siblings (the diagram's nodes), wrapping around; the one focused becomes the Tab stop.
+pub fn focus_next_button(node: &web_sys::EventTarget, step: i32) {
+    let Some(node) = node.dyn_ref::<web_sys::Element>() else {
+        return;
+    };
+    let Some(parent) = node.parent_element() else {
+        return;
+    };
+    let children = parent.children();
+    let buttons: Vec<web_sys::Element> = (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter(|e| e.get_attribute("role").as_deref() == Some("button"))
+        .collect();
+    let Some(at) = buttons.iter().position(|b| b == node) else {
+        return;
+    };
+    let count = buttons.len() as i32;
+    let next = &buttons[(at as i32 + step).rem_euclid(count) as usize];
+    let _ = node.set_attribute("tabindex", "-1");
+    let _ = next.set_attribute("tabindex", "0");
+    // SVG elements have `focus` too, though not as `HtmlElement`s.
+    let focus = js_sys::Reflect::get(next, &wasm_bindgen::JsValue::from_str("focus"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(focus) = focus {
+        let _ = focus.call0(next);
+    }
 }
 
 /// Marks line `line` (0-based) of the YAML preview and scrolls it into view; the mark

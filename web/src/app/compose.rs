@@ -92,7 +92,7 @@ pub fn ComposePanel() -> impl IntoView {
                 "One server, a Docker Compose application: paste its compose file. gaqno-lb writes the file Coolify deploys as written: replicas, no container_name or published port, the coolify network, Coolify's Traefik labels for the domain and ours. Commit it at the application's Docker compose location, set Configuration → Advanced → Docker compose → Compose deployment to “Raw (deploy file as-is)”, leave Domains empty, deploy. Every deploy stops all its containers first: open sessions reconnect."
             </p>
             <label>
-                "Service "
+                "Service to replicate "
                 <select
                     data-testid="compose-service"
                     on:change=move |ev| chosen.set(event_target_value(&ev))
@@ -162,7 +162,12 @@ pub fn ComposePanel() -> impl IntoView {
                         <ul class="changes" data-testid="compose-changes">
                             {changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
                         </ul>
-                        <pre class="yaml" data-testid="compose-output">
+                        <pre
+                            class="yaml"
+                            data-testid="compose-output"
+                            tabindex="0"
+                            aria-label="The compose file"
+                        >
                             {text}
                         </pre>
                         <button
@@ -178,7 +183,7 @@ pub fn ComposePanel() -> impl IntoView {
                                 copied.set(true);
                             }
                         >
-                            {move || if copied.get() { "Copied" } else { "Copy" }}
+                            {move || if copied.get() { "Copied" } else { "Copy the file" }}
                         </button>
                     }
                         .into_any()

@@ -1,5 +1,7 @@
 //! The open service's routing diagram ([`crate::diagram`]) as SVG. A node with a form
-//! field is a button: clicking it (or Enter) focuses that field.
+//! field is a button: clicking it (or Enter) focuses that field. The diagram is one Tab
+//! stop: the arrow keys move between its buttons (a roving tab index), so the form's
+//! fields are not nine Tabs away.
 
 use leptos::prelude::*;
 use shared::lint::Severity;
@@ -58,7 +60,13 @@ pub fn DiagramView(index: usize) -> impl IntoView {
                             view! {
                                 <details class="diagram-labels">
                                     <summary>"The labels that carry its settings"</summary>
-                                    <pre data-testid="diagram-labels">{d.labels.join("\n")}</pre>
+                                    <pre
+                                        data-testid="diagram-labels"
+                                        tabindex="0"
+                                        aria-label="The labels"
+                                    >
+                                        {d.labels.join("\n")}
+                                    </pre>
                                 </details>
                             }
                         })}
@@ -77,16 +85,21 @@ fn svg(index: usize, d: &Diagram, detail: RwSignal<String>) -> impl IntoView {
             Some(view! { <path class=format!("edge {}", e.lane.class()) d=path marker-end="url(#arrow)" /> })
         })
         .collect_view();
+    // The first button is the diagram's Tab stop.
+    let first = d.nodes.iter().position(|n| n.field.is_some());
     let nodes = d
         .nodes
         .iter()
-        .map(|n| node_view(index, n.clone(), detail))
+        .enumerate()
+        .map(|(i, n)| node_view(index, n.clone(), detail, Some(i) == first))
         .collect_view();
     view! {
         <svg
             class="routing"
             viewBox=format!("-4 -4 {} {}", d.width + 8, d.height + 8)
-            style=format!("max-width: {}px", d.width + 8)
+            // Never scaled down: its smallest text stays at its 11 px (a narrow screen
+            // scrolls the drawing sideways instead).
+            style=format!("width: {}px", d.width + 8)
             role="group"
             aria-label="Where requests go"
         >
@@ -109,7 +122,7 @@ fn svg(index: usize, d: &Diagram, detail: RwSignal<String>) -> impl IntoView {
     }
 }
 
-fn node_view(index: usize, n: Node, detail: RwSignal<String>) -> impl IntoView {
+fn node_view(index: usize, n: Node, detail: RwSignal<String>, tab_stop: bool) -> impl IntoView {
     let mut class = format!("node {}", n.kind.class());
     if let Kind::Router(lane) = n.kind {
         class.push(' ');
@@ -135,13 +148,23 @@ fn node_view(index: usize, n: Node, detail: RwSignal<String>) -> impl IntoView {
     let activate_key = activate.clone();
     let about = n.detail.clone();
     let about_focus = n.detail.clone();
-    let label = format!("{}: {}", n.title, n.lines.join(", "));
+    // What it shows, then what activating it does: the visible text leads the name.
+    let mut label = std::iter::once(n.title.as_str())
+        .chain(n.lines.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(field) = n.field {
+        label.push_str(&format!(" (edit {})", field.label()));
+    }
     let lines = n
         .lines
         .iter()
         .enumerate()
         .map(|(i, line)| {
+            // The space between the lines (not drawn in SVG) keeps them words apart in the
+            // text read out, which must contain what the name says.
             view! {
+                " "
                 <text x="10" y=38 + 15 * i as u32 class="node-line">
                     {line.clone()}
                 </text>
@@ -155,14 +178,24 @@ fn node_view(index: usize, n: Node, detail: RwSignal<String>) -> impl IntoView {
             data-testid=format!("diagram-{}", n.id)
             data-mark=mark
             data-field=target
-            tabindex=clickable.then_some("0")
+            tabindex=clickable.then_some(if tab_stop { "0" } else { "-1" })
             role=clickable.then_some("button")
             aria-label=label
             on:click=move |_| activate()
             on:keydown=move |ev| {
-                if ev.key() == "Enter" || ev.key() == " " {
-                    ev.prevent_default();
-                    activate_key();
+                let step = match ev.key().as_str() {
+                    "Enter" | " " => {
+                        ev.prevent_default();
+                        activate_key();
+                        return;
+                    }
+                    "ArrowRight" | "ArrowDown" => 1,
+                    "ArrowLeft" | "ArrowUp" => -1,
+                    _ => return,
+                };
+                ev.prevent_default();
+                if let Some(node) = ev.current_target() {
+                    super::browser::focus_next_button(&node, step);
                 }
             }
             on:mouseenter=move |_| detail.set(about.clone())

@@ -56,8 +56,9 @@ pub fn FindingList() -> impl IntoView {
                                         title="Show its field and its line in the YAML"
                                         on:click=move |_| show(&to_show)
                                     >
-                                        {d.to_string()}
+                                        {d.message.clone()}
                                     </button>
+                                    <small class="finding-ref">{d.reference()}</small>
                                     {fix
                                         .map(|title| {
                                             view! {

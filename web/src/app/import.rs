@@ -1,9 +1,13 @@
-//! Import: Traefik YAML pasted, picked or dropped becomes the project; a file that cannot be
-//! read says where and why and changes nothing.
+//! Import: Traefik YAML pasted, picked or dropped is read, then shown as what it would
+//! replace, add or remove ([`ImportPlan`]); nothing changes until the operator replaces the
+//! project or merges by service name. A file that cannot be read, or holds no service,
+//! says where and why and changes nothing.
 
 use leptos::prelude::*;
 
 use super::{analysis, editor};
+use crate::advice::STICKY_ONLY;
+use crate::import_plan::ImportPlan;
 use crate::protocol::{ImportSummary, Request};
 
 /// Files larger than this are refused unread: no Traefik dynamic config is that big.
@@ -15,32 +19,74 @@ pub fn ImportPanel() -> impl IntoView {
     let history = editor.history;
     let text = RwSignal::new(String::new());
     let message = RwSignal::new(None::<(bool, String)>);
+    // A file read and not yet applied, with what applying it would do.
+    let pending = RwSignal::new(None::<(ImportSummary, ImportPlan)>);
     let show = move |result: Result<ImportSummary, String>| match result {
-        Ok(imported) => {
-            let notes = &imported.unmapped;
-            let fixed = if imported.fixed.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; fixed first (what the file meant): {}",
-                    imported.fixed.join("; ")
-                )
-            };
-            let summary = format!(
-                "imported {} service(s){fixed}; not mapped: {}",
-                imported.project.services.len(),
-                if notes.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    notes.join("; ")
-                }
+        Ok(read) => {
+            let plan = history.with_untracked(|h| ImportPlan::new(&h.current, &read.project));
+            let mut summary = format!(
+                "read {} service(s): {}",
+                plan.incoming.len(),
+                plan.incoming.join(", ")
             );
-            history.update(|h| h.edit(|p| *p = imported.project));
-            editor.selected.set(0);
+            if !read.fixed.is_empty() {
+                summary.push_str(&format!(
+                    "; fixed first (what the file meant): {}",
+                    read.fixed.join("; ")
+                ));
+            }
+            if !read.unmapped.is_empty() {
+                summary.push_str(&format!("; not mapped: {}", read.unmapped.join("; ")));
+            }
             message.set(Some((true, summary)));
+            pending.set(Some((read, plan)));
         }
         // The current project stays as it is.
-        Err(e) => message.set(Some((false, format!("not imported: {e}")))),
+        Err(e) => {
+            pending.set(None);
+            message.set(Some((false, format!("not imported: {e}"))));
+        }
+    };
+    let replace = move |_| {
+        let Some((read, plan)) = pending.get_untracked() else {
+            return;
+        };
+        editor.edit(|p| *p = read.project);
+        editor.selected.set(0);
+        pending.set(None);
+        message.set(Some((
+            true,
+            format!(
+                "imported {} service(s): the project was replaced (Undo brings it back)",
+                plan.incoming.len()
+            ),
+        )));
+    };
+    let merge = move |_| {
+        let Some((read, _)) = pending.get_untracked() else {
+            return;
+        };
+        let mut merged = (Vec::new(), Vec::new());
+        editor.edit(|p| merged = p.merge_services(read.project.services));
+        pending.set(None);
+        let (replaced, added) = merged;
+        message.set(Some((
+            true,
+            format!(
+                "merged {} service(s): replaced {}, added {} (Undo brings the project back)",
+                replaced.len() + added.len(),
+                if replaced.is_empty() {
+                    "none".to_owned()
+                } else {
+                    replaced.join(", ")
+                },
+                if added.is_empty() {
+                    "none".to_owned()
+                } else {
+                    added.join(", ")
+                },
+            ),
+        )));
     };
     // The importer is the second module's: asked once it is there (at once, usually).
     let import = move |yaml: &str| {
@@ -117,10 +163,48 @@ pub fn ImportPanel() -> impl IntoView {
             </button>
             <p
                 data-testid="import-message"
+                role="status"
                 class=move || if message.get().is_some_and(|(ok, _)| ok) { "ok" } else { "error" }
             >
                 {move || message.get().map(|(_, m)| m).unwrap_or_default()}
             </p>
+            {move || {
+                pending
+                    .with(|p| p.as_ref().map(|(_, plan)| plan.clone()))
+                    .map(|plan| {
+                        view! {
+                            <div class="import-plan" data-testid="import-plan">
+                                <p>{plan.replace_text()}</p>
+                                <p>{plan.merge_text()}</p>
+                                {(!plan.sticky_only.is_empty())
+                                    .then(|| {
+                                        view! {
+                                            <p class="advice" data-testid="import-sticky-only">
+                                                {format!("{}: {STICKY_ONLY}", plan.sticky_only.join(", "))}
+                                            </p>
+                                        }
+                                    })}
+                                <div class="row">
+                                    <button data-testid="import-replace" on:click=replace>
+                                        "Replace the project"
+                                    </button>
+                                    <button data-testid="import-merge" on:click=merge>
+                                        "Merge by name"
+                                    </button>
+                                    <button
+                                        data-testid="import-cancel"
+                                        on:click=move |_| {
+                                            pending.set(None);
+                                            message.set(Some((true, "nothing imported".into())));
+                                        }
+                                    >
+                                        "Cancel"
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
         </details>
     }
 }

@@ -57,7 +57,7 @@ pub fn LabelsPanel() -> impl IntoView {
                 "On a Swarm server: set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, then paste the Active labels here. gaqno-lb adds the service's sticky cookie, health check and Socket.IO affinity at the end and changes no other line; paste the result back, set Swarm → Replicas and deploy. Reset to defaults drops our lines: paste again after one."
             </p>
             <label>
-                "Service "
+                "Service to label "
                 <select
                     data-testid="labels-service"
                     on:change=move |ev| chosen.set(event_target_value(&ev))
@@ -111,7 +111,12 @@ pub fn LabelsPanel() -> impl IntoView {
                                 "{added} line(s) added, {removed} removed, every other line unchanged",
                             )}
                         </p>
-                        <pre class="diff" data-testid="labels-diff">
+                        <pre
+                            class="diff"
+                            data-testid="labels-diff"
+                            tabindex="0"
+                            aria-label="The labels with ours added"
+                        >
                             {lines
                                 .into_iter()
                                 .map(|(mark, line)| {

@@ -14,11 +14,13 @@ mod diagram;
 mod findings;
 mod import;
 mod labels;
+mod paths;
 mod plugin;
 mod preview;
 mod service_editor;
 mod service_list;
 mod target;
+mod text_field;
 
 use leptos::prelude::*;
 use shared::model::Project;
@@ -188,9 +190,12 @@ fn App(project: Project) -> impl IntoView {
     };
     provide_context(editor);
     let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| shortcut(editor, &ev));
+    let menu_undo =
+        window_event_listener_untyped("beforeinput", move |ev| history_input(editor, &ev));
     on_cleanup(move || {
         flush.remove();
         shortcuts.remove();
+        menu_undo.remove();
     });
     let service_count = Memo::new(move |_| history.with(|h| h.current.services.len()));
     // The open editor: the selected service, or the last one when fewer are left.
@@ -210,6 +215,7 @@ fn App(project: Project) -> impl IntoView {
                 <plugin::PluginPanel />
             </aside>
             <section class="editor" aria-label="Service">
+                <paths::PathsPanel />
                 {move || match open.get() {
                     Some(index) => {
                         view! { <service_editor::ServiceEditor index=index /> }.into_any()
@@ -233,20 +239,20 @@ fn App(project: Project) -> impl IntoView {
     }
 }
 
-/// Keys outside text fields: Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, `/`
-/// goes to the service filter. Inside a text field the browser's own keys win.
+/// The app's keys. Ctrl/Cmd+Z undoes and Ctrl/Cmd+Shift+Z or Ctrl+Y redoes everywhere,
+/// text fields included: there is one undo history, the app's. The browser's own undo is
+/// page-wide in Chromium (Ctrl+Z in one field can undo typing in another, whose input event
+/// then writes the model), so it never runs. `/` goes to the service filter from outside
+/// text fields.
 fn shortcut(editor: Editor, ev: &web_sys::KeyboardEvent) {
-    if browser::in_text_field(ev) {
-        return;
-    }
     let key = ev.key().to_lowercase();
     let acted = if ev.ctrl_key() || ev.meta_key() {
         match (key.as_str(), ev.shift_key()) {
-            ("z", false) => editor.history.try_update(History::undo),
-            ("z", true) | ("y", false) => editor.history.try_update(History::redo),
+            ("z", false) => Some(undo_or_redo(editor, History::undo)),
+            ("z", true) | ("y", false) => Some(undo_or_redo(editor, History::redo)),
             _ => None,
         }
-    } else if key == "/" {
+    } else if key == "/" && !browser::in_text_field(ev) {
         browser::focus_later("service-filter".into());
         Some(true)
     } else {
@@ -255,6 +261,26 @@ fn shortcut(editor: Editor, ev: &web_sys::KeyboardEvent) {
     if acted.is_some() {
         ev.prevent_default();
     }
+}
+
+/// The browser's Undo and Redo from its menus (`beforeinput` of type `historyUndo` or
+/// `historyRedo`) do what the keys do: the app's history, never the page's.
+fn history_input(editor: Editor, ev: &web_sys::Event) {
+    let kind = js_sys::Reflect::get(ev, &wasm_bindgen::JsValue::from_str("inputType"))
+        .ok()
+        .and_then(|v| v.as_string());
+    let step = match kind.as_deref() {
+        Some("historyUndo") => History::undo,
+        Some("historyRedo") => History::redo,
+        _ => return,
+    };
+    ev.prevent_default();
+    undo_or_redo(editor, step);
+}
+
+/// One step back or forward; whether there was one.
+fn undo_or_redo(editor: Editor, step: fn(&mut History) -> bool) -> bool {
+    editor.history.try_update(step).unwrap_or(false)
 }
 
 #[component]

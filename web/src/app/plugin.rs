@@ -29,12 +29,14 @@ pub fn PluginPanel() -> impl IntoView {
                 <li>
                     "Servers → (server) → Proxy → Configuration: add to the proxy's "
                     <code>"command:"</code> " list"
-                    <pre data-testid="plugin-catalog-flags">{catalog_lines}</pre>
+                    <pre data-testid="plugin-catalog-flags" tabindex="0" aria-label="The flags">
+                        {catalog_lines}
+                    </pre>
                     <button
                         data-testid="copy-catalog-flags"
                         on:click=move |_| copy_text(&catalog_lines())
                     >
-                        "Copy"
+                        "Copy the flags"
                     </button>
                 </li>
                 <li>

@@ -58,7 +58,8 @@ fn chunk_view(text: &str) -> impl IntoView {
 
 #[component]
 pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
-    let findings = editor().findings;
+    let editor = editor();
+    let findings = editor.findings;
     let errors = Memo::new(move |_| {
         findings.with(|all| {
             all.iter()
@@ -66,13 +67,48 @@ pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
                 .count()
         })
     });
+    // What the file does not say: services with example URLs, and Docker-replica
+    // services, which Traefik finds by their labels instead.
+    let outside = Memo::new(move |_| {
+        editor.history.with(|h| {
+            let examples: Vec<String> = h
+                .current
+                .services
+                .iter()
+                .filter(|s| crate::advice::example_servers(s))
+                .map(|s| s.name.clone())
+                .collect();
+            let by_labels: Vec<String> = h
+                .current
+                .services
+                .iter()
+                .filter(|s| s.docker_replicas.is_some())
+                .map(|s| s.name.clone())
+                .collect();
+            (examples, by_labels)
+        })
+    });
+    let hosts = Memo::new(move |_| {
+        editor.history.with(|h| {
+            h.current
+                .services
+                .iter()
+                .filter(|s| s.socket_io.enabled)
+                .filter_map(|s| s.hosts.first().cloned())
+                .collect::<Vec<_>>()
+        })
+    });
     let copied = RwSignal::new(false);
+    let taken = RwSignal::new(false);
     view! {
         <div class="download">
             <button
                 class="primary"
                 data-testid="download"
-                on:click=move |_| download(shared::export::COOLIFY_FILE_NAME, &yaml.get())
+                on:click=move |_| {
+                    download(shared::export::COOLIFY_FILE_NAME, &yaml.get());
+                    taken.set(true);
+                }
             >
                 {format!("Download {}", shared::export::COOLIFY_FILE_NAME)}
             </button>
@@ -81,9 +117,10 @@ pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
                 on:click=move |_| {
                     copy_text(&yaml.get());
                     copied.set(true);
+                    taken.set(true);
                 }
             >
-                {move || if copied.get() { "Copied" } else { "Copy" }}
+                {move || if copied.get() { "Copied" } else { "Copy the YAML" }}
             </button>
             <Show when=move || { errors.get() > 0 }>
                 <span class="warning" data-testid="download-warning">
@@ -96,5 +133,65 @@ pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
                 </span>
             </Show>
         </div>
+        <ul class="outside" data-testid="download-notes">
+            {move || {
+                let (examples, by_labels) = outside.get();
+                let mut notes = Vec::new();
+                if !examples.is_empty() {
+                    notes
+                        .push(
+                            format!(
+                                "Example URLs still in: {} (set Coolify's network aliases to match, or replace them).",
+                                examples.join(", "),
+                            ),
+                        );
+                }
+                if !by_labels.is_empty() {
+                    notes
+                        .push(
+                            format!(
+                                "Not in this file, by design: {} (Docker replicas: Traefik reads their labels; see the labels and compose panels).",
+                                by_labels.join(", "),
+                            ),
+                        );
+                }
+                notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()
+            }}
+        </ul>
+        <Show when=move || taken.get()>
+            <section class="next-steps" data-testid="next-steps" aria-label="What next">
+                <h2>"What next"</h2>
+                <ol>
+                    <li>
+                        "In Coolify: Servers → (server) → Proxy → Dynamic Configurations → + Add, a file named "
+                        <code>{shared::export::COOLIFY_FILE_NAME}</code>
+                        " with this YAML, and save (Traefik reads it at once)."
+                    </li>
+                    <li>
+                        "Load the plugin once per server: the “Load the plugin in Coolify” panel (in the list's panels) gives the proxy flags; restart the proxy."
+                    </li>
+                    <li>
+                        "Check from your machine that sessions stay on one replica: "
+                        {move || {
+                            let hosts = hosts.get();
+                            if hosts.is_empty() {
+                                view! { <code>"gaqno-lb check https://<domain>"</code> }.into_any()
+                            } else {
+                                hosts
+                                    .into_iter()
+                                    .map(|h| {
+                                        view! {
+                                            <code>{format!("gaqno-lb check https://{h}")}</code>
+                                            " "
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any()
+                            }
+                        }} " (it also says whether the plugin answered)."
+                    </li>
+                </ol>
+            </section>
+        </Show>
     }
 }

@@ -7,6 +7,7 @@ use shared::traefik::sticky_cookie_value;
 
 use super::diagram::DiagramView;
 use super::editor;
+use super::text_field::live_input;
 use crate::fields::{Field, Input, Value, SECTIONS};
 
 /// A keystroke in `field` of service `index`: live, one undo step per run of keystrokes.
@@ -36,10 +37,16 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
     // Only this service: a view of it re-runs when it changed, not on every edit.
     let service = Memo::new(move |_| history.with(|h| h.current.services.get(index).cloned()));
     let name = move || service.with(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    // Findings of the service as a whole; a finding at a field is shown beside it only.
     let issues = Memo::new(move |_| {
         editor.by_service.with(|all| {
             all.get(index)
-                .map(|list| list.iter().map(|f| f.text.clone()).collect::<Vec<_>>())
+                .map(|list| {
+                    list.iter()
+                        .filter(|f| f.field.is_none())
+                        .map(|f| (f.text.clone(), f.finding.reference()))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
     });
@@ -100,6 +107,7 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
                     .iter()
                     .map(|(title, fields)| {
                         let replicas = *title == "Replicas";
+                        let affinity = *title == "Socket.IO affinity";
                         view! {
                             <fieldset class="section">
                                 <legend>{*title}</legend>
@@ -108,6 +116,7 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
                                     .map(|f| field_view(index, *f, service))
                                     .collect_view()}
                                 {replicas.then(|| servers_view(index, service))}
+                                {affinity.then(|| sticky_only_view(index, service))}
                                 {replicas
                                     .then(|| {
                                         view! {
@@ -127,7 +136,15 @@ pub fn ServiceEditor(index: usize) -> impl IntoView {
                     .collect_view()}
             </div>
             <ul class="findings" data-testid=format!("service-{index}-findings")>
-                {move || issues.get().into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+                {move || {
+                    issues
+                        .get()
+                        .into_iter()
+                        .map(|(text, reference)| {
+                            view! { <li>{text} <small class="finding-ref">{reference}</small></li> }
+                        })
+                        .collect_view()
+                }}
             </ul>
         </article>
     }
@@ -145,6 +162,32 @@ fn steps(service: &Service) -> String {
         },
         Some(ReplicasVia::Compose) => "One server, a Raw Compose Deployment: Traefik finds the replicas through their labels, so this service leaves the YAML. The compose panel (in the list's panels) writes the file to commit; then Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is).".to_owned(),
         Some(ReplicasVia::Swarm) => "Swarm servers: Traefik finds the tasks through their labels, so this service leaves the YAML. Set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, add ours with the labels panel (in the list's panels), set Swarm → Replicas, deploy.".to_owned(),
+    }
+}
+
+/// A sticky cookie without affinity: what it means for cookie-less clients, and affinity
+/// offered in one click.
+fn sticky_only_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
+    let shown = move || service.with(|s| s.as_ref().is_some_and(crate::advice::sticky_only));
+    view! {
+        <Show when=shown>
+            <div class="advice" role="note" data-testid=format!("service-{index}-sticky-only")>
+                <p>{crate::advice::STICKY_ONLY}</p>
+                <button
+                    data-testid=format!("service-{index}-offer-affinity")
+                    on:click=move |_| {
+                        editor()
+                            .edit(|p| {
+                                if let Some(s) = p.services.get_mut(index) {
+                                    s.set_socket_io(true);
+                                }
+                            })
+                    }
+                >
+                    "Turn on Socket.IO affinity"
+                </button>
+            </div>
+        </Show>
     }
 }
 
@@ -220,7 +263,13 @@ fn field_view(index: usize, field: Field, service: Memo<Option<Service>>) -> imp
 fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
     let count = Memo::new(move |_| service.with(|s| s.as_ref().map_or(0, |s| s.servers.len())));
     let docker = move || service.with(|s| s.as_ref().is_some_and(|s| s.docker_replicas.is_some()));
+    let examples = move || service.with(|s| s.as_ref().is_some_and(crate::advice::example_servers));
     view! {
+        <Show when=examples>
+            <p class="note example" data-testid=format!("service-{index}-examples")>
+                "Example URLs, from the preset: they name real replicas only once Coolify's applications have these network aliases (path a). Otherwise replace them with your replicas' addresses."
+            </p>
+        </Show>
         <ul class="servers" class:hidden=docker>
             <For
                 each=move || 0..count.get()
@@ -236,16 +285,18 @@ fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
                                 url,
                                 move |v| type_into(index, field, v),
                             )}
-                            <code
-                                class="cookie"
-                                title="Traefik's sticky cookie value for this replica"
-                                data-testid=format!("service-{index}-cookie-{j}")
-                            >
-                                {move || sticky_cookie_value(&url())}
-                            </code>
+                            <span class="cookie">
+                                "sticky cookie value "
+                                <code
+                                    title="Traefik's sticky cookie value for this replica"
+                                    data-testid=format!("service-{index}-cookie-{j}")
+                                >
+                                    {move || sticky_cookie_value(&url())}
+                                </code>
+                            </span>
                             <button
                                 data-testid=format!("service-{index}-remove-server-{j}")
-                                aria-label="Remove this replica"
+                                aria-label=format!("Remove replica {}", j + 1)
                                 on:click=move |_| {
                                     editor()
                                         .edit(|p| {
@@ -279,32 +330,6 @@ fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
     }
 }
 
-/// A text field that edits the model on every keystroke. While it is being typed in, it
-/// shows what was typed (a draft), not the model's rendering of it: `a.com,` must not
-/// snap back to `a.com` under the cursor. Leaving the field drops the draft, so the field
-/// then shows what the model made of it.
-fn live_input(
-    testid: String,
-    label: Option<String>,
-    read: impl Fn() -> String + Send + Sync + 'static,
-    write: impl Fn(String) + 'static,
-) -> impl IntoView {
-    let draft = RwSignal::new(None::<String>);
-    view! {
-        <input
-            data-testid=testid
-            aria-label=label
-            prop:value=move || draft.get().unwrap_or_else(&read)
-            on:input=move |ev| {
-                let v = event_target_value(&ev);
-                draft.set(Some(v.clone()));
-                write(v);
-            }
-            on:change=move |_| draft.set(None)
-        />
-    }
-}
-
 /// The findings at `field` of service `index`, shown beside it.
 fn field_note(index: usize, field: Field) -> impl IntoView {
     let by_service = editor().by_service;
@@ -315,7 +340,7 @@ fn field_note(index: usize, field: Field) -> impl IntoView {
                 .map(|list| {
                     list.iter()
                         .filter(|f| f.field == Some(field))
-                        .map(|f| (f.error, f.text.clone()))
+                        .map(|f| (f.error, f.text.clone(), f.finding.reference()))
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
@@ -324,12 +349,16 @@ fn field_note(index: usize, field: Field) -> impl IntoView {
     move || {
         let notes = notes.get();
         (!notes.is_empty()).then(|| {
-            let error = notes.iter().any(|(error, _)| *error);
-            let text = notes
+            let error = notes.iter().any(|(error, _, _)| *error);
+            let lines = notes
                 .into_iter()
-                .map(|(_, t)| t)
-                .collect::<Vec<_>>()
-                .join("\n");
+                .map(|(_, text, reference)| {
+                    view! {
+                        <span class="finding-text">{text}</span>
+                        <span class="finding-ref">{reference}</span>
+                    }
+                })
+                .collect_view();
             let class = if error {
                 "field-finding error"
             } else {
@@ -337,7 +366,7 @@ fn field_note(index: usize, field: Field) -> impl IntoView {
             };
             view! {
                 <small class=class role="alert" data-testid=testid.clone()>
-                    {text}
+                    {lines}
                 </small>
             }
         })

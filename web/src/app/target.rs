@@ -5,12 +5,17 @@ use leptos::prelude::*;
 use shared::model::TraefikVersion;
 
 use super::editor;
+use super::text_field::live_input;
 
 #[component]
 pub fn TargetPanel() -> impl IntoView {
     let history = editor().history;
     let target = move |f: Box<dyn FnOnce(&mut shared::model::Target)>| {
         history.update(|h| h.edit(|p| f(&mut p.target)))
+    };
+    // A keystroke in the field `testid`: one undo step per run of keystrokes.
+    let type_into = move |testid: &str, f: Box<dyn FnOnce(&mut shared::model::Target)>| {
+        history.update(|h| h.type_into(testid, |p| f(&mut p.target)))
     };
     let read =
         move |f: fn(&shared::model::Target) -> String| history.with(|h| f(&h.current.target));
@@ -60,49 +65,45 @@ pub fn TargetPanel() -> impl IntoView {
             </label>
             <label>
                 "HTTP "
-                <input
-                    data-testid="http-entrypoint"
-                    prop:value=move || read(|t| t.http_entry_point.clone())
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        target(Box::new(move |t| t.http_entry_point = v))
-                    }
-                />
+                {live_input(
+                    "http-entrypoint".into(),
+                    None,
+                    move || read(|t| t.http_entry_point.clone()),
+                    move |v| type_into("http-entrypoint", Box::new(move |t| t.http_entry_point = v)),
+                )}
             </label>
             <label>
                 "HTTPS "
-                <input
-                    data-testid="https-entrypoint"
-                    prop:value=move || read(|t| t.https_entry_point.clone())
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        target(Box::new(move |t| t.https_entry_point = v))
-                    }
-                />
+                {live_input(
+                    "https-entrypoint".into(),
+                    None,
+                    move || read(|t| t.https_entry_point.clone()),
+                    move |v| type_into(
+                        "https-entrypoint",
+                        Box::new(move |t| t.https_entry_point = v),
+                    ),
+                )}
             </label>
             <label>
                 "Cert resolver "
-                <input
-                    data-testid="cert-resolver"
-                    prop:value=move || read(|t| t.cert_resolver.clone().unwrap_or_default())
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        target(
-                            Box::new(move |t| t.cert_resolver = Some(v).filter(|v| !v.is_empty())),
-                        )
-                    }
-                />
+                {live_input(
+                    "cert-resolver".into(),
+                    None,
+                    move || read(|t| t.cert_resolver.clone().unwrap_or_default()),
+                    move |v| type_into(
+                        "cert-resolver",
+                        Box::new(move |t| t.cert_resolver = Some(v).filter(|v| !v.is_empty())),
+                    ),
+                )}
             </label>
             <label>
                 "Plugin name "
-                <input
-                    data-testid="plugin-name"
-                    prop:value=move || read(|t| t.plugin_name.clone())
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        target(Box::new(move |t| t.plugin_name = v))
-                    }
-                />
+                {live_input(
+                    "plugin-name".into(),
+                    None,
+                    move || read(|t| t.plugin_name.clone()),
+                    move |v| type_into("plugin-name", Box::new(move |t| t.plugin_name = v)),
+                )}
             </label>
         </details>
     }

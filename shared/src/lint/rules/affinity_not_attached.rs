@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "the affinity plugin is configured but no router uses it",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

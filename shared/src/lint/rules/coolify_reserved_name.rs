@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a name Coolify's own proxy configuration already uses",
     check,
     fix: None,
+    reach: None,
 };
 
 /// Routers Coolify defines in its file provider folder.

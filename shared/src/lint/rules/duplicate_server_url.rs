@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "the same server url twice in a load balancer",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

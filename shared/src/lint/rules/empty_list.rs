@@ -15,6 +15,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "an empty list, which Coolify stores as an empty map",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

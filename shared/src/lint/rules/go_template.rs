@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "`{{` in a value, which Traefik's Go-template pass interprets",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "an affinity plugin config the plugin refuses",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

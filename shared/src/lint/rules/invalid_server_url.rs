@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a server url that is not an http(s) URL with a host",
     check,
     fix: None,
+    reach: None,
 };
 
 /// A `<PLACEHOLDER>` in a URL (the runbook writes `http://<CONTAINER_OU_IP_1>:4008`), if any.

@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a strategy, sameSite, health-check mode or duration Traefik cannot use",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

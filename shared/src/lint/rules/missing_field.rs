@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a router without rule or service, a health check without path",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "replicas without a health check",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a plugin middleware with a null config, which fails the whole file",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "the affinity plugin's cookieName is not the service's sticky cookie name",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

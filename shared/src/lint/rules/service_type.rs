@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a service with no type, or with more than one",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -18,6 +18,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a health-check timeout so short that busy replicas lose their sessions",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 /// Below this, a loaded replica's late answer reads as DOWN.

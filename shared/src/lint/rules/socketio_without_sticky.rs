@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "the affinity plugin in front of a service without a sticky cookie",
     check,
     fix: Some(fix),
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

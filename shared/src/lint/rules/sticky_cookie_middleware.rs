@@ -14,6 +14,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a `stickyCookie` middleware, which Traefik does not have",
     check,
     fix: Some(fix),
+    reach: Some(reach),
 };
 
 pub(crate) fn is_sticky_key(key: &str) -> bool {
@@ -59,9 +60,11 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
         };
         let before = list.len();
         list.retain(|m| crate::lint::local_name(m) != Some(name));
-        if list.len() != before {
-            services.extend(router.service.clone());
+        if list.len() == before {
+            // Not this router's middleware: its list stays as written, even an empty one.
+            continue;
         }
+        services.extend(router.service.clone());
         if list.is_empty() {
             router.middlewares = None;
         }
@@ -85,6 +88,41 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
     }
     http.middlewares.shift_remove(name);
     true
+}
+
+/// The middleware itself, the routers' lists it leaves and their services' sticky cookie.
+fn reach(config: &DynamicConfig, d: &Diagnostic) -> Vec<Path> {
+    let Some(name) = d.path.key_at(2) else {
+        return Vec::new();
+    };
+    let mut reach = vec![Path::keys(["http", "middlewares", name])];
+    let routers = config.http.iter().flat_map(|h| h.routers.iter());
+    for (router_name, router) in routers {
+        let uses = router
+            .middlewares
+            .iter()
+            .flatten()
+            .any(|m| crate::lint::local_name(m) == Some(name));
+        if !uses {
+            continue;
+        }
+        reach.push(Path::keys([
+            "http",
+            "routers",
+            router_name.as_str(),
+            "middlewares",
+        ]));
+        if let Some(service) = router.service.as_deref().and_then(crate::lint::local_name) {
+            reach.push(Path::keys([
+                "http",
+                "services",
+                service,
+                "loadBalancer",
+                "sticky",
+            ]));
+        }
+    }
+    reach
 }
 
 #[cfg(test)]

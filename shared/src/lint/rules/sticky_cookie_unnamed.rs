@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a sticky cookie whose name Traefik generates",
     check,
     fix: Some(fix),
+    reach: Some(reach),
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
@@ -30,9 +31,60 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
             severity: RULE.severity,
             message: "a sticky cookie without a name: Traefik derives one from the service name, which changes when the service is renamed; name it".into(),
             path: Path::keys(["http", "services", name.as_str(), "loadBalancer", "sticky"]),
-            fix: Some(format!("name it `{}`", cookie_name_for(name))),
+            fix: Some(fix_text(cx.config, name)),
         });
     }
+}
+
+/// "name it `gaqno_x`", saying so when the plugin's `cookieName` is named too.
+fn fix_text(config: &DynamicConfig, service: &str) -> String {
+    let name = cookie_name_for(service);
+    match unnamed_affinity(config, service).is_empty() {
+        true => format!("name it `{name}`"),
+        false => format!("name it `{name}`, and the affinity plugin's cookieName with it"),
+    }
+}
+
+/// The plugin middlewares the fix names the cookie in: `http.middlewares.<name>`.
+fn reach(config: &DynamicConfig, d: &Diagnostic) -> Vec<Path> {
+    d.path
+        .key_at(2)
+        .map(|service| unnamed_affinity(config, service))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| Path::keys(["http", "middlewares", m.as_str()]))
+        .collect()
+}
+
+/// The middlewares on `service`'s routers with a plugin whose `cookieName` is missing or
+/// empty: they name the unnamed cookie.
+fn unnamed_affinity(config: &DynamicConfig, service: &str) -> Vec<String> {
+    let Some(http) = config.http.as_ref() else {
+        return Vec::new();
+    };
+    let used: Vec<&str> = http
+        .routers
+        .values()
+        .filter(|r| r.service.as_deref().map(local) == Some(service))
+        .flat_map(|r| r.middlewares.iter().flatten())
+        .map(|m| local(m))
+        .collect();
+    http.middlewares
+        .iter()
+        .filter(|(name, _)| used.contains(&name.as_str()))
+        .filter(|(_, middleware)| {
+            middleware
+                .plugin
+                .iter()
+                .flat_map(|p| p.values())
+                .filter_map(|v| v.as_object())
+                .any(|o| {
+                    o.get("cookieName")
+                        .is_none_or(|v| v.as_str().is_some_and(str::is_empty) || v.is_null())
+                })
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a sticky cookie over one server, which pins nothing",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a router naming a service or middleware no file defines",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {

@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a key Traefik rejects (\"field not found\") or reads under another spelling",
     check,
     fix: Some(fix),
+    reach: Some(reach),
 };
 
 /// Keys Traefik knows that gaqno-lb keeps verbatim, per kind of object.
@@ -168,6 +169,19 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
         map.insert(right, value);
         true
     })
+}
+
+/// The renamed key: "rename to `right`" names it beside the wrong one.
+fn reach(_: &DynamicConfig, d: &Diagnostic) -> Vec<Path> {
+    let right = d
+        .fix
+        .as_deref()
+        .and_then(|f| f.strip_prefix("rename to `"))
+        .and_then(|f| f.split('`').next());
+    match (d.path.split_last(), right) {
+        (Some((parent, _)), Some(right)) => vec![parent.key(right)],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

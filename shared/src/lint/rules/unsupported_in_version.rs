@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     summary: "a field or value the target Traefik version lacks",
     check,
     fix: None,
+    reach: None,
 };
 
 fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
