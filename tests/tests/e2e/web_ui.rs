@@ -948,6 +948,35 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     })
     .await;
 
+    // Issue 20, B4: with every service removed and the filter blank, the list says the
+    // project is empty, not that the filter matched nothing. Undo brings both back.
+    for left in ["1", "0"] {
+        page.client
+            .find(Locator::Css(
+                "button[data-testid^=\"service-\"][data-testid$=\"-remove\"]",
+            ))
+            .await
+            .expect("a service's Remove button")
+            .click()
+            .await
+            .expect("remove");
+        page.wait_text("service-count", "one service fewer", |t| t == left)
+            .await;
+    }
+    assert_eq!(
+        page.eval("return document.querySelector('[data-testid=\"service-filter\"]').value;")
+            .await,
+        json!("")
+    );
+    page.wait_text("service-filter-empty", "the empty project named", |t| {
+        t.starts_with("No services yet")
+    })
+    .await;
+    page.click("undo").await;
+    page.click("undo").await;
+    page.wait_text("service-count", "both back", |t| t == "2")
+        .await;
+
     // Without the checks module (its wasm blocked through Chrome DevTools) the editor still
     // draws and writes the YAML; the findings and the import say why they cannot help.
     let devtools = |cmd: &'static str, params: Value| {
