@@ -357,8 +357,8 @@ pub struct TraefikSetup {
 /// What only `cargo xtask bench` asks of a Traefik.
 #[derive(Debug, Clone, Default)]
 pub struct BenchSetup {
-    /// A second local plugin beside gaqno-lb: the empty guest.
-    pub reference_plugin: Option<LocalPlugin>,
+    /// More local plugins beside gaqno-lb: the reference guest, a baseline build.
+    pub local_plugins: Vec<LocalPlugin>,
     /// Run Traefik on this CPU only (`taskset`), with `GOMAXPROCS=1`.
     pub cpu: Option<usize>,
     /// Go's profiler on the API entrypoint (`/debug/pprof/`).
@@ -573,7 +573,7 @@ impl Traefik {
         plugins.extend(
             setup
                 .bench
-                .reference_plugin
+                .local_plugins
                 .iter()
                 .map(|p| (p.name.clone(), p.module.clone(), p.dir.clone())),
         );

@@ -178,14 +178,14 @@ fn initial_memory_pages(wasm: &[u8]) -> Option<u64> {
     None
 }
 
-/// The empty reference guest for the benchmark (`plugin/bench/empty_guest.rs`), laid out
-/// like the plugin in `dist/bench/empty-guest/`.
-pub fn empty_guest() -> Result<PathBuf, String> {
-    let built = cargo_wasm("wasm32-wasip1", "wasm-release", "plugin", "empty-guest")?;
-    let dir = project_root().join("dist/bench/empty-guest");
+/// The benchmark's reference guest (`plugin/bench/reference_guest.rs`: the empty guest and
+/// the floor of each path), laid out like the plugin in `dist/bench/reference-guest/`.
+pub fn reference_guest() -> Result<PathBuf, String> {
+    let built = cargo_wasm("wasm32-wasip1", "wasm-release", "plugin", "reference-guest")?;
+    let dir = project_root().join("dist/bench/reference-guest");
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     wasm_opt_guest(&built, &dir.join("plugin.wasm"))?;
-    let manifest = "displayName: empty guest (benchmark reference)\ntype: middleware\nruntime: wasm\nsummary: Does nothing.\ntestData: {}\n";
+    let manifest = "displayName: reference guest (benchmark)\ntype: middleware\nruntime: wasm\nsummary: Makes the host calls its config names, takes no decisions.\ntestData: {}\n";
     std::fs::write(dir.join(".traefik.yml"), manifest).map_err(|e| e.to_string())?;
     Ok(dir)
 }

@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(),
         Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile=a|b|c] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -178,12 +178,12 @@ fn bench(args: &[String]) -> Result<(), String> {
     let node_modules = tools::npm_packages()?;
     tools::chromium()?;
     let plugin = build::plugin()?;
-    let empty_guest = build::empty_guest()?;
+    let reference_guest = build::reference_guest()?;
     build::web()?;
     build::web_size_floors()?;
     let cli = build::cli()?;
     run(cargo()
-        .env("GAQNO_LB_EMPTY_GUEST_DIR", &empty_guest)
+        .env("GAQNO_LB_REFERENCE_GUEST_DIR", &reference_guest)
         .env("GAQNO_LB_PLUGIN_PAGES", build::plugin_pages()?.to_string())
         .env("GAQNO_LB_BIN", &cli)
         .args([

@@ -47,13 +47,9 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
     let mut samples = HeapPerWebSocket::<Vec<f64>>::default();
     for round in 0..3 {
         for case in CASES {
-            let variant = match case {
-                HeapCase::Without => Variant::Without,
-                HeapCase::EmptyGuest => Variant::EmptyGuest,
-                HeapCase::ThroughPlugin | HeapCase::Exported => Variant::Plugin,
-            };
+            let through_plugin = matches!(case, HeapCase::ThroughPlugin | HeapCase::Exported);
             let port = free_port()?;
-            let io_path = variant.paths().1;
+            let io_path = IO_PATH;
             let log_name = format!("{round}-{case:?}");
             let args = vec![
                 port.to_string(),
@@ -72,7 +68,7 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
             service.servers = vec![format!("http://127.0.0.1:{port}")];
             service.health_check = None;
             service.socket_io = SocketIo {
-                enabled: variant == Variant::Plugin,
+                enabled: through_plugin,
                 path: io_path.into(),
                 secret: None,
             };
@@ -95,7 +91,7 @@ pub(crate) fn heap_per_websocket(binary: &Path, plugin: &Path) -> anyhow::Result
                 plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
                 metrics: true,
                 bench: BenchSetup {
-                    reference_plugin: Some(reference_plugin()?),
+                    local_plugins: vec![reference_plugin()?],
                     // For `/debug/pprof/heap?gc=1`: see `live_heap`.
                     pprof: true,
                     cpu: Some(TRAEFIK_CPU),

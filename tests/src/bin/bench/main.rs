@@ -31,12 +31,14 @@ use tests::{
 };
 
 mod heap;
+mod profile;
 mod requests;
 mod scale;
 mod soak;
 mod web_app;
 
 use heap::*;
+use profile::*;
 use requests::*;
 use scale::*;
 use soak::*;
@@ -48,10 +50,14 @@ const REQUESTS_PER_PHASE: usize = 3000;
 /// requests Traefik finds per wake-up varies from phase to phase and so does its CPU per
 /// request (±20 % measured with 4 connections, ±3 % with 1).
 const CONNECTIONS: usize = 1;
-/// Repetitions of every (request, variant) phase. Single phases swing by tens of percent on
-/// this 2-core machine; the median of 25 paired ratios is steady enough for a verdict, and
-/// a phase costs under half a second.
-const REPETITIONS: usize = 25;
+/// Repetitions of every (request, lane) phase in one run. Single phases swing by tens of
+/// percent on this 2-core machine; a phase costs under half a second.
+const REPETITIONS: usize = 12;
+/// Whole runs, each a fresh Traefik (`GAQNO_LB_BENCH_RUNS` overrides): one Traefik process
+/// differs from the next by more than its repetitions differ from each other (two runs of 25
+/// repetitions once gave intervals for the same ratio that did not overlap), so verdicts
+/// rest on several.
+const RUNS: usize = 4;
 /// Traefik runs alone on this CPU; the load generator and the backend share the other.
 const TRAEFIK_CPU: usize = 1;
 const HELD_WEBSOCKETS: usize = 200;
@@ -64,11 +70,15 @@ fn main() -> anyhow::Result<()> {
     let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
     let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
     tests::node_modules().context("node packages (run `cargo xtask test` once)")?;
-    if let Some(case) = std::env::args()
-        .nth(1)
-        .filter(|a| a.starts_with("--profile="))
-    {
-        return profile(&binary, &plugin, &case["--profile=".len()..]);
+    if std::env::args().nth(1).as_deref() == Some("--profile") {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-profiles");
+        let profiles = profiles(&binary, &plugin)?;
+        print!("{}{}", dump(&profiles, &dir)?, attribution(&profiles));
+        return Ok(());
+    }
+    if std::env::var_os("GAQNO_LB_BENCH_REQUESTS_ONLY").is_some() {
+        print!("{}", requests::report(&request_costs(&binary, &plugin)?));
+        return Ok(());
     }
     if std::env::var_os("GAQNO_LB_BENCH_SOAK_ONLY").is_some() {
         let soaks = [
@@ -95,6 +105,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let requests = request_costs(&binary, &plugin)?;
+    let profiles = profiles(&binary, &plugin)?;
     let heap = heap_per_websocket(&binary, &plugin)?;
     let scale = check_scale(&binary, &plugin)?;
     // GAQNO's health-check timeout, then an aggressive one: the second shows what a timeout
@@ -105,11 +116,13 @@ fn main() -> anyhow::Result<()> {
     ];
 
     report.push_str(&format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. All three variants (no middleware, an empty http-wasm guest, gaqno-lb) were measured in the same run on the same Traefik, phases interleaved {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} sequential keep-alive connection per phase. CPU is Traefik's on-CPU time (all threads) per request; the µs columns are medians over the phases, the ratios are medians of the per-repetition ratios (each repetition measures the variants back to back) with their range over the repetitions in brackets: a target tighter than that range cannot be told apart from noise on this machine.\n\n",
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (Traefik {VERSION}, {} cores, {} s). Traefik runs alone on CPU {TRAEFIK_CPU} (`taskset`, `GOMAXPROCS=1`); the load generator and the backend (`tests/node/fake-engine.js`) share the other. Per request: {} runs (each a fresh Traefik with every lane: no middleware, the empty http-wasm guest, the floor of each path, gaqno-lb), in each the lanes of a case measured back to back {REPETITIONS} times, {REQUESTS_PER_PHASE} requests over {CONNECTIONS} sequential keep-alive connection per phase. CPU is Traefik's on-CPU time (all threads) per request; the µs columns are medians over every phase, the ratios medians of the per-repetition ratios with each run's median beside them.\n\n",
         cores,
-        started.elapsed().as_secs()
+        started.elapsed().as_secs(),
+        requests.rows.first().map_or(0, |r| r.runs.len()),
     ));
     report.push_str(&requests::report(&requests));
+    report.push_str(&attribution(&profiles));
     let kib = |bytes: f64| bytes / 1024.0;
     report.push_str(&format!(
         "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB (a build over it fails) |\n| initial linear memory | {pages} pages ({} KiB) | 1 page (a build over it fails) |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, empty guest | {:.1} KiB | |\n| Go heap per held WebSocket-only client through gaqno-lb (the export before its `-socketio-ws` router) | {:.1} KiB | |\n| Go heap per held WebSocket-only client as `gaqno-lb export` routes it now | {:.1} KiB | |\n| through gaqno-lb vs without | {:.2}× | |\n| through gaqno-lb vs empty guest (the host's floor: each held WebSocket keeps one guest instance, whatever the guest) | {:.2}× | ≤ 1.05×: {} |\n| as exported vs without | {:.2}× | |\n",
@@ -130,7 +143,7 @@ fn main() -> anyhow::Result<()> {
         heap.exported / heap.without,
     ));
     report.push_str(&format!(
-        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes` right after a GC forced through `/debug/pprof/heap?gc=1`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/empty_guest.rs`.\n"
+        "\n## The pure core, natively\n\n`plugin::decide::on_request` on a token-carrying polling URI: {native:.0} ns per call (release build).\n\nHeld WebSockets: {HELD_WEBSOCKETS} per variant, Go heap (`go_memstats_heap_inuse_bytes` right after a GC forced through `/debug/pprof/heap?gc=1`) sampled before and while held, median of 3 fresh Traefik processes per variant. The empty guest is `plugin/bench/reference_guest.rs` making no host call.\n"
     ));
     report.push_str(&scale.report());
     report.push_str(&Soak::report(&soaks));

@@ -1,39 +1,170 @@
-//! Traefik's CPU per request without middleware, through the empty guest and through
-//! gaqno-lb (`## Traefik CPU per request`), and `--profile`.
+//! Traefik's CPU per request (`## Traefik CPU per request`), and `--profile`.
+//!
+//! Every lane is its own entrypoint with the same routers (a REST one, the export's Socket.IO
+//! ones) on the same backend, so a request's URI, headers and routing work are the same in
+//! every lane and only the middleware differs: none, the empty guest, the floor of the path
+//! (the reference guest making gaqno-lb's host calls with gaqno-lb's values), gaqno-lb.
+//! Each run is a fresh Traefik; the runs' paired ratios are pooled so what varies from one
+//! Traefik process to the next lands in the intervals.
 
 use super::*;
 
-/// What stands in front of the backend.
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Variant {
+/// What stands in front of the backend, one entrypoint each.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Lane {
     /// No middleware.
     Without,
-    /// `plugin/bench/empty_guest.rs`: the http-wasm host's own price.
+    /// The reference guest making no host call: any http-wasm middleware's price.
     EmptyGuest,
+    /// The reference guest making exactly gaqno-lb's host calls for this case.
+    Floor(Case),
     /// gaqno-lb.
     Plugin,
+    /// Another build of gaqno-lb with the same config (`GAQNO_LB_BENCH_BASELINE`).
+    Baseline,
 }
 
-impl Variant {
-    pub(crate) const ALL: [Variant; 3] = [Variant::Plugin, Variant::Without, Variant::EmptyGuest];
+/// The kinds of request measured.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Case {
+    /// A REST request through the middleware (outside `socketIoPath`).
+    Rest,
+    /// A polling request whose sid carries gaqno-lb's token.
+    Token,
+    /// A polling handshake, its answer rewritten.
+    Handshake,
+}
 
-    /// `(REST path prefix, Socket.IO path)` routed to this variant.
-    pub(crate) fn paths(self) -> (&'static str, &'static str) {
+impl Case {
+    pub(crate) const ALL: [Case; 3] = [Case::Rest, Case::Token, Case::Handshake];
+
+    pub(crate) fn label(self) -> &'static str {
         match self {
-            Variant::Without => ("/without/", "/plain.io/"),
-            Variant::EmptyGuest => ("/empty/", "/empty.io/"),
-            Variant::Plugin => ("/with/", "/socket.io/"),
+            Case::Rest => "(a) REST request through the middleware",
+            Case::Token => "(b) polling request with a sid token",
+            Case::Handshake => "(c) polling handshake (rewritten)",
+        }
+    }
+
+    /// The reference guest's `calls` for this case's floor.
+    fn calls(self) -> &'static str {
+        match self {
+            Case::Rest => "rest",
+            Case::Token => "token",
+            Case::Handshake => "handshake",
+        }
+    }
+
+    /// The request-target, the same in every lane.
+    pub(crate) fn path(self, cookie_value: &str) -> String {
+        match self {
+            Case::Rest => "/api/users?id=1".into(),
+            Case::Token => {
+                format!("{IO_PATH}?EIO=4&transport=polling&sid=FAKEsid0000000000001~{cookie_value}")
+            }
+            Case::Handshake => format!("{IO_PATH}?EIO=4&transport=polling"),
+        }
+    }
+
+    /// gaqno-lb's own work against the floor: within this many percent.
+    fn target(self) -> Target {
+        match self {
+            Case::Rest => Target::WithinNoise,
+            Case::Token | Case::Handshake => Target::AtMost(3.0),
         }
     }
 }
 
-/// Name of the empty guest as a local plugin, and its middleware.
+impl Lane {
+    /// The lanes of one case; each repetition measures them all, starting one further along.
+    fn of(case: Case) -> Vec<Lane> {
+        let baseline = baseline_dir().is_some().then_some(Lane::Baseline);
+        [Some(Lane::Plugin), baseline]
+            .into_iter()
+            .flatten()
+            .chain([Lane::Without, Lane::Floor(case), Lane::EmptyGuest])
+            .collect()
+    }
+
+    /// Its entrypoint, service and router prefix.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Lane::Without => "without",
+            Lane::EmptyGuest => "empty",
+            Lane::Floor(Case::Rest) => "floora",
+            Lane::Floor(Case::Token) => "floorb",
+            Lane::Floor(Case::Handshake) => "floorc",
+            Lane::Plugin => "gaqno",
+            Lane::Baseline => "before",
+        }
+    }
+
+    /// The lane's column heading.
+    pub(crate) fn title(self) -> &'static str {
+        match self {
+            Lane::Without => "without middleware",
+            Lane::EmptyGuest => "empty guest",
+            Lane::Floor(_) => "floor",
+            Lane::Plugin => "gaqno-lb",
+            Lane::Baseline => "baseline build",
+        }
+    }
+
+    /// Every lane this bench runs (the baseline only when one is given).
+    fn all() -> Vec<Lane> {
+        let mut lanes = vec![
+            Lane::Without,
+            Lane::EmptyGuest,
+            Lane::Floor(Case::Rest),
+            Lane::Floor(Case::Token),
+            Lane::Floor(Case::Handshake),
+            Lane::Plugin,
+        ];
+        if baseline_dir().is_some() {
+            lanes.push(Lane::Baseline);
+        }
+        lanes
+    }
+}
+
+/// Name of the baseline build of gaqno-lb as a local plugin.
+const BASELINE: &str = "gaqno-lb-before";
+
+/// `GAQNO_LB_BENCH_BASELINE`: a directory with another build of gaqno-lb (`plugin.wasm`,
+/// `.traefik.yml`; say a copy of `dist/plugin` before a change), measured as one more lane
+/// so a change's effect is measured in one run.
+pub(crate) fn baseline_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("GAQNO_LB_BENCH_BASELINE").map(std::path::PathBuf::from)
+}
+
+fn baseline_plugin() -> anyhow::Result<Option<LocalPlugin>> {
+    let Some(dir) = baseline_dir() else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        dir.join("plugin.wasm").is_file(),
+        "GAQNO_LB_BENCH_BASELINE: no plugin.wasm in {}",
+        dir.display()
+    );
+    Ok(Some(LocalPlugin {
+        name: BASELINE.into(),
+        module: "github.com/gaqno/gaqno-lb-before".into(),
+        dir,
+    }))
+}
+
+/// gaqno-lb's Socket.IO path in the bench, the same in every lane.
+pub(crate) const IO_PATH: &str = "/socket.io/";
+
+/// Name of the reference guest as a local plugin.
+pub(crate) const REFERENCE_GUEST: &str = "reference-guest";
+/// The empty guest's middleware: the reference guest making no host call.
 pub(crate) const EMPTY_GUEST: &str = "empty-guest";
 
-pub(crate) fn empty_guest_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::var_os("GAQNO_LB_EMPTY_GUEST_DIR")
+pub(crate) fn reference_guest_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::var_os("GAQNO_LB_REFERENCE_GUEST_DIR")
         .map(std::path::PathBuf::from)
-        .context("GAQNO_LB_EMPTY_GUEST_DIR (run through `cargo xtask bench`)")?;
+        .context("GAQNO_LB_REFERENCE_GUEST_DIR (run through `cargo xtask bench`)")?;
     anyhow::ensure!(
         dir.join("plugin.wasm").is_file(),
         "no plugin.wasm in {}",
@@ -42,30 +173,246 @@ pub(crate) fn empty_guest_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-/// The empty guest as a local plugin beside gaqno-lb.
+/// The reference guest as a local plugin beside gaqno-lb.
 pub(crate) fn reference_plugin() -> anyhow::Result<LocalPlugin> {
     Ok(LocalPlugin {
-        name: EMPTY_GUEST.into(),
-        module: "github.com/gaqno/empty-guest".into(),
-        dir: empty_guest_dir()?,
+        name: REFERENCE_GUEST.into(),
+        module: "github.com/gaqno/reference-guest".into(),
+        dir: reference_guest_dir()?,
     })
+}
+
+/// A middleware running the reference guest with `config`.
+fn reference_middleware(config: serde_json::Value) -> shared::traefik::Middleware {
+    shared::traefik::Middleware {
+        plugin: Some([(REFERENCE_GUEST.to_owned(), config)].into_iter().collect()),
+        ..Default::default()
+    }
 }
 
 /// Puts the empty guest in front of `routers`.
 pub(crate) fn add_empty_guest(http: &mut shared::traefik::HttpConfig, routers: &[&str]) {
-    let middleware = shared::traefik::Middleware {
-        plugin: Some(
-            [(EMPTY_GUEST.to_owned(), serde_json::json!({}))]
-                .into_iter()
-                .collect(),
-        ),
-        ..Default::default()
-    };
-    http.middlewares.insert(EMPTY_GUEST.into(), middleware);
+    http.middlewares.insert(
+        EMPTY_GUEST.into(),
+        reference_middleware(serde_json::json!({"calls": "none"})),
+    );
     for name in routers {
         if let Some(router) = http.routers.get_mut(*name) {
             router.middlewares = Some(vec![EMPTY_GUEST.into()]);
         }
+    }
+}
+
+/// What gaqno-lb writes on the token path and the handshake, computed by its own library
+/// from its config in the bench's export. The floor writes the same, and
+/// [`check_floor_matches`] holds Traefik to it.
+pub(crate) struct Writes {
+    /// The request-target without the token.
+    uri: String,
+    /// The Cookie header naming the replica.
+    cookie: String,
+    /// The rewritten handshake body.
+    body: String,
+}
+
+impl Writes {
+    fn of(
+        plugin_config: &serde_json::Value,
+        cookie_value: &str,
+        open: &[u8],
+    ) -> anyhow::Result<Writes> {
+        let settings = plugin::config::parse(&serde_json::to_vec(plugin_config)?)
+            .map_err(|e| anyhow::anyhow!("the export's plugin config: {e}"))?;
+        let name = settings.config.cookie_name.clone();
+        let plugin::decide::RequestAction::Pin { uri, value } = plugin::decide::on_request(
+            &settings,
+            Case::Token.path(cookie_value).as_bytes(),
+            || b"GET",
+        ) else {
+            anyhow::bail!("gaqno-lb would not pin the token request");
+        };
+        let plugin::cookie::Pinning::Write(cookie) =
+            plugin::cookie::pin(&[], name.as_bytes(), &value)
+        else {
+            anyhow::bail!("gaqno-lb would not write the Cookie header");
+        };
+        // The balancer's Set-Cookie, as far as gaqno-lb reads it (name=value).
+        let set_cookie = format!("{name}={cookie_value}; Path=/");
+        let body = plugin::decide::on_handshake_response(
+            &settings,
+            &plugin::decide::HandshakeResponse {
+                status: 200,
+                content_encoding: None,
+                body: open,
+                set_cookies: &[set_cookie.as_bytes()],
+            },
+            Vec::<Vec<u8>>::new,
+        )
+        .context("gaqno-lb would not rewrite the handshake")?;
+        Ok(Writes {
+            uri: String::from_utf8(uri)?,
+            cookie: String::from_utf8(cookie)?,
+            body: String::from_utf8(body)?,
+        })
+    }
+}
+
+/// Every lane an entrypoint of its own with the export's routers for one Socket.IO service,
+/// its own copy of the service (one backend) and its own middleware on every router.
+pub(crate) fn bench_config(fake_url: &str, open: &[u8]) -> anyhow::Result<String> {
+    let mut service = Service::new("bench", 0, 0);
+    service.hosts.clear();
+    service.servers = vec![fake_url.to_owned()];
+    service.health_check = None;
+    service.sticky.secure = false;
+    service.path_prefix = None;
+    service.socket_io = SocketIo {
+        enabled: true,
+        path: IO_PATH.into(),
+        secret: None,
+    };
+    let mut exported = tests::loopback_config(vec![service]);
+    let http = exported.http.take().context("http")?;
+    let (affinity, plugin_config) = http
+        .middlewares
+        .iter()
+        .find_map(|(name, m)| {
+            let config = m.plugin.as_ref()?.values().next()?.clone();
+            Some((name.clone(), config))
+        })
+        .context("the export has no plugin middleware")?;
+    let cookie_value = sticky_cookie_value(fake_url);
+    let writes = Writes::of(&plugin_config, &cookie_value, open)?;
+    // Shared by every lane: the serversTransport the export's services name.
+    let mut lanes = shared::traefik::HttpConfig {
+        extra: http.extra.clone(),
+        ..Default::default()
+    };
+    for lane in Lane::all() {
+        let prefix = |name: &str| format!("{}-{name}", lane.name());
+        let own = prefix("mw");
+        let middleware = match lane {
+            Lane::Without => None,
+            Lane::EmptyGuest => Some(reference_middleware(serde_json::json!({"calls": "none"}))),
+            Lane::Floor(case) => Some(reference_middleware(serde_json::json!({
+                "calls": case.calls(),
+                "uri": writes.uri,
+                "cookie": writes.cookie,
+                "body": writes.body,
+            }))),
+            Lane::Plugin => http.middlewares.get(&affinity).cloned(),
+            // The same middleware and config, run by the baseline build.
+            Lane::Baseline => Some(shared::traefik::Middleware {
+                plugin: Some(
+                    [(BASELINE.to_owned(), plugin_config.clone())]
+                        .into_iter()
+                        .collect(),
+                ),
+                ..Default::default()
+            }),
+        };
+        if let Some(m) = middleware {
+            lanes.middlewares.insert(own.clone(), m);
+        }
+        for (name, m) in http.middlewares.iter().filter(|(n, _)| **n != affinity) {
+            lanes.middlewares.insert(prefix(name), m.clone());
+        }
+        for (name, s) in &http.services {
+            lanes.services.insert(prefix(name), s.clone());
+        }
+        for (name, router) in &http.routers {
+            let mut router = router.clone();
+            router.entry_points = Some(vec![lane.name().into()]);
+            router.service = router.service.as_deref().map(prefix);
+            // The lane's middleware on every router, REST included: case (a) is a REST
+            // request through it (the export keeps gaqno-lb off REST routers).
+            let mut middlewares: Vec<String> = router
+                .middlewares
+                .unwrap_or_default()
+                .iter()
+                .filter(|m| **m != affinity)
+                .map(|m| prefix(m))
+                .collect();
+            if lane != Lane::Without {
+                middlewares.insert(0, own.clone());
+            }
+            router.middlewares = (!middlewares.is_empty()).then_some(middlewares);
+            lanes.routers.insert(prefix(name), router);
+        }
+    }
+    exported.http = Some(lanes);
+    Ok(shared::yaml::to_string(&exported)?)
+}
+
+/// One answer: status, headers (lowercase names), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// One GET.
+fn get(port: u16, path: &str) -> anyhow::Result<Answer> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())?;
+    let mut buffer = Vec::new();
+    let status = read_response(&mut stream, &mut buffer)?;
+    let end = buffer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("head")?;
+    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Ok(Answer {
+        status,
+        headers,
+        body: buffer[end + 4..].to_vec(),
+    })
+}
+
+/// The floor does what gaqno-lb does: on the token path the backend saw the same URI and
+/// Cookie through both (the fake engine echoes them), on the handshake the client got the
+/// same body. Otherwise the floor would not be gaqno-lb's floor, and the bench says so.
+fn check_floor_matches(ports: &Ports, cookie_value: &str) -> anyhow::Result<()> {
+    let seen = |lane: Lane, case: Case| -> anyhow::Result<Vec<(String, String)>> {
+        let Answer {
+            status,
+            headers,
+            body,
+        } = get(ports.of(lane), &case.path(cookie_value))?;
+        anyhow::ensure!(status == 200, "{lane:?} {case:?}: HTTP {status}");
+        let mut kept: Vec<(String, String)> = headers
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("x-seen-") || n == "content-length")
+            .collect();
+        kept.push(("body".into(), String::from_utf8_lossy(&body).into_owned()));
+        Ok(kept)
+    };
+    for case in [Case::Token, Case::Handshake] {
+        let (plugin, floor) = (seen(Lane::Plugin, case)?, seen(Lane::Floor(case), case)?);
+        anyhow::ensure!(
+            plugin == floor,
+            "{case:?}: the floor differs from gaqno-lb\n  gaqno-lb: {plugin:?}\n  floor:    {floor:?}"
+        );
+    }
+    Ok(())
+}
+
+/// Each lane's port.
+pub(crate) struct Ports(Vec<(Lane, u16)>);
+
+impl Ports {
+    pub(crate) fn of(&self, lane: Lane) -> u16 {
+        self.0
+            .iter()
+            .find(|(l, _)| *l == lane)
+            .map_or(0, |(_, p)| *p)
     }
 }
 
@@ -74,30 +421,36 @@ pub(crate) struct Phase {
     pub(crate) rps: f64,
 }
 
-/// One figure per [`Variant`].
-#[derive(Default)]
-pub(crate) struct PerVariant<T> {
-    pub(crate) without: T,
-    pub(crate) empty_guest: T,
-    pub(crate) gaqno_lb: T,
+/// One case measured: per run, per lane (in [`Lane::of`]'s order), one phase per repetition.
+pub(crate) struct Row {
+    pub(crate) case: Case,
+    pub(crate) runs: Vec<Vec<Vec<Phase>>>,
 }
 
-impl<T> PerVariant<T> {
-    pub(crate) fn get_mut(&mut self, variant: Variant) -> &mut T {
-        match variant {
-            Variant::Without => &mut self.without,
-            Variant::EmptyGuest => &mut self.empty_guest,
-            Variant::Plugin => &mut self.gaqno_lb,
-        }
+impl Row {
+    /// `lane`'s phases, run by run.
+    fn lane(&self, lane: Lane) -> Vec<&[Phase]> {
+        let at = Lane::of(self.case)
+            .iter()
+            .position(|l| *l == lane)
+            .unwrap_or(0);
+        self.runs.iter().map(|run| &run[at][..]).collect()
+    }
+
+    fn median(&self, lane: Lane) -> Phase {
+        let all: Vec<&Phase> = self.lane(lane).into_iter().flatten().collect();
+        let cpu = median_of(all.iter().map(|p| p.cpu_us).collect()).unwrap_or(0.0);
+        let rps = median_of(all.iter().map(|p| p.rps).collect()).unwrap_or(0.0);
+        Phase { cpu_us: cpu, rps }
     }
 }
 
-/// What gaqno-lb may cost over the empty guest for one kind of request.
+/// What gaqno-lb may cost over its reference.
 #[derive(Clone, Copy)]
 pub(crate) enum Target {
-    /// Not told apart from the empty guest: the median's interval holds 0.
+    /// Not told apart from the reference: the median's interval holds 0.
     WithinNoise,
-    /// At most this many percent more CPU than the empty guest.
+    /// At most this many percent more CPU than the reference.
     AtMost(f64),
 }
 
@@ -110,325 +463,375 @@ impl Target {
     }
 
     /// Met when the whole interval of the median is within the target, not met when none of
-    /// it is, and otherwise this machine's noise cannot tell.
-    pub(crate) fn verdict(self, ratio: &Ratio) -> &'static str {
-        let (low, high) = ratio.median_interval;
-        match self {
-            Target::WithinNoise if low <= 0.0 && 0.0 <= high => "met",
-            Target::WithinNoise if high < 0.0 => "met (cheaper)",
-            Target::WithinNoise => "not met",
-            Target::AtMost(limit) if high <= limit => "met",
-            Target::AtMost(limit) if low > limit => "not met",
-            Target::AtMost(_) => "cannot tell on this machine",
-        }
+    /// it is; otherwise this machine cannot tell, said with how far the runs spread.
+    pub(crate) fn verdict(self, ratio: &Ratio) -> String {
+        let (low, high) = ratio.interval;
+        let decided = match self {
+            Target::WithinNoise if low <= 0.0 && 0.0 <= high => Some("met"),
+            Target::WithinNoise if high < 0.0 => Some("met (cheaper)"),
+            Target::WithinNoise => Some("not met"),
+            Target::AtMost(limit) if high <= limit => Some("met"),
+            Target::AtMost(limit) if low > limit => Some("not met"),
+            Target::AtMost(_) => None,
+        };
+        decided.map_or_else(
+            || {
+                format!(
+                    "cannot tell on this machine: its {} runs' medians spread over {:.1} points",
+                    ratio.run_medians.len(),
+                    ratio.spread()
+                )
+            },
+            String::from,
+        )
     }
 }
 
-/// One kind of request, every variant measured once per repetition.
-pub(crate) struct Row {
-    pub(crate) label: &'static str,
-    /// gaqno-lb against the empty guest.
-    pub(crate) target: Target,
-    /// Per variant, one phase per repetition (the same index is the same repetition).
-    pub(crate) phases: PerVariant<Vec<Phase>>,
+/// `a`'s CPU over `b`'s in percent, paired repetition by repetition within each run.
+pub(crate) struct Ratio {
+    /// The median of every run's paired ratios pooled.
+    pub(crate) median: f64,
+    /// Each run's median.
+    pub(crate) run_medians: Vec<f64>,
+    /// Where the median lies: 90 % of 2,000 bootstrap resamples that draw runs, then
+    /// repetitions within each drawn run, so run-to-run variation widens it.
+    pub(crate) interval: (f64, f64),
+    /// Repetitions per run.
+    pub(crate) repetitions: usize,
 }
 
-/// `a`'s CPU over `b`'s, in percent, paired repetition by repetition.
-pub(crate) struct Ratio {
-    pub(crate) median: f64,
-    /// The range of the per-repetition ratios.
-    pub(crate) low: f64,
-    pub(crate) high: f64,
-    /// Where the median lies: 90 % of 2,000 bootstrap resamples of the repetitions.
-    pub(crate) median_interval: (f64, f64),
+fn median_of(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
 }
 
 impl Ratio {
-    pub(crate) fn of(a: &[Phase], b: &[Phase]) -> Option<Ratio> {
-        let ratios: Vec<f64> = a
+    pub(crate) fn of(a: &[&[Phase]], b: &[&[Phase]]) -> Option<Ratio> {
+        let runs: Vec<Vec<f64>> = a
             .iter()
             .zip(b)
-            .map(|(a, b)| (a.cpu_us / b.cpu_us - 1.0) * 100.0)
+            .map(|(a, b)| {
+                a.iter()
+                    .zip(b.iter())
+                    .map(|(a, b)| (a.cpu_us / b.cpu_us - 1.0) * 100.0)
+                    .collect::<Vec<f64>>()
+            })
+            .filter(|r| !r.is_empty())
             .collect();
-        let median_of = |values: &mut Vec<f64>| {
-            values.sort_by(f64::total_cmp);
-            values.get(values.len() / 2).copied()
-        };
-        let mut sorted = ratios.clone();
-        let median = median_of(&mut sorted)?;
+        let median = median_of(runs.concat())?;
+        let run_medians: Vec<f64> = runs.iter().filter_map(|r| median_of(r.clone())).collect();
         // A fixed-seed xorshift: the same figures give the same interval.
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
+        let mut next = move |below: usize| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            state
+            (state % below as u64) as usize
         };
         let mut medians: Vec<f64> = (0..2000)
             .filter_map(|_| {
-                let mut sample: Vec<f64> = (0..ratios.len())
-                    .map(|_| ratios[(next() % ratios.len() as u64) as usize])
-                    .collect();
-                median_of(&mut sample)
+                let mut sample = Vec::new();
+                for _ in 0..runs.len() {
+                    let run = &runs[next(runs.len())];
+                    sample.extend((0..run.len()).map(|_| run[next(run.len())]));
+                }
+                median_of(sample)
             })
             .collect();
         medians.sort_by(f64::total_cmp);
         let at = |q: f64| medians[((medians.len() - 1) as f64 * q).round() as usize];
         Some(Ratio {
             median,
-            low: *sorted.first()?,
-            high: *sorted.last()?,
-            median_interval: (at(0.05), at(0.95)),
+            interval: (at(0.05), at(0.95)),
+            repetitions: runs.iter().map(Vec::len).max().unwrap_or(0),
+            run_medians,
         })
     }
 
-    /// "median % [min … max]".
-    pub(crate) fn text(&self) -> String {
-        format!(
-            "{:+.1} % [{:+.1} … {:+.1}]",
-            self.median, self.low, self.high
-        )
+    /// How far the runs' medians lie apart, in percentage points.
+    fn spread(&self) -> f64 {
+        let low = self
+            .run_medians
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let high = self
+            .run_medians
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        high - low
     }
 }
 
-/// `a` over `b`, repetition by repetition: "median % [min … max]".
-pub(crate) fn paired(a: &[Phase], b: &[Phase]) -> String {
-    Ratio::of(a, b).map_or_else(|| "n/a".into(), |r| r.text())
+/// Every case measured, and what the hypervisor took meanwhile.
+pub(crate) struct RequestCosts {
+    pub(crate) rows: Vec<Row>,
+    /// Per run: the share of both CPUs' time the hypervisor gave to other guests (`steal`
+    /// in `/proc/stat`), in percent. It moves the absolute µs from one day to the next.
+    pub(crate) steal_percent: Vec<f64>,
+}
+
+/// `(steal, all)` jiffies of every CPU since boot (`/proc/stat`'s `cpu` line).
+fn cpu_jiffies() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("/proc/stat is empty")?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal [guest guest_nice, counted in user]
+    let steal = fields.get(7).copied().unwrap_or(0);
+    Ok((steal, fields.iter().take(8).sum()))
 }
 
 /// The `## Traefik CPU per request` section.
-pub(crate) fn report(rows: &[Row]) -> String {
-    let mut out = String::from("## Traefik CPU per request\n\n| request | without plugin | empty guest | gaqno-lb | empty guest vs without (the host's floor) | gaqno-lb vs without | req/s without / empty / gaqno-lb | gaqno-lb vs empty guest | its median's 90 % interval | target (vs empty guest) | |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+pub(crate) fn report(costs: &RequestCosts) -> String {
+    let rows = &costs.rows;
+    let steal: Vec<String> = costs
+        .steal_percent
+        .iter()
+        .map(|s| format!("{s:.0} %"))
+        .collect();
+    let mut out = format!(
+        "## Traefik CPU per request\n\nStolen by the hypervisor during the runs (`/proc/stat`): {}. The µs below move with it from one day to the next; the ratios are paired within a repetition, so they move much less.\n\n",
+        steal.join(", ")
+    );
+    out.push_str("| request | without middleware | empty guest | floor (gaqno-lb's host calls) | gaqno-lb | req/s without / empty / floor / gaqno-lb |\n|---|---|---|---|---|---|\n");
     for row in rows {
-        let PerVariant {
-            without,
-            empty_guest,
-            gaqno_lb,
-        } = &row.phases;
-        let (with_m, without_m, empty_m) = (median(gaqno_lb), median(without), median(empty_guest));
-        let own = Ratio::of(gaqno_lb, empty_guest);
-        let (interval, verdict) = match &own {
-            Some(r) => (
-                format!(
-                    "{:+.1} … {:+.1} %",
-                    r.median_interval.0, r.median_interval.1
-                ),
-                row.target.verdict(r),
-            ),
-            None => ("n/a".into(), "cannot tell on this machine"),
-        };
+        let m = |lane| row.median(lane);
+        let (w, e, f, g) = (
+            m(Lane::Without),
+            m(Lane::EmptyGuest),
+            m(Lane::Floor(row.case)),
+            m(Lane::Plugin),
+        );
         out.push_str(&format!(
-            "| {} | {:.1} µs | {:.1} µs | {:.1} µs | {} | {} | {:.0} / {:.0} / {:.0} | {} | {interval} | {} | {verdict} |\n",
-            row.label,
-            without_m.cpu_us,
-            empty_m.cpu_us,
-            with_m.cpu_us,
-            paired(empty_guest, without),
-            paired(gaqno_lb, without),
-            without_m.rps,
-            empty_m.rps,
-            with_m.rps,
-            own.as_ref().map_or_else(|| "n/a".into(), Ratio::text),
-            row.target.text(),
+            "| {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.0} / {:.0} / {:.0} / {:.0} |\n",
+            row.case.label(),
+            w.cpu_us,
+            e.cpu_us,
+            f.cpu_us,
+            g.cpu_us,
+            w.rps,
+            e.rps,
+            f.rps,
+            g.rps
         ));
     }
-    out.push_str("\nThe empty guest (`plugin/bench/empty_guest.rs`) is what any http-wasm middleware costs on this host, so gaqno-lb's targets are set against it: the column against it is gaqno-lb's own work. A ratio is paired per repetition (the variants run back to back) and shown as median [min … max] of the repetitions; the interval is where that median lies (bootstrap). A target is met when the whole interval is within it, not met when none of it is, and otherwise this machine cannot tell. `gaqno-lb export` never puts the plugin on REST routes (it gets a router for the Socket.IO path only), so (a) is the cost of a misrouted REST request, not of normal REST traffic.\n");
+    if baseline_dir().is_some() {
+        out.push_str("\n| request | gaqno-lb before (`GAQNO_LB_BENCH_BASELINE`) | gaqno-lb | req/s before / gaqno-lb |\n|---|---|---|---|\n");
+        for row in rows {
+            let (b, g) = (row.median(Lane::Baseline), row.median(Lane::Plugin));
+            out.push_str(&format!(
+                "| {} | {:.1} µs | {:.1} µs | {:.0} / {:.0} |\n",
+                row.case.label(),
+                b.cpu_us,
+                g.cpu_us,
+                b.rps,
+                g.rps
+            ));
+        }
+    }
+    out.push_str("\n| request | what | ratio (median) | the runs' medians | its 90 % interval | runs × repetitions | target | verdict |\n|---|---|---|---|---|---|---|---|\n");
+    for row in rows {
+        let mut comparisons: Vec<(Lane, Lane, &str, Option<Target>)> = vec![
+            (
+                Lane::EmptyGuest,
+                Lane::Without,
+                "empty guest vs without: any http-wasm middleware's price",
+                None,
+            ),
+            (
+                Lane::Floor(row.case),
+                Lane::EmptyGuest,
+                "floor vs empty guest: what Traefik charges for gaqno-lb's host calls",
+                None,
+            ),
+            (
+                Lane::Plugin,
+                Lane::Floor(row.case),
+                "**gaqno-lb vs floor: gaqno-lb's own work**",
+                Some(row.case.target()),
+            ),
+            (
+                Lane::Plugin,
+                Lane::EmptyGuest,
+                "gaqno-lb vs empty guest",
+                None,
+            ),
+        ];
+        if baseline_dir().is_some() {
+            comparisons.push((
+                Lane::Plugin,
+                Lane::Baseline,
+                "gaqno-lb vs the baseline build: the change's effect",
+                None,
+            ));
+        }
+        for (a, b, what, target) in comparisons {
+            let Some(ratio) = Ratio::of(&row.lane(a), &row.lane(b)) else {
+                continue;
+            };
+            let runs: Vec<String> = ratio
+                .run_medians
+                .iter()
+                .map(|m| format!("{m:+.1}"))
+                .collect();
+            out.push_str(&format!(
+                "| {} | {what} | {:+.1} % | {} | {:+.1} … {:+.1} % | {} × {} | {} | {} |\n",
+                row.case.label(),
+                ratio.median,
+                runs.join(", "),
+                ratio.interval.0,
+                ratio.interval.1,
+                ratio.run_medians.len(),
+                ratio.repetitions,
+                target.map_or_else(String::new, Target::text),
+                target.map_or_else(String::new, |t| t.verdict(&ratio)),
+            ));
+        }
+    }
+    out.push_str("\nEach lane is an entrypoint of its own with the same routers (a REST router and the export's Socket.IO routers) in front of one backend, so the request, its routing and the backend's answer are the same in every lane and only the middleware differs. The empty guest and the floor are one module, `plugin/bench/reference_guest.rs`, configured per lane: the empty guest makes no host call; the floor makes exactly gaqno-lb's host calls for the path with the values gaqno-lb writes (computed by gaqno-lb's own library, and checked through Traefik before measuring: the backend saw the same URI and Cookie, the client the same handshake body) and takes no decision. So the floor against the empty guest is what Traefik charges for those calls, and gaqno-lb against the floor is gaqno-lb's own work. A ratio is paired per repetition (the lanes of a case run back to back, each repetition starting one lane further along so no lane always comes first); every run is a fresh Traefik process. The interval is where the pooled median lies, bootstrapped over runs and then repetitions, so what differs from one Traefik process to the next is in it. A target is met when the whole interval is within it, not met when none of it is, and otherwise this machine cannot tell. `gaqno-lb export` never puts the plugin on REST routes, so (a) is the cost of a misrouted REST request, not of normal REST traffic.\n");
     out
 }
 
-/// One service through the plugin and the same one without it, on one fake engine.io backend.
-pub(crate) fn bench_config(fake_url: &str) -> String {
-    let service = |name: &str, path: &str, plugin: bool| {
-        let mut s = Service::new(name, 0, 0);
-        s.hosts.clear();
-        s.servers = vec![fake_url.to_owned()];
-        s.health_check = None;
-        s.sticky.secure = false;
-        s.path_prefix = Some(format!("/{name}/"));
-        s.socket_io = SocketIo {
-            enabled: plugin,
-            path: path.into(),
-            secret: None,
+/// Whole runs, each a fresh Traefik and backend: at least 3, so run-to-run variation shows.
+fn runs() -> usize {
+    std::env::var("GAQNO_LB_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(RUNS)
+        .max(1)
+}
+
+/// One fresh Traefik with every lane, and the backend behind it.
+pub(crate) struct Bench {
+    _dir: TempDir,
+    _fake: tests::ProcessGuard,
+    pub(crate) traefik: Traefik,
+    pub(crate) ports: Ports,
+    pub(crate) cookie_value: String,
+}
+
+impl Bench {
+    pub(crate) fn start(binary: &Path, plugin: &Path, pprof: bool) -> anyhow::Result<Bench> {
+        let dir = TempDir::new("bench")?;
+        let fake_port = free_port()?;
+        let fake = node(
+            "fake-engine.js",
+            &[fake_port.to_string()],
+            dir.path().join("fake.log"),
+        )?;
+        wait_http_ok(fake_port, "/v1/health", 10)?;
+        let fake_url = format!("http://127.0.0.1:{fake_port}");
+        let handshake = get(fake_port, &Case::Handshake.path(""))?;
+        anyhow::ensure!(
+            handshake.status == 200,
+            "the fake engine's handshake: HTTP {}",
+            handshake.status
+        );
+        let setup = TraefikSetup {
+            entry_points: Lane::all().iter().map(|l| l.name().to_owned()).collect(),
+            files: vec![(
+                "bench.yaml".into(),
+                bench_config(&fake_url, &handshake.body)?,
+            )],
+            plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
+            bench: BenchSetup {
+                local_plugins: [Some(reference_plugin()?), baseline_plugin()?]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                cpu: Some(TRAEFIK_CPU),
+                pprof,
+            },
+            ..TraefikSetup::default()
         };
-        s
-    };
-    let mut config = tests::loopback_config(vec![
-        service("with", "/socket.io/", true),
-        service("without", "/plain.io/", false),
-        service("empty", "/empty.io/", false),
-    ]);
-    let http = config.http.as_mut().expect("http");
-    // The REST route of the plugin's service also passes through the middleware: case (a).
-    if let Some(router) = http.routers.get_mut("gaqno-with") {
-        router.middlewares = Some(vec!["gaqno-with-affinity".into()]);
-    }
-    // The plain service answers on /plain.io/ as the plugin's does on /socket.io/.
-    let plain_router = http
-        .routers
-        .get("gaqno-with-socketio")
-        .cloned()
-        .map(|mut r| {
-            r.rule = Some("PathPrefix(`/plain.io/`)".into());
-            r.middlewares = None;
-            r.service = Some("gaqno-without".into());
-            r
-        });
-    if let Some(r) = plain_router.clone() {
-        http.routers.insert("gaqno-without-plainio".into(), r);
-    }
-    // The empty guest's service answers on /empty.io/ and /empty/, through the empty guest.
-    if let Some(mut r) = plain_router {
-        r.rule = Some("PathPrefix(`/empty.io/`)".into());
-        r.service = Some("gaqno-empty".into());
-        http.routers.insert("gaqno-empty-emptyio".into(), r);
-    }
-    add_empty_guest(http, &["gaqno-empty", "gaqno-empty-emptyio"]);
-    shared::yaml::to_string(&config).expect("YAML")
-}
-
-pub(crate) fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<Vec<Row>> {
-    let dir = TempDir::new("bench")?;
-    let fake_port = free_port()?;
-    let _fake = node(
-        "fake-engine.js",
-        &[fake_port.to_string()],
-        dir.path().join("fake.log"),
-    )?;
-    wait_http_ok(fake_port, "/v1/health", 10)?;
-    let fake_url = format!("http://127.0.0.1:{fake_port}");
-    let setup = TraefikSetup {
-        entry_points: vec![WEB.into()],
-        files: vec![("bench.yaml".into(), bench_config(&fake_url))],
-        plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
-        bench: BenchSetup {
-            reference_plugin: Some(reference_plugin()?),
-            cpu: Some(TRAEFIK_CPU),
-            pprof: false,
-        },
-        ..TraefikSetup::default()
-    };
-    let mut traefik = Traefik::start(binary, VERSION, &setup)?;
-    match traefik.loaded()? {
-        tests::Loaded::Config(raw) => {
-            let broken: Vec<_> = tests::file_objects(&raw)
-                .into_iter()
-                .filter(|o| o.2 != "enabled")
-                .collect();
-            anyhow::ensure!(
-                broken.is_empty(),
-                "bench config not loaded: {broken:?}\n{}",
-                traefik.log()
-            );
-        }
-        other => anyhow::bail!("Traefik did not load the bench config: {other:?}"),
-    }
-    let port = traefik.port(WEB).context("web port")?;
-    let value = sticky_cookie_value(&fake_url);
-    let path = |variant: Variant, case: usize| {
-        let (rest, io) = variant.paths();
-        match case {
-            0 => format!("{rest}users?id=1"),
-            1 => format!("{io}?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
-            _ => format!("{io}?EIO=4&transport=polling"),
-        }
-    };
-    let cases = [
-        (
-            "(a) REST request through the middleware",
-            Target::WithinNoise,
-        ),
-        ("(b) polling request with a sid token", Target::AtMost(5.0)),
-        ("(c) polling handshake (rewritten)", Target::AtMost(10.0)),
-    ];
-    let mut rows = Vec::new();
-    for (case, (label, target)) in cases.into_iter().enumerate() {
-        // Warm every path (guest instances, connections) before measuring.
-        for variant in Variant::ALL {
-            load(port, &path(variant, case), 500)?;
-        }
-        let mut phases = PerVariant::<Vec<Phase>>::default();
-        for _ in 0..REPETITIONS {
-            for (i, variant) in Variant::ALL.into_iter().enumerate() {
-                let measured = phase(&traefik, port, &path(variant, case))?;
-                eprintln!(
-                    "bench: case {case} variant {i}: {:.1} µs/request",
-                    measured.cpu_us
+        let mut traefik = Traefik::start(binary, VERSION, &setup)?;
+        match traefik.loaded()? {
+            tests::Loaded::Config(raw) => {
+                let broken: Vec<_> = tests::file_objects(&raw)
+                    .into_iter()
+                    .filter(|o| o.2 != "enabled")
+                    .collect();
+                anyhow::ensure!(
+                    broken.is_empty(),
+                    "bench config not loaded: {broken:?}\n{}",
+                    traefik.log()
                 );
-                phases.get_mut(variant).push(measured);
             }
+            other => anyhow::bail!("Traefik did not load the bench config: {other:?}"),
         }
-        rows.push(Row {
-            label,
-            target,
-            phases,
-        });
-    }
-    drop(traefik);
-    Ok(rows)
-}
-
-/// `bench --profile=a|b|c`: only gaqno-lb, one case, 20 s of load, with Traefik's pid
-/// printed so `perf record -p <pid>` can watch where its CPU goes.
-pub(crate) fn profile(binary: &Path, plugin: &Path, case: &str) -> anyhow::Result<()> {
-    let dir = TempDir::new("bench-profile")?;
-    let fake_port = free_port()?;
-    let _fake = node(
-        "fake-engine.js",
-        &[fake_port.to_string()],
-        dir.path().join("fake.log"),
-    )?;
-    wait_http_ok(fake_port, "/v1/health", 10)?;
-    let fake_url = format!("http://127.0.0.1:{fake_port}");
-    let setup = TraefikSetup {
-        entry_points: vec![WEB.into()],
-        files: vec![("bench.yaml".into(), bench_config(&fake_url))],
-        plugin: Some(("gaqno-lb".into(), plugin.to_path_buf())),
-        bench: BenchSetup {
-            reference_plugin: Some(reference_plugin()?),
-            cpu: Some(TRAEFIK_CPU),
-            pprof: true,
-        },
-        ..TraefikSetup::default()
-    };
-    let mut traefik = Traefik::start(binary, VERSION, &setup)?;
-    anyhow::ensure!(
-        matches!(traefik.loaded()?, tests::Loaded::Config(_)),
-        "Traefik did not load"
-    );
-    let port = traefik.port(WEB).context("web port")?;
-    let value = sticky_cookie_value(&fake_url);
-    let path = match case {
-        "a" => "/with/users?id=1".to_owned(),
-        "b" => format!("/socket.io/?EIO=4&transport=polling&sid=FAKEsid0000000000001~{value}"),
-        "c" => "/socket.io/?EIO=4&transport=polling".to_owned(),
-        other => anyhow::bail!("--profile=a|b|c, not {other}"),
-    };
-    load(port, &path, 2000)?;
-    eprintln!(
-        "traefik pid {}; CPU profile: curl -o cpu.pb.gz 'http://127.0.0.1:{}/debug/pprof/profile?seconds=15'; log: {}",
-        traefik.pid(),
-        traefik.api_port,
-        traefik.log_path().display()
-    );
-    let until = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < until {
-        load(port, &path, 2000)?;
-    }
-    Ok(())
-}
-
-pub(crate) fn median(phases: &[Phase]) -> Phase {
-    let mut cpu: Vec<f64> = phases.iter().map(|p| p.cpu_us).collect();
-    cpu.sort_by(f64::total_cmp);
-    let cpu_us = cpu.get(cpu.len() / 2).copied().unwrap_or(0.0);
-    let mut rps: Vec<f64> = phases.iter().map(|p| p.rps).collect();
-    rps.sort_by(f64::total_cmp);
-    Phase {
-        cpu_us,
-        rps: rps.get(rps.len() / 2).copied().unwrap_or(0.0),
+        let ports = Ports(
+            Lane::all()
+                .into_iter()
+                .map(|l| Ok((l, traefik.port(l.name()).context("a lane's port")?)))
+                .collect::<anyhow::Result<_>>()?,
+        );
+        let cookie_value = sticky_cookie_value(&fake_url);
+        check_floor_matches(&ports, &cookie_value)?;
+        Ok(Bench {
+            _dir: dir,
+            _fake: fake,
+            traefik,
+            ports,
+            cookie_value,
+        })
     }
 }
 
+pub(crate) fn request_costs(binary: &Path, plugin: &Path) -> anyhow::Result<RequestCosts> {
+    let mut rows: Vec<Row> = Case::ALL
+        .into_iter()
+        .map(|case| Row {
+            case,
+            runs: Vec::new(),
+        })
+        .collect();
+    let runs = runs();
+    let mut steal_percent = Vec::new();
+    for run in 0..runs {
+        let (steal_before, all_before) = cpu_jiffies()?;
+        let bench = Bench::start(binary, plugin, false)?;
+        for row in &mut rows {
+            let path = row.case.path(&bench.cookie_value);
+            let lanes = Lane::of(row.case);
+            // Warm every lane (guest instances, connections) before measuring.
+            for &lane in &lanes {
+                load(bench.ports.of(lane), &path, 500)?;
+            }
+            let mut phases: Vec<Vec<Phase>> = lanes.iter().map(|_| Vec::new()).collect();
+            for repetition in 0..REPETITIONS {
+                // Each repetition starts one lane later, so every lane is measured in every
+                // position (after a GC, first after the previous case) equally often.
+                for offset in 0..lanes.len() {
+                    let i = (repetition + offset) % lanes.len();
+                    let lane = lanes[i];
+                    let measured = phase(&bench.traefik, bench.ports.of(lane), &path)?;
+                    eprintln!(
+                        "bench: run {}/{runs} {:?} {lane:?}: {:.1} µs/request",
+                        run + 1,
+                        row.case,
+                        measured.cpu_us
+                    );
+                    phases[i].push(measured);
+                }
+            }
+            row.runs.push(phases);
+        }
+        let (steal, all) = cpu_jiffies()?;
+        steal_percent.push(
+            100.0 * steal.saturating_sub(steal_before) as f64
+                / all.saturating_sub(all_before).max(1) as f64,
+        );
+    }
+    Ok(RequestCosts {
+        rows,
+        steal_percent,
+    })
+}
 pub(crate) fn phase(traefik: &Traefik, port: u16, path: &str) -> anyhow::Result<Phase> {
     let cpu_before = cpu_ns(traefik.pid())?;
     let started = Instant::now();

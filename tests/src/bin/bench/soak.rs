@@ -244,7 +244,7 @@ pub(crate) fn soak_unpinned(
             // The soak is about the whole system under load, not per-request cost: nothing
             // is pinned (check's 1,000 threads and the replicas starved on one core otherwise).
             cpu: None,
-            reference_plugin: None,
+            local_plugins: Vec::new(),
         },
         ..TraefikSetup::default()
     };
