@@ -379,7 +379,7 @@ pub(crate) fn dump(profiles: &[Profiled], dir: &Path) -> anyhow::Result<String> 
 pub(crate) fn attribution(profiles: &[Profiled]) -> String {
     let mut out = String::from("\n## Where Traefik spends it\n\n");
     out.push_str(&format!(
-        "Go's CPU profile of Traefik (`/debug/pprof/profile`, {PROFILE_SECONDS} s per lane, a sample every 10 ms) while one lane carries one case, in a fresh Traefik of its own. Each sample goes to one part by the frames on its stack (`tests/src/bin/bench/profile.rs`, `Part::of`); figures are µs of Traefik CPU per request. \"Removing it would save\" is the part's share of gaqno-lb's total. The rest of Traefik is mostly system calls on the connections, so it and the totals move with the load generator beside Traefik; the parts above it are the middleware's and are steadier, within the precision of one sample each.\n"
+        "Go's CPU profile of Traefik (`/debug/pprof/profile`, {PROFILE_SECONDS} s per lane, a sample every 10 ms) while one lane at a time carries one case, every lane in one fresh Traefik. Each sample goes to one part by the frames on its stack (`tests/src/bin/bench/profile.rs`, `Part::of`); figures are µs of Traefik CPU per request. \"Removing it from gaqno-lb would save\" is the part's share of gaqno-lb's total. The rest of Traefik is mostly system calls on the connections, so it and the totals move with the load generator beside Traefik; the parts above it are the middleware's and are steadier, within the precision of one sample each.\n"
     ));
     for case in [Case::Token, Case::Handshake] {
         let lanes: Vec<&Profiled> = profiled_lanes(case)
