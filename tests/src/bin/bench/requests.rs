@@ -344,48 +344,16 @@ pub(crate) fn bench_config(fake_url: &str, open: &[u8]) -> anyhow::Result<String
     Ok(shared::yaml::to_string(&exported)?)
 }
 
-/// One answer: status, headers (lowercase names), body.
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// One GET.
-fn get(port: u16, path: &str) -> anyhow::Result<Answer> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())?;
-    let mut buffer = Vec::new();
-    let status = read_response(&mut stream, &mut buffer)?;
-    let end = buffer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("head")?;
-    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
-    let headers = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Ok(Answer {
-        status,
-        headers,
-        body: buffer[end + 4..].to_vec(),
-    })
-}
-
 /// The floor does what gaqno-lb does: on the token path the backend saw the same URI and
 /// Cookie through both (the fake engine echoes them), on the handshake the client got the
 /// same body. Otherwise the floor would not be gaqno-lb's floor, and the bench says so.
 fn check_floor_matches(ports: &Ports, cookie_value: &str) -> anyhow::Result<()> {
     let seen = |lane: Lane, case: Case| -> anyhow::Result<Vec<(String, String)>> {
-        let Answer {
+        let tests::HttpResponse {
             status,
             headers,
             body,
-        } = get(ports.of(lane), &case.path(cookie_value))?;
+        } = tests::http_request(ports.of(lane), "GET", &case.path(cookie_value), &[])?;
         anyhow::ensure!(status == 200, "{lane:?} {case:?}: HTTP {status}");
         let mut kept: Vec<(String, String)> = headers
             .into_iter()
@@ -726,7 +694,7 @@ impl Bench {
         )?;
         wait_http_ok(fake_port, "/v1/health", 10)?;
         let fake_url = format!("http://127.0.0.1:{fake_port}");
-        let handshake = get(fake_port, &Case::Handshake.path(""))?;
+        let handshake = tests::http_request(fake_port, "GET", &Case::Handshake.path(""), &[])?;
         anyhow::ensure!(
             handshake.status == 200,
             "the fake engine's handshake: HTTP {}",
