@@ -8,10 +8,13 @@
 pub const MAX_COOKIE_HEADER_LEN: usize = 16 * 1024;
 
 /// `(name, value)` pairs of Cookie header values, split on `;` and trimmed, as Go reads them.
-fn pairs<'a>(values: &'a [&'a [u8]]) -> impl Iterator<Item = (&'a [u8], &'a [u8], &'a [u8])> {
+///
+/// Header values come as any `AsRef<[u8]>` (the host's owned values, or slices in tests):
+/// collecting them into a `Vec<&[u8]>` first would cost an allocation per request.
+fn pairs<C: AsRef<[u8]>>(values: &[C]) -> impl Iterator<Item = (&[u8], &[u8], &[u8])> {
     values
         .iter()
-        .flat_map(|v| v.split(|&b| b == b';'))
+        .flat_map(|v| v.as_ref().split(|&b| b == b';'))
         .filter_map(|raw| {
             let pair = raw.trim_ascii();
             if pair.is_empty() {
@@ -39,7 +42,7 @@ fn unquote(value: &[u8]) -> &[u8] {
 }
 
 /// The value of cookie `name` in the request's Cookie header values (first match).
-pub fn get<'a>(values: &'a [&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
+pub fn get<'a, C: AsRef<[u8]>>(values: &'a [C], name: &[u8]) -> Option<&'a [u8]> {
     pairs(values)
         .find(|(_, n, _)| *n == name)
         .map(|(_, _, v)| v)
@@ -47,10 +50,10 @@ pub fn get<'a>(values: &'a [&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
 
 /// One Cookie header value: every pair but those named `name`, in order and byte for byte,
 /// then `name=value`. `None` when the header is too long to touch.
-pub fn replace(values: &[&[u8]], name: &[u8], value: &[u8]) -> Option<Vec<u8>> {
+pub fn replace<C: AsRef<[u8]>>(values: &[C], name: &[u8], value: &[u8]) -> Option<Vec<u8>> {
     let total = values
         .iter()
-        .try_fold(0usize, |acc, v| acc.checked_add(v.len()))?;
+        .try_fold(0usize, |acc, v| acc.checked_add(v.as_ref().len()))?;
     if total > MAX_COOKIE_HEADER_LEN {
         return None;
     }
@@ -87,10 +90,10 @@ pub enum Pinning {
 /// How to make the balancer read `name=value` from the request's Cookie header values.
 /// [`Pinning::Already`] only when the first pair named `name` holds `value`: Go's
 /// `req.Cookie` reads the first one, so that is the replica it picks.
-pub fn pin(values: &[&[u8]], name: &[u8], value: &[u8]) -> Pinning {
+pub fn pin<C: AsRef<[u8]>>(values: &[C], name: &[u8], value: &[u8]) -> Pinning {
     let total = values
         .iter()
-        .try_fold(0usize, |acc, v| acc.checked_add(v.len()));
+        .try_fold(0usize, |acc, v| acc.checked_add(v.as_ref().len()));
     if total.is_none_or(|t| t > MAX_COOKIE_HEADER_LEN) {
         return Pinning::TooLong;
     }
@@ -101,11 +104,11 @@ pub fn pin(values: &[&[u8]], name: &[u8], value: &[u8]) -> Pinning {
 }
 
 /// The value a response's Set-Cookie header values set for `name` (the last one wins).
-pub fn from_set_cookie<'a>(values: &[&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
+pub fn from_set_cookie<'a, C: AsRef<[u8]>>(values: &'a [C], name: &[u8]) -> Option<&'a [u8]> {
     values
         .iter()
         .filter_map(|line| {
-            let first = line.split(|&b| b == b';').next()?.trim_ascii();
+            let first = line.as_ref().split(|&b| b == b';').next()?.trim_ascii();
             let eq = first.iter().position(|&b| b == b'=')?;
             let (n, v) = first.split_at(eq);
             (n.trim_ascii() == name).then(|| unquote(v.get(1..).unwrap_or_default().trim_ascii()))
@@ -119,27 +122,33 @@ mod tests {
 
     use super::*;
 
+    /// A request without a Cookie header.
+    const NO_VALUES: &[&[u8]] = &[];
+
     #[test]
     fn gets_the_first_match() {
         assert_eq!(
             get(&[b"a=1; sticky=abc; sticky=def"], b"sticky"),
             Some(&b"abc"[..])
         );
-        assert_eq!(get(&[b"a=1", b"sticky=\"q\""], b"sticky"), Some(&b"q"[..]));
+        assert_eq!(
+            get::<&[u8]>(&[b"a=1", b"sticky=\"q\""], b"sticky"),
+            Some(&b"q"[..])
+        );
         assert_eq!(get(&[b"stickyx=1; xsticky=2"], b"sticky"), None);
-        assert_eq!(get(&[], b"sticky"), None);
+        assert_eq!(get(NO_VALUES, b"sticky"), None);
     }
 
     #[test]
     fn replace_keeps_others_and_drops_every_stale_copy() {
-        let out = replace(
+        let out = replace::<&[u8]>(
             &[b"a=1; sticky=stale;b=2", b"sticky=older; c"],
             b"sticky",
             b"fresh",
         )
         .unwrap();
         assert_eq!(out, b"a=1; b=2; c; sticky=fresh");
-        assert_eq!(replace(&[], b"sticky", b"v").unwrap(), b"sticky=v");
+        assert_eq!(replace(NO_VALUES, b"sticky", b"v").unwrap(), b"sticky=v");
         assert_eq!(replace(&[b"  ;; "], b"sticky", b"v").unwrap(), b"sticky=v");
         let huge = vec![b'x'; MAX_COOKIE_HEADER_LEN + 1];
         assert_eq!(replace(&[&huge], b"sticky", b"v"), None);
@@ -153,7 +162,7 @@ mod tests {
             Pinning::Already
         );
         assert_eq!(
-            pin(&[b"a=1", b"sticky=\"b52e7b55edbbb02e\""], b"sticky", ours),
+            pin::<&[u8]>(&[b"a=1", b"sticky=\"b52e7b55edbbb02e\""], b"sticky", ours),
             Pinning::Already,
             "Go unquotes the value"
         );
@@ -167,7 +176,7 @@ mod tests {
             Pinning::Write(b"a=1; sticky=b52e7b55edbbb02e".to_vec())
         );
         assert_eq!(
-            pin(&[], b"sticky", ours),
+            pin(NO_VALUES, b"sticky", ours),
             Pinning::Write(b"sticky=b52e7b55edbbb02e".to_vec())
         );
         let huge = [

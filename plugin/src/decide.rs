@@ -10,9 +10,9 @@ use crate::query::{self, Lookup, MAX_URI_LEN};
 /// The request context value telling `handle_response` to rewrite a handshake.
 pub const CTX_HANDSHAKE: i32 = 1;
 
-/// What `handle_request` does.
+/// What `handle_request` does; borrows the request-target it was decided from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RequestAction {
+pub enum RequestAction<'a> {
     /// Not ours: touch nothing.
     PassThrough,
     /// The engine.io polling handshake: buffer this response and rewrite it.
@@ -22,8 +22,8 @@ pub enum RequestAction {
     Pin {
         /// The request-target without the token.
         uri: Vec<u8>,
-        /// The sticky cookie value.
-        value: Vec<u8>,
+        /// The sticky cookie value (inside the request-target's token).
+        value: &'a [u8],
     },
     /// A token that failed its MAC: forward `uri` (token stripped), route normally.
     Strip {
@@ -34,11 +34,11 @@ pub enum RequestAction {
 
 /// Decides from the request-target and, only for a would-be handshake, the method (fetched
 /// lazily: it costs a host call).
-pub fn on_request<M: AsRef<[u8]>>(
+pub fn on_request<'a, M: AsRef<[u8]>>(
     settings: &Settings,
-    uri: &[u8],
+    uri: &'a [u8],
     method: impl FnOnce() -> M,
-) -> RequestAction {
+) -> RequestAction<'a> {
     if uri.len() > MAX_URI_LEN {
         return RequestAction::PassThrough;
     }
@@ -48,7 +48,8 @@ pub fn on_request<M: AsRef<[u8]>>(
         return RequestAction::PassThrough;
     };
     let query_offset = path.len().saturating_add(1);
-    match query::lookup(query, b"sid") {
+    let [sid, transport, jsonp] = query::lookup_each(query, [b"sid", b"transport", b"j"]);
+    match sid {
         Lookup::Repeated => RequestAction::PassThrough,
         Lookup::One(param) => {
             let stripped = |sid: &[u8]| {
@@ -59,10 +60,7 @@ pub fn on_request<M: AsRef<[u8]>>(
             match codec::decode(param.value, settings.key.as_ref()) {
                 Decoded::NoToken => RequestAction::PassThrough,
                 Decoded::Pinned { sid, value } => match stripped(sid) {
-                    Some(uri) => RequestAction::Pin {
-                        uri,
-                        value: value.to_vec(),
-                    },
+                    Some(uri) => RequestAction::Pin { uri, value },
                     None => RequestAction::PassThrough,
                 },
                 Decoded::Forged { sid } => match stripped(sid) {
@@ -72,9 +70,8 @@ pub fn on_request<M: AsRef<[u8]>>(
             }
         }
         Lookup::Absent => {
-            let polling = matches!(query::lookup(query, b"transport"), Lookup::One(p) if p.value == b"polling");
-            let jsonp = query::lookup(query, b"j") != Lookup::Absent;
-            if polling && !jsonp && method().as_ref() == b"GET" {
+            let polling = matches!(transport, Lookup::One(p) if p.value == b"polling");
+            if polling && jsonp == Lookup::Absent && method().as_ref() == b"GET" {
                 RequestAction::Handshake
             } else {
                 RequestAction::PassThrough
@@ -95,24 +92,25 @@ pub fn is_safe_uri(uri: &[u8]) -> bool {
 /// `application/octet-stream`) one never parses, so reading the header would buy nothing
 /// for a host call.
 #[derive(Debug, Clone, Copy)]
-pub struct HandshakeResponse<'a> {
+pub struct HandshakeResponse<'a, C> {
     /// The status code.
     pub status: i32,
     /// `Content-Encoding`, if any.
     pub content_encoding: Option<&'a [u8]>,
     /// The buffered body.
     pub body: &'a [u8],
-    /// The response's `Set-Cookie` values (the load balancer's choice).
-    pub set_cookies: &'a [&'a [u8]],
+    /// The response's `Set-Cookie` values (the load balancer's choice), as the host gave
+    /// them (collecting them into slices would cost an allocation).
+    pub set_cookies: &'a [C],
 }
 
 /// The rewritten body of a handshake response; `None` leaves the response untouched.
 /// `request_cookies` (the request's `Cookie` values: a client that already had the cookie
 /// gets no `Set-Cookie`) is fetched only when the response has no cookie of ours, as it
 /// costs a host call.
-pub fn on_handshake_response<C: AsRef<[u8]>>(
+pub fn on_handshake_response<S: AsRef<[u8]>, C: AsRef<[u8]>>(
     settings: &Settings,
-    response: &HandshakeResponse<'_>,
+    response: &HandshakeResponse<'_, S>,
     request_cookies: impl FnOnce() -> Vec<C>,
 ) -> Option<Vec<u8>> {
     if response.status != 200
@@ -125,13 +123,11 @@ pub fn on_handshake_response<C: AsRef<[u8]>>(
     let handshake = handshake::parse(response.body)?;
     let name = settings.config.cookie_name.as_bytes();
     let fetched: Vec<C>;
-    let fetched_refs: Vec<&[u8]>;
     let value = match cookie::from_set_cookie(response.set_cookies, name) {
         Some(value) => value,
         None => {
             fetched = request_cookies();
-            fetched_refs = fetched.iter().map(AsRef::as_ref).collect();
-            cookie::get(&fetched_refs, name)?
+            cookie::get(&fetched, name)?
         }
     };
     let token = codec::token(handshake.sid(response.body)?, value, settings.key.as_ref())?;
@@ -139,7 +135,7 @@ pub fn on_handshake_response<C: AsRef<[u8]>>(
 }
 
 /// How a request was routed, for the optional debug header.
-pub fn route_label(action: &RequestAction, has_cookie: bool) -> &'static [u8] {
+pub fn route_label(action: &RequestAction<'_>, has_cookie: bool) -> &'static [u8] {
     match action {
         RequestAction::Pin { .. } => b"sid",
         RequestAction::Strip { .. } => b"forged",
@@ -165,7 +161,7 @@ mod tests {
     #[test]
     fn request_decisions() {
         let s = settings(false);
-        let on = |method: &str, uri: &str| on_request(&s, uri.as_bytes(), || method);
+        let on = |method: &str, uri: &'static str| on_request(&s, uri.as_bytes(), || method);
         assert_eq!(
             on("GET", "/socket.io/?EIO=4&transport=polling&t=abc"),
             RequestAction::Handshake
@@ -203,14 +199,14 @@ mod tests {
             ),
             RequestAction::Pin {
                 uri: b"/socket.io/?EIO=4&transport=polling&t=x&sid=abc&z=%20".to_vec(),
-                value: b"b52e7b55edbbb02e".to_vec()
+                value: b"b52e7b55edbbb02e"
             }
         );
         assert_eq!(
             on("GET", "/socket.io/?EIO=4&transport=websocket&sid=abc%7Ev1"),
             RequestAction::Pin {
                 uri: b"/socket.io/?EIO=4&transport=websocket&sid=abc".to_vec(),
-                value: b"v1".to_vec()
+                value: b"v1"
             }
         );
     }
@@ -231,7 +227,10 @@ mod tests {
         );
     }
 
-    fn response<'a>(body: &'a [u8], set_cookies: &'a [&'a [u8]]) -> HandshakeResponse<'a> {
+    fn response<'a>(
+        body: &'a [u8],
+        set_cookies: &'a [&'a [u8]],
+    ) -> HandshakeResponse<'a, &'a [u8]> {
         HandshakeResponse {
             status: 200,
             content_encoding: None,

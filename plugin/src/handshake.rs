@@ -89,7 +89,7 @@ pub fn rewrite(body: &[u8], handshake: &Handshake, token: &[u8]) -> Option<Vec<u
     let copy_from = match handshake.length_prefix {
         Some((colon, len)) => {
             let new_len = len.checked_add(token.len())?;
-            out.extend_from_slice(new_len.to_string().as_bytes());
+            out.extend_from_slice(itoa::Buffer::new().format(new_len).as_bytes());
             colon
         }
         None => 0,

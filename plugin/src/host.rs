@@ -95,7 +95,6 @@ impl Guest for Affinity {
         let action = decide::on_request(&self.settings, &uri, || request.method());
         if self.settings.config.debug_header {
             let cookies = request.header.values(b"cookie");
-            let cookies: Vec<&[u8]> = cookies.iter().map(|c| &c[..]).collect();
             let has_cookie =
                 cookie::get(&cookies, self.settings.config.cookie_name.as_bytes()).is_some();
             response
@@ -114,18 +113,13 @@ impl Guest for Affinity {
             } => {
                 request.set_uri(&stripped);
                 let cookies = request.header.values(b"cookie");
-                let cookies: Vec<&[u8]> = cookies.iter().map(|c| &c[..]).collect();
-                match cookie::pin(
-                    &cookies,
-                    self.settings.config.cookie_name.as_bytes(),
-                    &value,
-                ) {
+                match cookie::pin(&cookies, self.settings.config.cookie_name.as_bytes(), value) {
                     Pinning::Already => {
-                        self.debug(&[b"gaqno-lb: pinned by sid to ", &value, b" (its cookie)"]);
+                        self.debug(&[b"gaqno-lb: pinned by sid to ", value, b" (its cookie)"]);
                     }
                     Pinning::Write(header) => {
                         request.header.set(b"cookie", &header);
-                        self.debug(&[b"gaqno-lb: pinned by sid to ", &value]);
+                        self.debug(&[b"gaqno-lb: pinned by sid to ", value]);
                     }
                     Pinning::TooLong => {
                         self.debug(&[b"gaqno-lb: cookie header too long, not pinned"]);
@@ -158,9 +152,9 @@ impl Guest for Affinity {
             .header
             .get(b"content-length")
             .and_then(|l| {
-                std::str::from_utf8(&l)
+                std::str::from_utf8(l.trim_ascii())
                     .ok()
-                    .and_then(|l| l.trim().parse::<usize>().ok())
+                    .and_then(|l| l.parse::<usize>().ok())
             })
             .is_some_and(|len| len > MAX_BODY_LEN);
         if too_long {
@@ -168,7 +162,6 @@ impl Guest for Affinity {
         }
         let content_encoding = response.header.get(b"content-encoding");
         let set_cookies = response.header.values(b"set-cookie");
-        let set_cookies: Vec<&[u8]> = set_cookies.iter().map(|c| &c[..]).collect();
         let body = response.body.read();
         let seen = HandshakeResponse {
             status: response.status(),
@@ -182,9 +175,10 @@ impl Guest for Affinity {
         {
             response.body.write(&rewritten);
             // The host does not fix Content-Length: a grown body with the old length is cut.
+            let mut digits = itoa::Buffer::new();
             response
                 .header
-                .set(b"content-length", rewritten.len().to_string().as_bytes());
+                .set(b"content-length", digits.format(rewritten.len()).as_bytes());
             self.debug(&[b"gaqno-lb: handshake sid tagged"]);
         }
     }

@@ -64,12 +64,23 @@ pub enum Lookup<'a> {
 
 /// The parameter `name`.
 pub fn lookup<'a>(query: &'a [u8], name: &[u8]) -> Lookup<'a> {
-    let mut found = Lookup::Absent;
-    for param in params(query).filter(|p| p.name == name) {
-        found = match found {
-            Lookup::Absent => Lookup::One(param),
-            _ => return Lookup::Repeated,
-        };
+    let [found] = lookup_each(query, [name]);
+    found
+}
+
+/// The parameters `names`, in one pass over the query: the handshake check asks for three,
+/// and each pass is a scan of the whole query.
+pub fn lookup_each<'a, const N: usize>(query: &'a [u8], names: [&[u8]; N]) -> [Lookup<'a>; N] {
+    let mut found = [Lookup::Absent; N];
+    for param in params(query) {
+        for (slot, name) in found.iter_mut().zip(names) {
+            if param.name == name {
+                *slot = match slot {
+                    Lookup::Absent => Lookup::One(param),
+                    _ => Lookup::Repeated,
+                };
+            }
+        }
     }
     found
 }

@@ -224,15 +224,14 @@ impl Writes {
         let settings = plugin::config::parse(&serde_json::to_vec(plugin_config)?)
             .map_err(|e| anyhow::anyhow!("the export's plugin config: {e}"))?;
         let name = settings.config.cookie_name.clone();
-        let plugin::decide::RequestAction::Pin { uri, value } = plugin::decide::on_request(
-            &settings,
-            Case::Token.path(cookie_value).as_bytes(),
-            || b"GET",
-        ) else {
+        let token_path = Case::Token.path(cookie_value);
+        let plugin::decide::RequestAction::Pin { uri, value } =
+            plugin::decide::on_request(&settings, token_path.as_bytes(), || b"GET")
+        else {
             anyhow::bail!("gaqno-lb would not pin the token request");
         };
         let plugin::cookie::Pinning::Write(cookie) =
-            plugin::cookie::pin(&[], name.as_bytes(), &value)
+            plugin::cookie::pin::<&[u8]>(&[], name.as_bytes(), value)
         else {
             anyhow::bail!("gaqno-lb would not write the Cookie header");
         };
@@ -468,7 +467,7 @@ pub(crate) struct Ratio {
     pub(crate) repetitions: usize,
 }
 
-fn median_of(mut values: Vec<f64>) -> Option<f64> {
+pub(crate) fn median_of(mut values: Vec<f64>) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied()
 }
