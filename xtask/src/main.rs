@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(),
         Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile | --machine-code] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),

@@ -31,6 +31,7 @@ use tests::{
 };
 
 mod heap;
+mod machine_code;
 mod profile;
 mod requests;
 mod scale;
@@ -38,6 +39,7 @@ mod soak;
 mod web_app;
 
 use heap::*;
+use machine_code::machine_code_costs;
 use profile::*;
 use requests::*;
 use scale::*;
@@ -70,10 +72,19 @@ fn main() -> anyhow::Result<()> {
     let binary = tests::traefik_binary(VERSION).context("Traefik (run `cargo xtask test` once)")?;
     let plugin = tests::plugin_dir().context("dist/plugin (run `cargo xtask dist`)")?;
     tests::node_modules().context("node packages (run `cargo xtask test` once)")?;
+    let profiles_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-profiles");
     if std::env::args().nth(1).as_deref() == Some("--profile") {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-profiles");
         let profiles = profiles(&binary, &plugin)?;
-        print!("{}{}", dump(&profiles, &dir)?, attribution(&profiles));
+        print!(
+            "{}{}",
+            dump(&profiles, &profiles_dir)?,
+            attribution(&profiles)
+        );
+        return Ok(());
+    }
+    if std::env::args().nth(1).as_deref() == Some("--machine-code") {
+        let costs = machine_code_costs(&binary, &plugin, &profiles_dir)?;
+        print!("{}", machine_code::report(costs.as_deref()));
         return Ok(());
     }
     if std::env::var_os("GAQNO_LB_BENCH_REQUESTS_ONLY").is_some() {
@@ -106,6 +117,7 @@ fn main() -> anyhow::Result<()> {
     }
     let requests = request_costs(&binary, &plugin)?;
     let profiles = profiles(&binary, &plugin)?;
+    let machine_code = machine_code_costs(&binary, &plugin, &profiles_dir)?;
     let heap = heap_per_websocket(&binary, &plugin)?;
     let scale = check_scale(&binary, &plugin)?;
     // GAQNO's health-check timeout, then an aggressive one: the second shows what a timeout
@@ -123,6 +135,7 @@ fn main() -> anyhow::Result<()> {
     ));
     report.push_str(&requests::report(&requests));
     report.push_str(&attribution(&profiles));
+    report.push_str(&machine_code::report(machine_code.as_deref()));
     let kib = |bytes: f64| bytes / 1024.0;
     report.push_str(&format!(
         "\n## Size and memory\n\n| what | measured | target |\n|---|---|---|\n| plugin.wasm (after wasm-opt -Oz) | {} bytes ({:.1} KiB) | ≤ 64 KiB (a build over it fails) |\n| initial linear memory | {pages} pages ({} KiB) | 1 page (a build over it fails) |\n| Go heap per held WebSocket, without plugin | {:.1} KiB | |\n| Go heap per held WebSocket, empty guest | {:.1} KiB | |\n| Go heap per held WebSocket-only client through gaqno-lb (the export before its `-socketio-ws` router) | {:.1} KiB | |\n| Go heap per held WebSocket-only client as `gaqno-lb export` routes it now | {:.1} KiB | |\n| through gaqno-lb vs without | {:.2}× | |\n| through gaqno-lb vs empty guest (the host's floor: each held WebSocket keeps one guest instance, whatever the guest) | {:.2}× | ≤ 1.05×: {} |\n| as exported vs without | {:.2}× | |\n",
@@ -149,10 +162,14 @@ fn main() -> anyhow::Result<()> {
     report.push_str(&Soak::report(&soaks));
     report.push_str(&web.report());
     let out = tests::project_root().join("BENCHMARKS.md");
-    // Sections this does not measure, carried over as they are: the decisions' figures (by
-    // hand) and `cargo xtask fuzz --long`'s.
+    // Sections this does not measure, carried over as they are: the guest's functions and
+    // the decisions' figures (by hand) and `cargo xtask fuzz --long`'s.
     let before = std::fs::read_to_string(&out).unwrap_or_default();
-    for heading in ["\n## Measured decisions\n", "\n## Fuzzing\n"] {
+    for heading in [
+        "\n## Which guest functions the compiled code's time is in\n",
+        "\n## Measured decisions\n",
+        "\n## Fuzzing\n",
+    ] {
         if let Some(at) = before.find(heading) {
             let section = &before[at + 1..];
             let end = section[1..].find("\n## ").map_or(section.len(), |e| e + 2);

@@ -223,7 +223,7 @@ fn profile_lane(bench: &Bench, case: Case, lane: Lane) -> anyhow::Result<Profile
 
 /// The lanes profiled on `case`: the empty guest, the floor, gaqno-lb, and the baseline
 /// build when there is one.
-fn profiled_lanes(case: Case) -> Vec<Lane> {
+pub(crate) fn profiled_lanes(case: Case) -> Vec<Lane> {
     let mut lanes = vec![Lane::EmptyGuest, Lane::Floor(case), Lane::Plugin];
     if baseline_dir().is_some() {
         lanes.push(Lane::Baseline);
