@@ -150,6 +150,27 @@ mod tests {
     }
 
     #[test]
+    fn one_pass_finds_each_name_as_a_lookup_of_its_own_would() {
+        let query = b"sid=a&transport=polling&sid=b&j=&EIO=4";
+        let [sid, transport, jsonp, t] = lookup_each(query, [b"sid", b"transport", b"j", b"t"]);
+        assert_eq!(sid, Lookup::Repeated);
+        assert!(matches!(
+            transport,
+            Lookup::One(Param {
+                value: b"polling",
+                value_start: 16,
+                ..
+            })
+        ));
+        assert!(matches!(jsonp, Lookup::One(Param { value: b"", .. })));
+        assert_eq!(t, Lookup::Absent);
+        // A name asked twice gets the same answer twice.
+        let [first, second] = lookup_each(query, [b"EIO", b"EIO"]);
+        assert_eq!(first, second);
+        assert!(matches!(first, Lookup::One(Param { value: b"4", .. })));
+    }
+
+    #[test]
     fn replaces_only_the_range() {
         let uri = b"/socket.io/?EIO=4&sid=abc~v&t=1";
         let offset = 12;
