@@ -206,15 +206,28 @@ impl HttpResponse {
     }
 }
 
-/// One HTTP/1.0 request on loopback with the given extra headers.
+/// One HTTP/1.0 request on loopback with the given extra headers; the answer must come
+/// within 10 s.
 pub fn http_request(
     port: u16,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
 ) -> anyhow::Result<HttpResponse> {
+    http_request_waiting(port, method, path, headers, Duration::from_secs(10))
+}
+
+/// [`http_request`] for an answer that takes `read_timeout` at most (e.g. a CPU profile,
+/// which Go sends after the seconds it samples).
+pub fn http_request_waiting(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    read_timeout: Duration,
+) -> anyhow::Result<HttpResponse> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(read_timeout))?;
     let mut request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));

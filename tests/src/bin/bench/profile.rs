@@ -129,24 +129,21 @@ fn stacks(gzipped: &[u8]) -> anyhow::Result<Vec<Stack>> {
 /// Fetches `seconds` of CPU profile from Traefik's API entrypoint (HTTP/1.0: Go answers
 /// unchunked and closes).
 fn fetch_profile(api_port: u16, seconds: u64) -> anyhow::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(("127.0.0.1", api_port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(seconds + 30)))?;
-    stream.write_all(
-        format!("GET /debug/pprof/profile?seconds={seconds} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .as_bytes(),
+    // `::tests`: the crate, not this file's `mod tests`.
+    let response = ::tests::http_request_waiting(
+        api_port,
+        "GET",
+        &format!("/debug/pprof/profile?seconds={seconds}"),
+        &[],
+        Duration::from_secs(seconds + 30),
     )?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("the profile's head")?;
-    let head = String::from_utf8_lossy(&response[..end]);
     anyhow::ensure!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "{head}"
+        response.status == 200,
+        "the profile: HTTP {}: {}",
+        response.status,
+        String::from_utf8_lossy(&response.body)
     );
-    Ok(response[end + 4..].to_vec())
+    Ok(response.body)
 }
 
 /// One lane profiled on one case.

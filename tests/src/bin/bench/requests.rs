@@ -346,6 +346,8 @@ pub(crate) fn bench_config(fake_url: &str, open: &[u8]) -> anyhow::Result<String
 /// The floor does what gaqno-lb does: on the token path the backend saw the same URI and
 /// Cookie through both (the fake engine echoes them), on the handshake the client got the
 /// same body. Otherwise the floor would not be gaqno-lb's floor, and the bench says so.
+/// The control: the empty guest, which writes nothing, must differ from gaqno-lb by the
+/// same comparison, or the comparison could not tell.
 fn check_floor_matches(ports: &Ports, cookie_value: &str) -> anyhow::Result<()> {
     let seen = |lane: Lane, case: Case| -> anyhow::Result<Vec<(String, String)>> {
         let tests::HttpResponse {
@@ -366,6 +368,11 @@ fn check_floor_matches(ports: &Ports, cookie_value: &str) -> anyhow::Result<()> 
         anyhow::ensure!(
             plugin == floor,
             "{case:?}: the floor differs from gaqno-lb\n  gaqno-lb: {plugin:?}\n  floor:    {floor:?}"
+        );
+        let empty = seen(Lane::EmptyGuest, case)?;
+        anyhow::ensure!(
+            empty != plugin,
+            "{case:?}: the floor check sees no difference between gaqno-lb and a guest that writes nothing: {empty:?}"
         );
     }
     Ok(())
