@@ -560,6 +560,45 @@ fn cpu_jiffies() -> anyhow::Result<(u64, u64)> {
     Ok((steal, fields.iter().take(8).sum()))
 }
 
+/// One lane's column in [`medians_table`].
+struct Column {
+    heading: &'static str,
+    /// Its name in the req/s heading.
+    short: &'static str,
+    /// Its lane for a case.
+    lane: fn(Case) -> Lane,
+}
+
+/// A table of each case's median µs per lane, then their req/s in one cell.
+fn medians_table(rows: &[Row], columns: &[Column]) -> String {
+    let headings: Vec<&str> = columns.iter().map(|c| c.heading).collect();
+    let short: Vec<&str> = columns.iter().map(|c| c.short).collect();
+    let mut out = format!(
+        "| request | {} | req/s {} |\n|---|{}---|\n",
+        headings.join(" | "),
+        short.join(" / "),
+        "---|".repeat(columns.len())
+    );
+    for row in rows {
+        let medians: Vec<Phase> = columns
+            .iter()
+            .map(|c| row.median((c.lane)(row.case)))
+            .collect();
+        let cpu: Vec<String> = medians
+            .iter()
+            .map(|m| format!("{:.1} µs", m.cpu_us))
+            .collect();
+        let rps: Vec<String> = medians.iter().map(|m| format!("{:.0}", m.rps)).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            row.case.label(),
+            cpu.join(" | "),
+            rps.join(" / ")
+        ));
+    }
+    out
+}
+
 /// The `## Traefik CPU per request` section.
 pub(crate) fn report(costs: &RequestCosts) -> String {
     let rows = &costs.rows;
@@ -572,41 +611,48 @@ pub(crate) fn report(costs: &RequestCosts) -> String {
         "## Traefik CPU per request\n\nStolen by the hypervisor during the runs (`/proc/stat`): {}. The µs below move with it from one day to the next; the ratios are paired within a repetition, so they move much less.\n\n",
         steal.join(", ")
     );
-    out.push_str("| request | without middleware | empty guest | floor (gaqno-lb's host calls) | gaqno-lb | req/s without / empty / floor / gaqno-lb |\n|---|---|---|---|---|---|\n");
-    for row in rows {
-        let m = |lane| row.median(lane);
-        let (w, e, f, g) = (
-            m(Lane::Without),
-            m(Lane::EmptyGuest),
-            m(Lane::Floor(row.case)),
-            m(Lane::Plugin),
-        );
-        out.push_str(&format!(
-            "| {} | {:.1} µs | {:.1} µs | {:.1} µs | {:.1} µs | {:.0} / {:.0} / {:.0} / {:.0} |\n",
-            row.case.label(),
-            w.cpu_us,
-            e.cpu_us,
-            f.cpu_us,
-            g.cpu_us,
-            w.rps,
-            e.rps,
-            f.rps,
-            g.rps
-        ));
-    }
+    out.push_str(&medians_table(
+        rows,
+        &[
+            Column {
+                heading: "without middleware",
+                short: "without",
+                lane: |_| Lane::Without,
+            },
+            Column {
+                heading: "empty guest",
+                short: "empty",
+                lane: |_| Lane::EmptyGuest,
+            },
+            Column {
+                heading: "floor (gaqno-lb's host calls)",
+                short: "floor",
+                lane: Lane::Floor,
+            },
+            Column {
+                heading: "gaqno-lb",
+                short: "gaqno-lb",
+                lane: |_| Lane::Plugin,
+            },
+        ],
+    ));
     if baseline_dir().is_some() {
-        out.push_str("\n| request | gaqno-lb before (`GAQNO_LB_BENCH_BASELINE`) | gaqno-lb | req/s before / gaqno-lb |\n|---|---|---|---|\n");
-        for row in rows {
-            let (b, g) = (row.median(Lane::Baseline), row.median(Lane::Plugin));
-            out.push_str(&format!(
-                "| {} | {:.1} µs | {:.1} µs | {:.0} / {:.0} |\n",
-                row.case.label(),
-                b.cpu_us,
-                g.cpu_us,
-                b.rps,
-                g.rps
-            ));
-        }
+        out.push('\n');
+        out.push_str(&medians_table(
+            rows,
+            &[
+                Column {
+                    heading: "gaqno-lb before (`GAQNO_LB_BENCH_BASELINE`)",
+                    short: "before",
+                    lane: |_| Lane::Baseline,
+                },
+                Column {
+                    heading: "gaqno-lb",
+                    short: "gaqno-lb",
+                    lane: |_| Lane::Plugin,
+                },
+            ],
+        ));
     }
     out.push_str("\n| request | what | ratio (median) | the runs' medians | its 90 % interval | runs × repetitions | target | verdict |\n|---|---|---|---|---|---|---|---|\n");
     for row in rows {
@@ -908,4 +954,48 @@ pub(crate) fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> any
         buffer.extend_from_slice(&chunk[..n]);
     }
     Ok(status)
+}
+
+// Not `mod tests`: that name would hide the `tests` crate this file calls.
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn medians_table_has_a_column_per_lane_and_their_rps_in_one_cell() {
+        // Lane::of(Token)'s order without a baseline: gaqno-lb, without, floor, empty guest.
+        let phase = |cpu_us, rps| vec![Phase { cpu_us, rps }];
+        let row = Row {
+            case: Case::Token,
+            runs: vec![vec![
+                phase(233.5, 2580.0),
+                phase(209.1, 2820.0),
+                phase(236.0, 2615.0),
+                phase(221.3, 2630.0),
+            ]],
+        };
+        let columns = [
+            Column {
+                heading: "without middleware",
+                short: "without",
+                lane: |_| Lane::Without,
+            },
+            Column {
+                heading: "floor",
+                short: "floor",
+                lane: Lane::Floor,
+            },
+            Column {
+                heading: "gaqno-lb",
+                short: "gaqno-lb",
+                lane: |_| Lane::Plugin,
+            },
+        ];
+        assert_eq!(
+            medians_table(&[row], &columns),
+            "| request | without middleware | floor | gaqno-lb | req/s without / floor / gaqno-lb |\n\
+             |---|---|---|---|---|\n\
+             | (b) polling request with a sid token | 209.1 µs | 236.0 µs | 233.5 µs | 2820 / 2615 / 2580 |\n"
+        );
+    }
 }
