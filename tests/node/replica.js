@@ -1,16 +1,29 @@
 // One Socket.IO replica: an independent server (no adapter), as GAQNO runs them.
 // usage: node replica.js <port> <name> <protocol: 4 | 3> [socket.io path, protocol 4] [address]
-//   address: 127.0.0.1 by default; the Docker-label tests give each "container" its own.
+//   name: `-` for the host name (a container's id: every replica of a compose service runs
+//   the same command).
+//   address: 127.0.0.1 by default; 0.0.0.0 in a container.
 //   GET /v1/health -> 200; Socket.IO event "whoami" acks with <name>.
+// REPLICA_ON_SIGTERM says what a stop signal does, the cases a real `docker stop` meets:
+//   unset  no handler: as PID 1 in a container the signal is ignored (the kernel gives PID 1
+//          no default action), so Docker kills the process when the grace period ends;
+//   exit   exits at once, as an app that calls process.exit in its handler;
+//   drain  keeps serving, health answers 503, REPLICA_DRAIN_MS later (5000 by default) it
+//          closes every session with a close packet (clients see a server disconnect, not a
+//          transport error) and exits when its last connection has closed (6.5 s at most):
+//          what `io.disconnectSockets(true)` after a delay in NestJS's shutdown hook does.
 'use strict';
 const http = require('http');
-const [port, name, protocol, ioPath, address] = process.argv.slice(2);
+const os = require('os');
+const [port, nameArg, protocol, ioPath, address] = process.argv.slice(2);
+const name = nameArg === '-' ? os.hostname() : nameArg;
+let draining = false;
 
 const stats = { connections: 0, unknownSid: 0 };
 const server = http.createServer((req, res) => {
   if (req.url.startsWith('/v1/health')) {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    return res.end('ok');
+    res.writeHead(draining ? 503 : 200, { 'content-type': 'text/plain' });
+    return res.end(draining ? 'draining' : 'ok');
   }
   if (req.url.startsWith('/stats')) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -50,5 +63,34 @@ io.on('connection', (socket) => {
   stats.connections += 1;
   socket.on('whoami', (ack) => typeof ack === 'function' && ack(name));
 });
+const onSigterm = process.env.REPLICA_ON_SIGTERM;
+if (onSigterm === 'exit') {
+  process.on('SIGTERM', () => {
+    console.log(JSON.stringify({ t: Date.now(), signal: 'SIGTERM', action: 'exit' }));
+    process.exit(0);
+  });
+} else if (onSigterm === 'drain') {
+  process.on('SIGTERM', () => {
+    if (draining) return;
+    draining = true;
+    const ms = Number(process.env.REPLICA_DRAIN_MS || 5000);
+    console.log(JSON.stringify({ t: Date.now(), signal: 'SIGTERM', action: 'drain', ms }));
+    setTimeout(() => {
+      // Every session is told to close: Socket.IO's disconnect (what
+      // `io.disconnectSockets(true)` sends), then Engine.IO's close packet, which a polling
+      // client gets on its next request. `io.close()` alone would drop the transports
+      // without either. Then the server closes; the process ends with its last connection.
+      if (io.disconnectSockets) io.disconnectSockets(true);
+      for (const client of Object.values(engine.clients)) client.close();
+      setTimeout(() => io.close(() => process.exit(0)), 1500);
+      setTimeout(() => process.exit(0), 6500).unref();
+    }, ms);
+  });
+}
 const host = address || '127.0.0.1';
-server.listen(Number(port), host, () => console.log(`replica ${name} (protocol ${protocol}) on ${host}:${port}`));
+// REPLICA_LISTEN_DELAY_MS: how long the app boots before it listens (a NestJS app takes
+// seconds to build its modules and connect to its databases); 0 by default.
+setTimeout(
+  () => server.listen(Number(port), host, () => console.log(`replica ${name} (protocol ${protocol}) on ${host}:${port}`)),
+  Number(process.env.REPLICA_LISTEN_DELAY_MS || 0),
+);

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 pub mod browser;
+pub mod docker;
 
 /// The Traefik versions every end-to-end test runs against: what Coolify ships, and current.
 pub const TRAEFIK_VERSIONS: [&str; 2] = ["3.6.15", "3.7.15"];

@@ -16,10 +16,13 @@
 //! - `bench` — the plugin's cost in real Traefik and the web app's figures, written to
 //!   BENCHMARKS.md.
 //! - `serve` — build plugin and web app, serve the app at http://127.0.0.1:8080.
+//! - `docker [cargo test args]` — only the real-Docker tests (`on_docker`), quickly: the
+//!   plugin, the engines (`docker.rs`), then `cargo test -p tests --test e2e on_docker`.
 //!
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
 
 mod build;
+mod docker;
 mod fuzz;
 mod release;
 mod tools;
@@ -40,9 +43,10 @@ fn main() -> ExitCode {
             seconds => fuzz::Length::Seconds(seconds.and_then(|s| s.parse().ok()).unwrap_or(60)),
         }),
         Some("serve") => serve(),
+        Some("docker") => docker_tests(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile | --machine-code] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | docker [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile | --machine-code] | serve>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
@@ -92,6 +96,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let node_modules = tools::npm_packages()?;
     let leptosfmt = tools::leptosfmt(&tools)?;
     tools::chromium()?;
+    let docker_config = docker::install(&tools)?;
     workflows::lint()?;
     // The whole release, as a tag would build it; the tests install its plugin zip through
     // Traefik's catalog route and run its static CLI.
@@ -105,6 +110,8 @@ fn test(extra: &[String]) -> Result<(), String> {
     release::plugin_and_web(&again, &release::workspace_version()?)?;
     let plugin = build::plugin()?;
     fuzz::fuzz(fuzz::Length::Seconds(FUZZ_SECONDS_IN_TEST))?;
+    // Stopped, and everything they made removed, when this function returns.
+    let engines = docker::Engines::start(&tools, docker_config, &node_modules)?;
     let mut command = cargo();
     command
         .args(["test", "--workspace", "--locked", "--no-fail-fast"])
@@ -115,7 +122,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         .env("GAQNO_LB_TOOLS", &tools)
         .env("GAQNO_LB_NODE_MODULES", &node_modules)
         .env("GAQNO_LB_PLUGIN_DIR", &plugin)
-        .env("GAQNO_LB_LEPTOSFMT", &leptosfmt);
+        .env("GAQNO_LB_LEPTOSFMT", &leptosfmt)
+        .envs(engines.env());
     eprintln!("xtask: running {command:?}");
     // Pass cargo's output through, adding up its per-binary results into one closing line.
     let mut child = command
@@ -155,6 +163,33 @@ fn count_before(summary: &str, label: &str) -> u64 {
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// The real-Docker end-to-end tests alone, with what they need and nothing else.
+fn docker_tests(extra: &[String]) -> Result<(), String> {
+    let tools = tools::install_all()?;
+    let node_modules = tools::npm_packages()?;
+    let docker_config = docker::install(&tools)?;
+    let plugin = build::plugin()?;
+    // The e2e tests run `target/debug/gaqno-lb`.
+    run(cargo().args(["build", "--locked", "-p", "cli"]))?;
+    let engines = docker::Engines::start(&tools, docker_config, &node_modules)?;
+    run(cargo()
+        .args([
+            "test",
+            "--locked",
+            "-p",
+            "tests",
+            "--test",
+            "e2e",
+            "on_docker",
+        ])
+        .args(extra)
+        .env("GAQNO_LB_E2E", "1")
+        .env("GAQNO_LB_TOOLS", &tools)
+        .env("GAQNO_LB_NODE_MODULES", &node_modules)
+        .env("GAQNO_LB_PLUGIN_DIR", &plugin)
+        .envs(engines.env()))
 }
 
 /// Seconds each fuzz target runs under `cargo xtask test`: a smoke run CI can afford.

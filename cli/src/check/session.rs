@@ -54,8 +54,12 @@ pub enum Failure {
     Status(u16),
     /// No answer within the timeout.
     Timeout,
-    /// The connection failed or closed.
+    /// The connection failed or was cut.
     Connection(String),
+    /// The server ended the session with a close packet (Engine.IO `1`, or a WebSocket
+    /// close frame): a replica shutting down cleanly, which clients take as a disconnect
+    /// and reconnect from, rather than a transport error.
+    ClosedByServer,
     /// TLS failed (certificate, protocol).
     Tls(String),
     /// An answer that is not what Engine.IO / Socket.IO sends.
@@ -70,6 +74,7 @@ impl Failure {
             Failure::Status(code) => format!("HTTP {code}"),
             Failure::Timeout => "timeout".into(),
             Failure::Connection(_) => "connection failed or closed".into(),
+            Failure::ClosedByServer => "closed by the server".into(),
             Failure::Tls(_) => "TLS".into(),
             Failure::Protocol(_) => "not Engine.IO".into(),
         }
@@ -268,7 +273,7 @@ impl Session<'_> {
                     self.expect_ok(Some(&engineio::encode_packet(eio, "3")), &url)?;
                 }
                 if packet.starts_with('1') {
-                    return Err(Failure::Connection("the server closed the session".into()));
+                    return Err(Failure::ClosedByServer);
                 }
             }
             if let Some(packet) = found {
@@ -491,11 +496,7 @@ fn receive(socket: &mut WebSocket<Stream>) -> Result<String, Failure> {
     loop {
         match socket.read().map_err(ws_failure)? {
             Message::Text(text) => return Ok(text.as_str().to_owned()),
-            Message::Close(_) => {
-                return Err(Failure::Connection(
-                    "the server closed the WebSocket".into(),
-                ))
-            }
+            Message::Close(_) => return Err(Failure::ClosedByServer),
             _ => {}
         }
     }
@@ -514,7 +515,7 @@ fn receive_until(
         if packet == "2" {
             send(socket, "3")?;
         } else if packet.starts_with('1') {
-            return Err(Failure::Connection("the server closed the session".into()));
+            return Err(Failure::ClosedByServer);
         }
     }
     Err(Failure::Protocol(

@@ -10,6 +10,9 @@
 //! - `deploy.replicas`, no `container_name`, no published ports (`expose` the port);
 //! - a healthcheck if it has none, run by `node` itself (GAQNO's images are Node images, not
 //!   all of which carry `wget` or `curl`): a replica gets requests only once healthy;
+//! - `env_file: [.env]`: in Raw mode Coolify adds no `env_file` to any service (its normal
+//!   compose deployment does); the `.env` it writes with the variables set in its UI is only
+//!   `docker compose --env-file`, which fills `${…}` in the file and reaches no container;
 //! - the proxy's external `coolify` network beside the file's own, and
 //!   `traefik.docker.network=coolify` so Traefik reaches each replica there;
 //! - every Traefik label Coolify would have written for the service and its domain
@@ -152,6 +155,7 @@ pub fn raw_compose(
             options.port
         ));
     }
+    add_env_file(service, &mut changes, name);
     join_coolify_network(service, &mut changes, name);
 
     // Labels: ours and Coolify's are written again; any other label is kept.
@@ -243,6 +247,36 @@ fn healthcheck(port: u16, path: &str) -> Value {
         "retries": 3,
         "start_period": "10s",
     })
+}
+
+/// The file Coolify writes the variables of its UI into, in the application's folder (the
+/// compose project directory): `ApplicationDeploymentJob::save_runtime_environment_variables`
+/// writes it for every compose deployment, empty if there are none.
+const COOLIFY_ENV_FILE: &str = ".env";
+
+/// Adds [`COOLIFY_ENV_FILE`] to the service's `env_file` (a string or a list; either form
+/// of item) unless it is there.
+fn add_env_file(service: &mut Map<String, Value>, changes: &mut Vec<String>, name: &str) {
+    let names_env = |item: &Value| {
+        let path = item
+            .as_str()
+            .or_else(|| item.get("path").and_then(Value::as_str));
+        path.is_some_and(|p| p.trim_start_matches("./") == COOLIFY_ENV_FILE)
+    };
+    let list = match service.remove("env_file") {
+        None => Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(other) => vec![other],
+    };
+    let has = list.iter().any(names_env);
+    let mut list = list;
+    if !has {
+        list.push(Value::String(COOLIFY_ENV_FILE.into()));
+        changes.push(format!(
+            "services.{name}.env_file: {COOLIFY_ENV_FILE} (in Raw mode the variables set in Coolify reach the replicas only this way)"
+        ));
+    }
+    service.insert("env_file".into(), Value::Array(list));
 }
 
 /// Puts the service on the `coolify` network, keeping the ones it had (without `networks`
@@ -362,6 +396,7 @@ mod tests {
         assert!(service.get("ports").is_none());
         assert_eq!(service["deploy"]["replicas"], 3);
         assert_eq!(service["expose"], json!(["4008"]));
+        assert_eq!(service["env_file"], json!([".env"]));
         assert_eq!(service["networks"], json!(["default", "coolify"]));
         assert_eq!(out.document["networks"]["coolify"]["external"], true);
         assert!(service["healthcheck"]["test"][3]
@@ -406,6 +441,23 @@ mod tests {
             Vec::new(),
             "{}",
             crate::yaml::to_string(&out.document).unwrap()
+        );
+    }
+
+    #[test]
+    fn coolifys_env_file_is_added_once_beside_the_services_own() {
+        let env_file =
+            |yaml: &str| raw(yaml).document["services"]["omnichannel-service"]["env_file"].clone();
+        let with =
+            |line: &str| APP.replace("    build: .\n", &format!("    build: .\n    {line}\n"));
+        assert_eq!(
+            env_file(&with("env_file: common.env")),
+            json!(["common.env", ".env"])
+        );
+        assert_eq!(env_file(&with("env_file: ./.env")), json!(["./.env"]));
+        assert_eq!(
+            env_file(&with("env_file: [{path: .env, required: false}]")),
+            json!([{"path": ".env", "required": false}])
         );
     }
 

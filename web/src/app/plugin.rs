@@ -61,7 +61,7 @@ pub fn PluginPanel() -> impl IntoView {
                 </li>
                 <li>
                     "Save, Restart Proxy, then run " <code>"gaqno-lb check https://<domain>"</code>
-                    ". Reset configuration keeps the flag but drops the volume, and Traefik then turns every plugin off: add the volume again after a reset."
+                    ". Reset configuration drops the flag and the volume (and the catalog lines too): add them again after a reset, or the Socket.IO routers lose affinity."
                 </li>
             </ol>
         </details>
