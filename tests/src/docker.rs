@@ -361,6 +361,8 @@ pub struct CoolifyProxy {
     /// The loopback ports published for Coolify's `80` and `443`.
     pub http: u16,
     pub https: u16,
+    /// And for its `8080` (nothing listens: `--api.insecure=false`).
+    dashboard: u16,
 }
 
 pub use shared::coolify::proxy::ServerKind;
@@ -423,114 +425,21 @@ impl CoolifyProxy {
             "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: /traefik/certs/host.pem\n        keyFile: /traefik/certs/host.key\n",
         )?;
 
-        let path = project_root().join(match kind {
-            ServerKind::Standalone => "shared/test_data/coolify/proxy-standalone.json",
-            ServerKind::Swarm => "shared/test_data/coolify/proxy-swarm.json",
-        });
-        let mut compose: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-        let socket = engine
-            .host
-            .strip_prefix("unix://")
-            .context("a unix socket engine")?
-            .to_owned();
-        let traefik = &mut compose["services"]["traefik"];
-        let mut changed = [false; 4];
-        if let Some(ports) = traefik["ports"].as_array_mut() {
-            let mut moved = 0;
-            for port in ports.iter_mut() {
-                let (published, target, protocol) = match port.as_str() {
-                    Some("80:80") => (http, 80, "tcp"),
-                    Some("443:443") => (https, 443, "tcp"),
-                    Some("443:443/udp") => (https, 443, "udp"),
-                    Some("8080:8080") => (dashboard, 8080, "tcp"),
-                    _ => continue,
-                };
-                *port = match kind {
-                    ServerKind::Standalone => Value::String(format!(
-                        "127.0.0.1:{published}:{target}{}",
-                        if protocol == "udp" { "/udp" } else { "" }
-                    )),
-                    ServerKind::Swarm => serde_json::json!({
-                        "target": target, "published": published, "protocol": protocol, "mode": "host",
-                    }),
-                };
-                moved += 1;
-            }
-            changed[0] = moved == 4;
-        }
-        if let Some(volumes) = traefik["volumes"].as_array_mut() {
-            for volume in volumes.iter_mut() {
-                let Some(text) = volume.as_str() else {
-                    continue;
-                };
-                if let Some(rest) = text.strip_prefix("/var/run/docker.sock:") {
-                    *volume = Value::String(format!("{socket}:{rest}"));
-                    changed[1] = true;
-                } else if let Some(rest) = text
-                    .strip_prefix("/data/coolify/proxy/:")
-                    .or_else(|| text.strip_prefix("/data/coolify/proxy:"))
-                {
-                    *volume = Value::String(format!("{}:{rest}", dir.path().display()));
-                    changed[2] = true;
-                }
-            }
-            if let ProxyPlugin::Local(_) = plugin {
-                volumes.push(Value::String(format!(
-                    "{}/plugins-local:/plugins-local:ro",
-                    dir.path().display()
-                )));
-            }
-        }
-        if let Some(command) = traefik["command"].as_array_mut() {
-            command.push(Value::String(
-                "--certificatesresolvers.letsencrypt.acme.caserver=https://127.0.0.1:9/directory"
-                    .into(),
-            ));
-            changed[3] = true;
-            if let ProxyPlugin::Local(plugin) = plugin {
-                let module = shared::install::PLUGIN_MODULE;
-                let target = dir.path().join("plugins-local/src").join(module);
-                std::fs::create_dir_all(&target)?;
-                for file in ["plugin.wasm", ".traefik.yml"] {
-                    std::fs::copy(plugin.join(file), target.join(file))
-                        .with_context(|| format!("copying {file}"))?;
-                }
-                command.push(Value::String(format!(
-                    "--experimental.localPlugins.{}.moduleName={module}",
-                    shared::model::DEFAULT_PLUGIN_NAME
-                )));
-            }
-        }
-        for (done, change) in changed.iter().zip(CoolifyProxy::CHANGES) {
-            anyhow::ensure!(
-                *done,
-                "Coolify's proxy compose changed: cannot apply \"{change}\" to {}",
-                path.display()
-            );
-        }
-        if kind == ServerKind::Swarm {
-            let name = compose.as_object_mut().and_then(|c| c.remove("name"));
-            anyhow::ensure!(
-                name.is_some(),
-                "Coolify's Swarm proxy compose changed: cannot apply \"{}\"",
-                CoolifyProxy::SWARM_CHANGE
-            );
-        }
-        std::fs::write(
-            dir.path().join("docker-compose.yml"),
-            serde_json::to_string_pretty(&compose)?,
-        )?;
+        let proxy = CoolifyProxy {
+            engine: engine.clone(),
+            kind,
+            dir,
+            http,
+            https,
+            dashboard,
+        };
+        proxy.write_compose(plugin, &[])?;
         // Coolify makes the network when it validates a server (`InstallDocker`), and starts
         // the proxy in its folder (`StartProxy`).
         match kind {
             ServerKind::Standalone => {
                 engine.docker(&["network", "create", "--attachable", "coolify"])?;
-                engine.output(
-                    engine
-                        .command()
-                        .args(["compose", "up", "-d", "--wait", "--remove-orphans"])
-                        .current_dir(dir.path()),
-                )?;
+                proxy.compose_up()?;
             }
             ServerKind::Swarm => {
                 engine.docker(&[
@@ -555,19 +464,146 @@ impl CoolifyProxy {
                             "docker-compose.yml",
                             "coolify-proxy",
                         ])
-                        .current_dir(dir.path()),
+                        .current_dir(proxy.dir.path()),
                 )?;
             }
         }
-        let proxy = CoolifyProxy {
-            engine: engine.clone(),
-            kind,
-            dir,
-            http,
-            https,
-        };
         proxy.wait_api()?;
         Ok(proxy)
+    }
+
+    /// Writes `docker-compose.yml` into the proxy folder: Coolify's file with
+    /// [`CoolifyProxy::CHANGES`], `plugin`'s flag (and volume), and `labels` added to the
+    /// proxy's own, as an operator adds them in *Proxy → Configuration*.
+    fn write_compose(&self, plugin: &ProxyPlugin, labels: &[&str]) -> anyhow::Result<()> {
+        let path = project_root().join(match self.kind {
+            ServerKind::Standalone => "shared/test_data/coolify/proxy-standalone.json",
+            ServerKind::Swarm => "shared/test_data/coolify/proxy-swarm.json",
+        });
+        let mut compose: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        let socket = self
+            .engine
+            .host
+            .strip_prefix("unix://")
+            .context("a unix socket engine")?
+            .to_owned();
+        let traefik = &mut compose["services"]["traefik"];
+        let mut changed = [false; 4];
+        if let Some(ports) = traefik["ports"].as_array_mut() {
+            let mut moved = 0;
+            for port in ports.iter_mut() {
+                let (published, target, protocol) = match port.as_str() {
+                    Some("80:80") => (self.http, 80, "tcp"),
+                    Some("443:443") => (self.https, 443, "tcp"),
+                    Some("443:443/udp") => (self.https, 443, "udp"),
+                    Some("8080:8080") => (self.dashboard, 8080, "tcp"),
+                    _ => continue,
+                };
+                *port = match self.kind {
+                    ServerKind::Standalone => Value::String(format!(
+                        "127.0.0.1:{published}:{target}{}",
+                        if protocol == "udp" { "/udp" } else { "" }
+                    )),
+                    ServerKind::Swarm => serde_json::json!({
+                        "target": target, "published": published, "protocol": protocol, "mode": "host",
+                    }),
+                };
+                moved += 1;
+            }
+            changed[0] = moved == 4;
+        }
+        if let Some(volumes) = traefik["volumes"].as_array_mut() {
+            for volume in volumes.iter_mut() {
+                let Some(text) = volume.as_str() else {
+                    continue;
+                };
+                if let Some(rest) = text.strip_prefix("/var/run/docker.sock:") {
+                    *volume = Value::String(format!("{socket}:{rest}"));
+                    changed[1] = true;
+                } else if let Some(rest) = text
+                    .strip_prefix("/data/coolify/proxy/:")
+                    .or_else(|| text.strip_prefix("/data/coolify/proxy:"))
+                {
+                    *volume = Value::String(format!("{}:{rest}", self.dir.path().display()));
+                    changed[2] = true;
+                }
+            }
+            if let ProxyPlugin::Local(_) = plugin {
+                volumes.push(Value::String(format!(
+                    "{}/plugins-local:/plugins-local:ro",
+                    self.dir.path().display()
+                )));
+            }
+        }
+        if !labels.is_empty() {
+            let list = match self.kind {
+                ServerKind::Standalone => traefik["labels"].as_array_mut(),
+                ServerKind::Swarm => traefik["deploy"]["labels"].as_array_mut(),
+            }
+            .context("the proxy's labels")?;
+            list.extend(labels.iter().map(|l| Value::String((*l).to_owned())));
+        }
+        if let Some(command) = traefik["command"].as_array_mut() {
+            command.push(Value::String(
+                "--certificatesresolvers.letsencrypt.acme.caserver=https://127.0.0.1:9/directory"
+                    .into(),
+            ));
+            changed[3] = true;
+            if let ProxyPlugin::Local(plugin) = plugin {
+                let module = shared::install::PLUGIN_MODULE;
+                let target = self.dir.path().join("plugins-local/src").join(module);
+                std::fs::create_dir_all(&target)?;
+                for file in ["plugin.wasm", ".traefik.yml"] {
+                    std::fs::copy(plugin.join(file), target.join(file))
+                        .with_context(|| format!("copying {file}"))?;
+                }
+                command.push(Value::String(format!(
+                    "--experimental.localPlugins.{}.moduleName={module}",
+                    shared::model::DEFAULT_PLUGIN_NAME
+                )));
+            }
+        }
+        for (done, change) in changed.iter().zip(CoolifyProxy::CHANGES) {
+            anyhow::ensure!(
+                *done,
+                "Coolify's proxy compose changed: cannot apply \"{change}\" to {}",
+                path.display()
+            );
+        }
+        if self.kind == ServerKind::Swarm {
+            let name = compose.as_object_mut().and_then(|c| c.remove("name"));
+            anyhow::ensure!(
+                name.is_some(),
+                "Coolify's Swarm proxy compose changed: cannot apply \"{}\"",
+                CoolifyProxy::SWARM_CHANGE
+            );
+        }
+        std::fs::write(
+            self.dir.path().join("docker-compose.yml"),
+            serde_json::to_string_pretty(&compose)?,
+        )?;
+        Ok(())
+    }
+
+    /// `docker compose up -d --wait --remove-orphans` in the proxy folder (`StartProxy`).
+    fn compose_up(&self) -> anyhow::Result<()> {
+        self.engine.output(
+            self.engine
+                .command()
+                .args(["compose", "up", "-d", "--wait", "--remove-orphans"])
+                .current_dir(self.dir.path()),
+        )?;
+        Ok(())
+    }
+
+    /// *Proxy → Configuration* saved with `plugin` and `labels` (standalone server), then
+    /// *Restart Proxy*: `StartProxy` stops and removes `coolify-proxy` and starts it again.
+    pub fn restart(&self, plugin: &ProxyPlugin, labels: &[&str]) -> anyhow::Result<()> {
+        anyhow::ensure!(self.kind == ServerKind::Standalone, "a standalone proxy");
+        self.write_compose(plugin, labels)?;
+        let _ = self.engine.docker(&["stop", PROXY_CONTAINER]);
+        let _ = self.engine.docker(&["rm", "-f", PROXY_CONTAINER]);
+        self.compose_up()
     }
 
     /// Waits until Traefik's API answers through the proxy's own route (on Swarm, after a
@@ -592,6 +628,20 @@ impl CoolifyProxy {
     /// the `Host` of the proxy's own router ([`proxy_api_host`]).
     pub fn api(&self, path: &str) -> anyhow::Result<(u16, String)> {
         get_with_host(self.http, proxy_api_host(self.kind), path)
+    }
+
+    /// `GET path` of Traefik's API from inside the proxy's container (`docker exec
+    /// coolify-proxy wget …` to its own port 80): the request comes from 127.0.0.1 there.
+    pub fn api_inside(&self, path: &str) -> anyhow::Result<String> {
+        self.engine.docker(&[
+            "exec",
+            PROXY_CONTAINER,
+            "wget",
+            "-qO-",
+            "--header",
+            &format!("Host: {}", proxy_api_host(self.kind)),
+            &format!("http://127.0.0.1:80{path}"),
+        ])
     }
 
     /// Writes `name` into the proxy's dynamic folder, as *Proxy → Dynamic Configurations*

@@ -64,8 +64,11 @@ pub const INSTRUCTIONS: &str = "In Coolify (a Docker Compose application on a st
   2. Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is).
      Coolify then writes no labels and no container_name: the domain lives in this file's
      labels, so leave the service's Domains empty.
-  3. Deploy. Every deploy of a compose application stops all its containers first, then
-     starts the new ones: open Socket.IO sessions reconnect once.";
+  3. Deploy. Every deploy of a compose application stops its containers one by one (each
+     up to Configuration → Advanced → Stop grace period, 30 s by default), then starts the
+     new ones: every open Socket.IO session breaks, and HTTPS clients get 503 from
+     Coolify's catch-all until a new replica is healthy. Variables set in Coolify's UI reach
+     the replicas through `env_file: .env`, which this file carries.";
 
 /// The default [`RawOptions::name_stem`].
 pub const DEFAULT_NAME_STEM: &str = "gaqno";

@@ -65,7 +65,7 @@ impl Added {
 }
 
 /// What an operator does with a standalone application's labels (General → Container labels).
-pub const STANDALONE_INSTRUCTIONS: &str = "Paste these into Configuration → General → Container labels → Active labels, with Label management set to \"Managed manually (edit labels yourself)\": under \"Managed by Coolify\" the box is read-only and every save writes it again. Managed manually, a change of domain, port or proxy setting no longer updates the labels, and \"Reset to defaults\" removes these lines: run gaqno-lb labels again after either.";
+pub const STANDALONE_INSTRUCTIONS: &str = "Paste these into Configuration → General → Container labels → Active labels, with Label management set to \"Managed manually (edit labels yourself)\": under \"Managed by Coolify\" the box is read-only and every save writes it again. Managed manually, Coolify locks Ports exposes and hides Add on Domains, Gzip and Path prefixes; to change one, switch back to \"Managed by Coolify\" (which writes Coolify's labels again, without these), change it, switch to manual and run gaqno-lb labels again. On a Swarm server, also set Advanced → Container naming to \"Consistent name\": otherwise every deploy adds a second Swarm service and the old one keeps running.";
 
 /// What an operator does with a compose service's lines.
 pub const COMPOSE_INSTRUCTIONS: &str = "Add these lines to the service's labels: in the compose file. Coolify writes its own labels at every deploy and keeps these; the affinity middleware is spelled traefik.http.Middlewares so Coolify does not add it to its own routers.";

@@ -89,7 +89,7 @@ pub fn ComposePanel() -> impl IntoView {
         <details class="compose panel" data-testid="compose-panel">
             <summary>"Raw Compose Deployment: the compose file"</summary>
             <p>
-                "One server, a Docker Compose application: paste its compose file. gaqno-lb writes the file Coolify deploys as written: replicas, no container_name or published port, the coolify network, Coolify's Traefik labels for the domain and ours. Commit it at the application's Docker compose location, set Configuration → Advanced → Docker compose → Compose deployment to “Raw (deploy file as-is)”, leave Domains empty, deploy. Every deploy stops all its containers first: open sessions reconnect."
+                "One server, a Docker Compose application: paste its compose file. gaqno-lb writes the file Coolify deploys as written: replicas, no container_name or published port, the coolify network, Coolify's Traefik labels for the domain and ours. Commit it at the application's Docker compose location, set Configuration → Advanced → Docker compose → Compose deployment to “Raw (deploy file as-is)”, leave Domains empty, deploy. Every deploy stops all its containers one by one, then starts the new ones: every session breaks, and HTTPS clients get 503 until a new replica is healthy."
             </p>
             <label>
                 "Service to replicate "

@@ -54,7 +54,7 @@ pub fn LabelsPanel() -> impl IntoView {
         <details class="labels panel" data-testid="labels-panel">
             <summary>"Swarm replicas: Coolify labels"</summary>
             <p>
-                "On a Swarm server: set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, then paste the Active labels here. gaqno-lb adds the service's sticky cookie, health check and Socket.IO affinity at the end and changes no other line; paste the result back, set Swarm → Replicas and deploy. Reset to defaults drops our lines: paste again after one."
+                "On a Swarm server: set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, then paste the Active labels here. gaqno-lb adds the service's sticky cookie, health check and Socket.IO affinity at the end and changes no other line; paste the result back, set Advanced → Container naming to “Consistent name” (else every deploy adds a second service), set Swarm → Replicas and deploy. Under “Managed manually” Coolify locks Ports exposes and hides Add on Domains, Gzip and Path prefixes: to change one, switch back to “Managed by Coolify”, change it, switch to manual again and paste anew."
             </p>
             <label>
                 "Service to label "

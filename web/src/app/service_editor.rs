@@ -156,12 +156,12 @@ fn steps(service: &Service) -> String {
     match service.docker_replicas.map(|d| d.via) {
         None => match service.alias_replicas() {
             Some((prefix, count)) => format!(
-                "One server, {count} Coolify applications of the same repository: give each Configuration → General → Network aliases {prefix}-1 … {prefix}-{count} and no domain, then paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations. A redeploy updates one application at a time: its sessions reconnect."
+                "One server, {count} Coolify applications of the same repository: give each Configuration → General → Network aliases {prefix}-1 … {prefix}-{count} and no domain, and turn on Configuration → Healthcheck (path /v1/health): without it, a redeploy stops the old container before the new one listens. Then paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations. A redeploy updates one application at a time: its sessions reconnect."
             ),
             None => "Each replica below is its own server URL Traefik reaches; paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations.".to_owned(),
         },
-        Some(ReplicasVia::Compose) => "One server, a Raw Compose Deployment: Traefik finds the replicas through their labels, so this service leaves the YAML. The compose panel (in the list's panels) writes the file to commit; then Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is).".to_owned(),
-        Some(ReplicasVia::Swarm) => "Swarm servers: Traefik finds the tasks through their labels, so this service leaves the YAML. Set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, add ours with the labels panel (in the list's panels), set Swarm → Replicas, deploy.".to_owned(),
+        Some(ReplicasVia::Compose) => "One server, a Raw Compose Deployment: Traefik finds the replicas through their labels, so this service leaves the YAML. The compose panel (in the list's panels) writes the file to commit; then Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is). Every deploy stops all its containers one by one before starting new ones: every session breaks, and HTTPS clients get 503 until a new replica is healthy.".to_owned(),
+        Some(ReplicasVia::Swarm) => "Swarm servers: Traefik finds the tasks through their labels, so this service leaves the YAML. Set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, add ours with the labels panel (in the list's panels), set Configuration → Advanced → Container naming to “Consistent name” (otherwise every deploy adds a second Swarm service and the old one keeps running), set Swarm → Replicas, deploy.".to_owned(),
     }
 }
 

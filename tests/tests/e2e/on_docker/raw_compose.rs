@@ -439,4 +439,121 @@ pub(super) fn raw_compose_deployment(setup: &Setup) {
     assert_eq!(code, 0, "after the redeploys: {report:#}");
     assert_eq!(replica_values(&modes(&report)[0]).len(), 3, "{report:#}");
     eprintln!("path b on Docker, figures:\n  {}", figures.join("\n  "));
+
+    traefik_api_and_reset_configuration(setup, &proxy, &ca, &service);
 }
+
+/// Traefik's API on port 80, its mitigation, and what *Reset configuration* undoes.
+///
+/// Coolify's proxy labels route `api@internal` on the `http` entrypoint with no rule, so
+/// anyone who reaches port 80 reads Traefik's API with `Host: traefik-coolify-proxy`. The
+/// README's mitigation, added to the proxy's labels in *Proxy → Configuration*: a rule only
+/// a request from inside the proxy's container matches (Docker's published port hands the
+/// proxy connections from the network's gateway, and clients' own addresses from outside),
+/// and `docker exec coolify-proxy wget …` to read it on the server. *Reset configuration*
+/// writes Coolify's default compose again: the rule and the plugin flag are gone.
+fn traefik_api_and_reset_configuration(
+    setup: &Setup,
+    proxy: &CoolifyProxy,
+    ca: &Path,
+    service: &str,
+) {
+    let (status, _) = proxy.api("/api/rawdata").expect("the API through port 80");
+    assert_eq!(
+        status, 200,
+        "Coolify's proxy serves its API to anyone on port 80"
+    );
+
+    let plugin = ProxyPlugin::Local(setup.tools.plugin.clone());
+    // Restart Proxy: every application behind it is unreachable until the new container is
+    // healthy.
+    let probe = Probe::start(&proxy.https_url(), ca);
+    std::thread::sleep(Duration::from_millis(500));
+    proxy
+        .restart(&plugin, &[MITIGATION])
+        .expect("the proxy with the mitigation");
+    std::thread::sleep(Duration::from_millis(1500));
+    let probes = probe.finish();
+    eprintln!(
+        "path b on Docker: Restart Proxy: no answer for {:.1} s (new clients: {})",
+        probes.span_ms(0) as f64 / 1000.0,
+        probes.summary()
+    );
+    assert!(
+        probes.count(0) > 0,
+        "Restart Proxy takes the route down: {}",
+        probes.summary()
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let rawdata = loop {
+        let body = proxy.api_inside("/api/rawdata").unwrap_or_default();
+        if body.contains(&format!("gaqno-{SERVICE}-socketio@docker")) && body.contains(service) {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the API inside the container: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let (status, _) = proxy.api("/api/rawdata").expect("port 80");
+    assert_eq!(
+        status, 404,
+        "with the mitigation, port 80 no longer serves the API"
+    );
+    let file = proxy.dir.path().join("rawdata.json");
+    std::fs::write(&file, rawdata).expect("rawdata file");
+    let file = file.display().to_string();
+    let url = proxy.https_url();
+    let (code, report) = check(
+        &setup.binary,
+        &url,
+        ca,
+        &["--transport", "polling", "--traefik-api", &file],
+    );
+    assert_eq!(
+        code, 0,
+        "check --traefik-api with the API read inside: {report:#}"
+    );
+    let servers = report["traefik"]["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == service.trim_end_matches("@docker"))
+        .map(|s| s["servers"].as_array().map_or(0, Vec::len));
+    assert_eq!(servers, Some(3), "{report:#}");
+
+    // Reset configuration: Coolify's default compose, nothing of ours, then Restart Proxy.
+    proxy
+        .restart(&ProxyPlugin::None, &[])
+        .expect("the proxy after a reset");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !matches!(proxy.api("/api/version"), Ok((200, _))) {
+        assert!(Instant::now() < deadline, "the API after the reset");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (_, body) = proxy
+        .api(&format!(
+            "/api/http/middlewares/gaqno-{SERVICE}-affinity@docker"
+        ))
+        .expect("our middleware");
+    assert!(
+        body.contains("\"status\":\"disabled\""),
+        "after a reset the plugin is unknown to Traefik: {body}"
+    );
+    let (code, report) = check(&setup.binary, &url, ca, &["--transport", "polling"]);
+    assert_eq!(
+        code, 1,
+        "after a reset, cookie-less sessions break: {report:#}"
+    );
+    assert_eq!(report["plugin_answered"], false, "{report:#}");
+    eprintln!(
+        "path b on Docker: the API on port 80: 200, with the mitigation 404 (read inside the container instead); after Reset configuration the API answers 200 again, the plugin is gone, {}",
+        sessions_in_words(&modes(&report)[0])
+    );
+}
+
+/// The README's mitigation: the proxy's own router answers only requests from inside its
+/// container.
+const MITIGATION: &str =
+    "traefik.http.routers.traefik.rule=Host(`traefik-coolify-proxy`) && ClientIP(`127.0.0.1/32`)";
