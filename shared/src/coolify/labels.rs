@@ -23,7 +23,7 @@
 //! basic auth, `noindex` domains, www / non-www redirects, the `ghost` image's rewrite, pull
 //! request previews.
 
-use super::{CERT_RESOLVER, COOLIFY_VERSION, STANDALONE_NETWORK};
+use super::{CERT_RESOLVER, COOLIFY_VERSION, STANDALONE_NETWORK, SWARM_NETWORK};
 
 /// A domain as Coolify reads one with `Spatie\Url\Url::fromString` (PHP's `parse_url`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,9 +145,16 @@ impl Application {
     /// (`generateLabelsApplication`, joined with newlines by `General::resetDefaultLabels`):
     /// Traefik's labels, then Caddy's. Deploying adds `coolify.*` labels to these.
     pub fn active_labels(&self) -> String {
+        self.active_labels_on(STANDALONE_NETWORK)
+    }
+
+    /// [`Application::active_labels`] on a server whose destination network is `network`
+    /// (`$application->destination->network`, which Caddy's labels name): `coolify` on a
+    /// standalone server, `coolify-overlay` on a Swarm server.
+    fn active_labels_on(&self, network: &str) -> String {
         let mut labels = traefik_labels(&self.uuid, &self.domains, &self.settings(None, &[]));
         labels.extend(caddy_labels(
-            STANDALONE_NETWORK,
+            network,
             &self.uuid,
             &self.domains,
             self.only_port(),
@@ -203,7 +210,7 @@ impl Application {
     /// (`generate_compose_file`): the active labels without `coolify.` lines, `$` escaped,
     /// then `coolify.*`.
     pub fn swarm_labels(&self) -> Vec<String> {
-        self.swarm_labels_from(&self.active_labels())
+        self.swarm_labels_from(&self.active_labels_on(SWARM_NETWORK))
     }
 
     /// The `deploy.labels` of a standalone application on a Swarm server whose labels are
