@@ -5,7 +5,8 @@
 // Traefik trusts through SSL_CERT_FILE). Nothing leaves the machine.
 //
 // usage: node plugin-registry.js '<json options>'
-// options: port, key, cert (PEM files), module, version, zip (the release asset to serve).
+// options: port, host (127.0.0.1 unless given: 0.0.0.0 inside a container), key, cert (PEM
+// files), module, version, zip (the release asset to serve).
 // Prints one JSON line per request: {method, path, hash} and, first, {listening: port}.
 'use strict';
 const fs = require('fs');
@@ -45,4 +46,4 @@ proxy.on('connect', (req, socket) => {
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   registry.emit('connection', socket);
 });
-proxy.listen(o.port, '127.0.0.1', () => console.log(JSON.stringify({ listening: o.port })));
+proxy.listen(o.port, o.host || '127.0.0.1', () => console.log(JSON.stringify({ listening: o.port })));

@@ -11,8 +11,8 @@
 //! `cargo test`; under `cargo xtask test` (`GAQNO_LB_E2E=1`) it fails. An engine that is named
 //! but does not answer always fails the test.
 //!
-//! Docker tests take turns ([`exclusive`]): they share the engines, Coolify's `coolify`
-//! network and its container names. Each turn starts and ends with an empty engine.
+//! Docker tests take turns ([`exclusive`]); each turn removes what its kind ([`Use`]) makes
+//! when it starts and ends.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -82,24 +82,48 @@ fn engine_named(variable: &str) -> Option<Engine> {
     Some(engine)
 }
 
-/// One Docker test at a time; both engines are emptied when the turn starts and ends.
+/// What a Docker test does with the engines: what its turn cleans up. Tests take turns,
+/// whatever their kind: on an engine in Swarm mode, Coolify's `docker network create
+/// --attachable coolify` makes a network the Swarm claims, and leaving the Swarm tears it
+/// down under a standalone test's containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Containers and bridge networks on the server engine (paths a and b).
+    Standalone,
+    /// A Swarm of the server engine (manager) and the worker engine (path c).
+    Swarm,
+}
+
+/// A test's turn with the engines: what it may have left from an earlier turn is removed
+/// when the turn starts, and what it made when the turn ends.
 pub struct Turn {
+    kind: Use,
     engines: Vec<Engine>,
     _lock: MutexGuard<'static, ()>,
 }
 
-/// Waits for this test's turn with the engines.
-pub fn exclusive(engines: &[&Engine]) -> Turn {
+/// Waits for this test's turn: `kind` of use of `engines` (for [`Use::Swarm`], the manager
+/// first).
+pub fn exclusive(kind: Use, engines: &[&Engine]) -> Turn {
     static LOCK: Mutex<()> = Mutex::new(());
-    let lock = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let turn = Turn {
+        kind,
         engines: engines.iter().map(|e| (*e).clone()).collect(),
-        _lock: lock,
+        _lock: LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
     };
-    for engine in &turn.engines {
-        engine.reset();
-    }
+    turn.clean();
     turn
+}
+
+impl Turn {
+    fn clean(&self) {
+        for engine in &self.engines {
+            match self.kind {
+                Use::Standalone => engine.remove_standalone(),
+                Use::Swarm => engine.remove_swarm(),
+            }
+        }
+    }
 }
 
 impl Drop for Turn {
@@ -108,9 +132,7 @@ impl Drop for Turn {
             eprintln!("containers kept for inspection (GAQNO_LB_KEEP_TEMP)");
             return;
         }
-        for engine in &self.engines {
-            engine.reset();
-        }
+        self.clean();
     }
 }
 
@@ -144,9 +166,51 @@ impl Engine {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
-    /// Removes every container, stack, network (but Docker's own) and volume, and leaves
-    /// any Swarm: what a test made. Never fails.
-    pub fn reset(&self) {
+    /// Removes what a standalone test makes: every container that is not a Swarm task, the
+    /// bridge networks (but Docker's own), unused volumes. Never fails.
+    pub fn remove_standalone(&self) {
+        let quiet = |args: &[&str]| {
+            let _ = self.command().args(args).output();
+        };
+        if let Ok(list) = self.docker(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.ID}} {{.Label \"com.docker.swarm.task.id\"}}",
+        ]) {
+            let ids: Vec<&str> = list
+                .lines()
+                .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+                    [id] => Some(id),
+                    _ => None,
+                })
+                .collect();
+            if !ids.is_empty() {
+                let mut args = vec!["rm", "-f", "-v"];
+                args.extend(ids);
+                quiet(&args);
+            }
+        }
+        if let Ok(names) = self.docker(&[
+            "network",
+            "ls",
+            "--filter",
+            "driver=bridge",
+            "--format",
+            "{{.Name}}",
+        ]) {
+            for name in names.lines() {
+                if !matches!(name, "bridge" | "docker_gwbridge") {
+                    quiet(&["network", "rm", name]);
+                }
+            }
+        }
+        quiet(&["volume", "prune", "-f"]);
+    }
+
+    /// Removes what a Swarm test makes: its stacks, and the Swarm itself (with its services
+    /// and overlay networks). Never fails.
+    pub fn remove_swarm(&self) {
         let quiet = |args: &[&str]| {
             let _ = self.command().args(args).output();
         };
@@ -155,17 +219,16 @@ impl Engine {
                 quiet(&["stack", "rm", stack]);
             }
         }
-        if let Ok(ids) = self.docker(&["ps", "-aq"]) {
-            let ids: Vec<&str> = ids.split_whitespace().collect();
-            if !ids.is_empty() {
-                let mut args = vec!["rm", "-f", "-v"];
-                args.extend(ids);
-                quiet(&args);
-            }
-        }
         quiet(&["swarm", "leave", "--force"]);
-        quiet(&["network", "prune", "-f"]);
-        quiet(&["volume", "prune", "-f"]);
+        // A task's container outlives the Swarm it belonged to for a moment.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self
+            .docker(&["ps", "-aq", "--filter", "label=com.docker.swarm.task.id"])
+            .is_ok_and(|ids| !ids.is_empty())
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     /// Makes this engine a Swarm manager advertising `manager_addr`, and `workers` its
@@ -346,6 +409,16 @@ pub enum ProxyPlugin {
     /// `/data/coolify/proxy/plugins-local/src/<module>/`, the volume
     /// `/data/coolify/proxy/plugins-local:/plugins-local:ro` and the `localPlugins` flag.
     Local(PathBuf),
+    /// The README's catalog install: its two `experimental.plugins` flags for `version`.
+    /// Traefik downloads the plugin from plugins.traefik.io; here through `registry`
+    /// (`host:port` of `tests/node/plugin-registry.js` on the proxy's network, a CONNECT
+    /// proxy that answers for plugins.traefik.io itself), whose certificate `ca` signed: the
+    /// proxy gets `HTTPS_PROXY` and `SSL_CERT_FILE` for that, nothing else.
+    Catalog {
+        version: String,
+        registry: String,
+        ca: PathBuf,
+    },
 }
 
 /// Coolify's proxy on the server engine: `proxy-standalone.json` (Coolify's own
@@ -562,6 +635,13 @@ impl CoolifyProxy {
                     shared::model::DEFAULT_PLUGIN_NAME
                 )));
             }
+            if let ProxyPlugin::Catalog { version, .. } = plugin {
+                for flag in
+                    shared::install::catalog_flags(shared::model::DEFAULT_PLUGIN_NAME, version)
+                {
+                    command.push(Value::String(flag));
+                }
+            }
         }
         for (done, change) in changed.iter().zip(CoolifyProxy::CHANGES) {
             anyhow::ensure!(
@@ -569,6 +649,15 @@ impl CoolifyProxy {
                 "Coolify's proxy compose changed: cannot apply \"{change}\" to {}",
                 path.display()
             );
+        }
+        if let ProxyPlugin::Catalog { registry, ca, .. } = plugin {
+            let certs = self.dir.path().join("certs");
+            std::fs::copy(ca, certs.join("registry-ca.pem"))?;
+            let proxy = format!("http://{registry}");
+            traefik["environment"] = serde_json::json!({
+                "HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": "",
+                "SSL_CERT_FILE": "/traefik/certs/registry-ca.pem",
+            });
         }
         if self.kind == ServerKind::Swarm {
             let name = compose.as_object_mut().and_then(|c| c.remove("name"));

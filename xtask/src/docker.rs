@@ -415,6 +415,16 @@ pub fn clean_up() {
             let _ = Command::new("umount").args(["-l", point]).status();
         }
     }
+    // The engines' logs outlive them, for a post-mortem of a failed run.
+    let logs = crate::project_root().join("target/docker-logs");
+    if std::fs::create_dir_all(&logs).is_ok() {
+        for name in ["server", "worker"] {
+            let _ = std::fs::copy(
+                base.join(name).join("dockerd.log"),
+                logs.join(format!("{name}-dockerd.log")),
+            );
+        }
+    }
     if let Err(e) = std::fs::remove_dir_all(base) {
         eprintln!("xtask: cannot remove {BASE_DIR}: {e}");
     }

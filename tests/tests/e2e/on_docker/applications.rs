@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, ServerKind, REPLICA_IMAGE};
+use tests::docker::{exclusive, Engine, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
-use super::{broken_by, sessions_in_words, Probe, Setup, PORT};
+use super::{broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup, PORT};
 use crate::check::{check_trusting, modes};
 use crate::docker_labels::{replica_values, SERVICE};
 
@@ -215,18 +215,9 @@ fn exported(affinity: bool) -> String {
 ///   one that exits at once: which sessions break, and how.
 pub(super) fn n_applications(setup: &Setup) {
     let engine = &setup.server;
-    let _turn = exclusive(&[engine]);
+    let _turn = exclusive(Use::Standalone, &[engine]);
     let dir = TempDir::new("applications-docker").expect("temp dir");
-    let certificates = tests::test_certificates(dir.path(), "localhost").expect("certificates");
-    let ca = certificates.0.clone();
-    let proxy = CoolifyProxy::start(
-        ServerKind::Standalone,
-        engine,
-        &ProxyPlugin::Local(setup.tools.plugin.clone()),
-        &certificates,
-        &crate::support::coolify_files(),
-    )
-    .expect("Coolify's proxy");
+    let (proxy, ca) = standalone_proxy(setup, dir.path());
     // The app boots for 3 s before it listens, as a NestJS app does; it drains or exits on
     // SIGTERM as the `.env` of its deploy says.
     let drain = "REPLICA_ON_SIGTERM=drain\nREPLICA_DRAIN_MS=3000\nREPLICA_LISTEN_DELAY_MS=3000\n";
@@ -345,26 +336,9 @@ pub(super) fn n_applications(setup: &Setup) {
         };
         let before = engine.replica_stat(&app.container(), PORT, "connections");
         let probe = Probe::start(&url, &ca);
-        let run = {
-            let (binary, url, ca) = (setup.binary.clone(), url.clone(), ca.clone());
-            std::thread::spawn(move || {
-                check_trusting(
-                    &binary,
-                    &url,
-                    Some(&ca),
-                    &[
-                        "--transport",
-                        "polling",
-                        "--duration",
-                        "20",
-                        "--rounds",
-                        "8",
-                        "--interval",
-                        "500",
-                    ],
-                )
-            })
-        };
+        // Past the update: 0.4 s side by side and a stop with the health check off, 10.5 s and
+        // a stop with it on.
+        let run = sessions_during(setup, &url, &ca, if health_check { 20 } else { 12 });
         let deadline = Instant::now() + Duration::from_secs(30);
         while engine.replica_stat(&app.container(), PORT, "connections") < before + 2 {
             assert!(Instant::now() < deadline, "no session on application 1");
@@ -403,9 +377,11 @@ pub(super) fn n_applications(setup: &Setup) {
             "the other applications answer ({case}): {}",
             probes.summary()
         );
-        if health_check {
-            // Coolify stops the old container only once the new one is healthy: no request
-            // meets an application that does not listen yet.
+        if health_check && case.ends_with("drains on SIGTERM") {
+            // Coolify stops the old container only once the new one is healthy, and the old
+            // one keeps answering while it drains: no request meets a container that does
+            // not listen. (One that exits at once can still cut a request Traefik sent it on
+            // a pooled connection: 502, seen once in four runs.)
             assert_eq!(probes.count(502), 0, "({case}): {}", probes.summary());
             assert_eq!(broken_by(mode, "HTTP 502"), 0, "({case}): {mode:#}");
         }

@@ -4,6 +4,7 @@
 //! what its deploys do to open sessions, measured. Traefik 3.6 in the proxy, Coolify's tag.
 
 mod applications; // path a: N applications, Coolify's rolling update, health check and stop signals
+mod path_domain; // Coolify's labels for `https://host/omni` with ours: sessions under the prefix
 mod raw_compose; // path b: a Raw Compose Deployment, its redeploys, and stop signals
 mod swarm; // path c: two Swarm nodes, Coolify's two naming modes, a node lost
 
@@ -16,25 +17,39 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tests::docker::Engine;
 
-/// Coolify's paths on real Docker, one after the other in one test: they take turns with the
-/// engines anyway, and as separate tests one would hold a test thread idle while it waits.
-/// A path that fails does not stop the others; the test fails naming each.
+use crate::affinity::{tools, Tools};
+use crate::check::gaqno_lb;
+
+/// A path's name (its letter after `path `) and its test.
+type PathTest = (&'static str, fn(&Setup));
+
+/// Coolify's paths on real Docker, one after the other in one test. Not side by side: on an
+/// engine in Swarm mode, `docker network create --attachable coolify` (Coolify's) makes a
+/// network the Swarm claims, and leaving the Swarm tears it down under a standalone test's
+/// containers (seen: the proxy unreachable mid-test). Path c last: it stops the worker.
 #[test]
 fn coolify_paths_on_real_docker() {
-    let Some(setup) = setup() else {
-        return;
-    };
-    // Path c last: it stops the worker's engine.
-    type Path = (&'static str, fn(&Setup));
-    let paths: [Path; 3] = [
+    run_paths(&[
         ("path a, N applications", applications::n_applications),
         (
             "path b, a Raw Compose Deployment",
             raw_compose::raw_compose_deployment,
         ),
+        (
+            "path domain, a domain with a path",
+            path_domain::under_a_path,
+        ),
         ("path c, Swarm on two nodes", swarm::swarm_on_two_nodes),
-    ];
-    // `GAQNO_LB_DOCKER_ONLY=c` (or `a,b`) runs only those paths, while working on them.
+    ]);
+}
+
+/// Runs `paths` in turn, each to its end; fails naming every one that failed.
+/// `GAQNO_LB_DOCKER_ONLY=c` (or `a,b`; `d` for the path domain) runs only those, while
+/// working on them.
+fn run_paths(paths: &[PathTest]) {
+    let Some(setup) = setup() else {
+        return;
+    };
     let only = std::env::var("GAQNO_LB_DOCKER_ONLY").ok();
     let mut failed = Vec::new();
     for (name, path) in paths {
@@ -53,7 +68,7 @@ fn coolify_paths_on_real_docker() {
         eprintln!("on real Docker: {name}");
         let started = Instant::now();
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| path(&setup))).is_err() {
-            failed.push(name);
+            failed.push(*name);
         }
         eprintln!(
             "on real Docker: {name} took {:.0} s",
@@ -65,9 +80,6 @@ fn coolify_paths_on_real_docker() {
         "failed on real Docker (see above): {failed:?}"
     );
 }
-
-use crate::affinity::{tools, Tools};
-use crate::check::gaqno_lb;
 
 /// What a Docker test needs; `None` when it skips (each missing piece said why).
 pub(crate) struct Setup {
@@ -82,6 +94,53 @@ pub(crate) fn setup() -> Option<Setup> {
         tools: tools()?,
         binary: gaqno_lb()?,
         server: tests::docker::server_engine()?,
+    })
+}
+
+/// Coolify's standalone proxy on the server engine with the plugin as a local plugin, its
+/// default certificate from a test CA made in `dir`; returns it and the CA to trust.
+pub(crate) fn standalone_proxy(
+    setup: &Setup,
+    dir: &Path,
+) -> (tests::docker::CoolifyProxy, PathBuf) {
+    let certificates = tests::test_certificates(dir, "localhost").expect("certificates");
+    let proxy = tests::docker::CoolifyProxy::start(
+        tests::docker::ServerKind::Standalone,
+        &setup.server,
+        &tests::docker::ProxyPlugin::Local(setup.tools.plugin.clone()),
+        &certificates,
+        &crate::support::coolify_files(),
+    )
+    .expect("Coolify's proxy");
+    (proxy, certificates.0)
+}
+
+/// `gaqno-lb check` of `url` (trusting `ca`) on its own thread: cookie-less long-polling
+/// sessions of 8 round trips 500 ms apart, new ones started for `seconds`.
+pub(crate) fn sessions_during(
+    setup: &Setup,
+    url: &str,
+    ca: &Path,
+    seconds: u32,
+) -> std::thread::JoinHandle<(i32, Value)> {
+    let (binary, url, ca) = (setup.binary.clone(), url.to_owned(), ca.to_path_buf());
+    std::thread::spawn(move || {
+        let duration = seconds.to_string();
+        crate::check::check_trusting(
+            &binary,
+            &url,
+            Some(&ca),
+            &[
+                "--transport",
+                "polling",
+                "--duration",
+                &duration,
+                "--rounds",
+                "8",
+                "--interval",
+                "500",
+            ],
+        )
     })
 }
 

@@ -21,10 +21,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, ServerKind, REPLICA_IMAGE};
+use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
-use super::{broken_by, sessions_in_words, Probe, Setup, PORT};
+use super::{broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup, PORT};
 use crate::check::{check_trusting, modes};
 use crate::docker_labels::{replica_values, SERVICE};
 
@@ -222,41 +222,22 @@ struct Measured {
     probes: super::ProbeReport,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn redeploy_under_load(
+    setup: &Setup,
     app: &RawApplication<'_>,
     proxy: &CoolifyProxy,
-    binary: &Path,
     ca: &Path,
     file: &Value,
     env: &str,
     service: &str,
-    seconds: u32,
 ) -> Measured {
+    // Long enough for the slowest redeploy here (three containers waiting out a 5 s grace
+    // period) and the new ones' health checks.
+    const SECONDS: u32 = 20;
     let url = proxy.https_url();
     let before = app.connects();
     let probe = Probe::start(&url, ca);
-    let run = {
-        let (binary, url, ca) = (binary.to_path_buf(), url.clone(), ca.to_path_buf());
-        let duration = seconds.to_string();
-        std::thread::spawn(move || {
-            check(
-                &binary,
-                &url,
-                &ca,
-                &[
-                    "--transport",
-                    "polling",
-                    "--duration",
-                    &duration,
-                    "--rounds",
-                    "8",
-                    "--interval",
-                    "500",
-                ],
-            )
-        })
-    };
+    let run = sessions_during(setup, &url, ca, SECONDS);
     // `check` runs one probe session alone first: two connects mean the counted ones began.
     let deadline = Instant::now() + Duration::from_secs(30);
     while app.connects().saturating_sub(before) < 3 {
@@ -288,18 +269,9 @@ fn redeploy_under_load(
 ///   signal: Docker kills it when the grace period ends), the last one also scaled 3 → 5.
 pub(super) fn raw_compose_deployment(setup: &Setup) {
     let engine = &setup.server;
-    let _turn = exclusive(&[engine]);
+    let _turn = exclusive(Use::Standalone, &[engine]);
     let dir = TempDir::new("raw-compose-docker").expect("temp dir");
-    let certificates = tests::test_certificates(dir.path(), "localhost").expect("certificates");
-    let ca = certificates.0.clone();
-    let proxy = CoolifyProxy::start(
-        ServerKind::Standalone,
-        engine,
-        &ProxyPlugin::Local(setup.tools.plugin.clone()),
-        &certificates,
-        &crate::support::coolify_files(),
-    )
-    .expect("Coolify's proxy");
+    let (proxy, ca) = standalone_proxy(setup, dir.path());
     let app = RawApplication {
         engine,
         dir: tests::docker::application_dir(dir.path(), UUID).expect("application dir"),
@@ -399,8 +371,7 @@ pub(super) fn raw_compose_deployment(setup: &Setup) {
         ),
     ] {
         let file = gaqno_lb_compose(&setup.binary, dir.path(), replicas);
-        let measured =
-            redeploy_under_load(&app, &proxy, &setup.binary, &ca, &file, &next, &service, 20);
+        let measured = redeploy_under_load(setup, &app, &proxy, &ca, &file, &next, &service);
         let mode = &measured.mode;
         let line = format!(
             "redeploy, app {case}: stopping {:.1} s, compose up {:.1} s; {}; new clients: HTTP 503 for {:.1} s ({})",
@@ -551,6 +522,92 @@ fn traefik_api_and_reset_configuration(
         "path b on Docker: the API on port 80: 200, with the mitigation 404 (read inside the container instead); after Reset configuration the API answers 200 again, the plugin is gone, {}",
         sessions_in_words(&modes(&report)[0])
     );
+
+    catalog_install(setup, proxy, ca);
+}
+
+/// The plugin from Traefik's catalog (the README's two lines), as after a reset: Traefik
+/// downloads the zip at start-up, here from `tests/node/plugin-registry.js` run in a
+/// container on the proxy's network (a CONNECT proxy answering for plugins.traefik.io with a
+/// test CA's certificate). Sessions hold again.
+fn catalog_install(setup: &Setup, proxy: &CoolifyProxy, ca: &Path) {
+    let engine = &setup.server;
+    let dir = TempDir::new("plugin-registry").expect("temp dir");
+    let (registry_ca, _, _) =
+        tests::test_certificates(dir.path(), "plugins.traefik.io").expect("certificates");
+    // The release zip's layout: plugin.wasm and .traefik.yml at its root.
+    let zip = dir.path().join("plugin.zip");
+    let made = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n    for f in sys.argv[3:]: z.write(sys.argv[2] + '/' + f, f)"])
+        .arg(&zip)
+        .arg(&setup.tools.plugin)
+        .args(["plugin.wasm", ".traefik.yml"])
+        .status()
+        .expect("python3");
+    assert!(made.success(), "the plugin zip");
+    std::fs::copy(
+        tests::project_root().join("tests/node/plugin-registry.js"),
+        dir.path().join("plugin-registry.js"),
+    )
+    .expect("copy the registry");
+    let version = env!("CARGO_PKG_VERSION");
+    let options = json!({
+        "port": 3128, "host": "0.0.0.0", "key": "/registry/host.key", "cert": "/registry/host.pem",
+        "zip": "/registry/plugin.zip", "module": shared::install::PLUGIN_MODULE,
+        "version": format!("v{version}"),
+    });
+    engine
+        .docker(&[
+            "run",
+            "-d",
+            "--name",
+            "plugin-registry",
+            "--network",
+            "coolify",
+            "-v",
+            &format!("{}:/registry:ro", dir.path().display()),
+            REPLICA_IMAGE,
+            "node",
+            "/registry/plugin-registry.js",
+            &options.to_string(),
+        ])
+        .expect("the registry stand-in");
+    proxy
+        .restart(
+            &ProxyPlugin::Catalog {
+                version: version.to_owned(),
+                registry: "plugin-registry:3128".into(),
+                ca: registry_ca,
+            },
+            &[],
+        )
+        .expect("the proxy with the catalog plugin");
+    let middleware = format!("/api/http/middlewares/gaqno-{SERVICE}-affinity@docker");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, body) = proxy.api(&middleware).unwrap_or_default();
+        if body.contains("\"status\":\"enabled\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the catalog plugin never loaded: {body}\n{}\n{}",
+            proxy.logs(),
+            engine.logs("plugin-registry")
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let downloads = engine.logs("plugin-registry");
+    assert!(
+        downloads.contains(&format!(
+            "/public/download/{}/v{version}",
+            shared::install::PLUGIN_MODULE
+        )),
+        "Traefik downloaded the zip from the catalog's address: {downloads}"
+    );
+    let (code, report) = check(&setup.binary, &proxy.https_url(), ca, &[]);
+    assert_eq!(code, 0, "the catalog plugin: {report:#}");
+    assert_eq!(report["plugin_answered"], true, "{report:#}");
 }
 
 /// The README's mitigation: the proxy's own router answers only requests from inside its
