@@ -223,7 +223,7 @@ impl Engine {
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log);
         eprintln!("xtask: starting the {name} Docker engine: {command:?}");
-        // dockerd runs on its own and is stopped by its pid file (`stop`).
+        // dockerd runs on its own and is stopped by its pid file (`stop_engine`).
         command
             .spawn()
             .map_err(|e| format!("cannot start dockerd: {e}"))?;
