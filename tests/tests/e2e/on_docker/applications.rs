@@ -24,9 +24,12 @@ use serde_json::{json, Value};
 use tests::docker::{exclusive, Engine, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
-use super::{broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup, PORT};
+use super::{
+    assert_held_on, broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup,
+    PORT,
+};
 use crate::check::{check_trusting, modes};
-use crate::docker_labels::{replica_values, SERVICE};
+use crate::docker_labels::SERVICE;
 
 /// One Coolify application on the server.
 struct Application<'a> {
@@ -267,19 +270,7 @@ pub(super) fn n_applications(setup: &Setup) {
         .expect("our router");
     let (code, report) = check_trusting(&setup.binary, &url, Some(&ca), &[]);
     assert_eq!(code, 0, "the exported file: {report:#}");
-    let mut expected: Vec<String> = urls
-        .iter()
-        .map(|u| shared::traefik::sticky_cookie_value(u))
-        .collect();
-    expected.sort();
-    for mode in modes(&report) {
-        assert_eq!(mode["held"], mode["sessions"], "{mode:#}");
-        if mode["transport"] != "websocket" {
-            let mut seen = replica_values(&mode);
-            seen.sort();
-            assert_eq!(seen, expected, "all three applications: {mode:#}");
-        }
-    }
+    assert_held_on(&report, &urls, "three applications");
 
     // Application 1 keeps its domain: Coolify's router for the host competes with ours, and
     // `check --traefik-api` (Traefik's API saved through the proxy's own route) names it.

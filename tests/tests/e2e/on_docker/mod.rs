@@ -144,6 +144,26 @@ pub(crate) fn sessions_during(
     })
 }
 
+/// In `check`'s `report`, every mode held all its sessions; the polling and upgrade modes on
+/// exactly the replicas `urls` name (by their sticky cookie values), every handshake
+/// answered by the plugin.
+pub(crate) fn assert_held_on(report: &Value, urls: &[String], what: &str) {
+    let mut expected: Vec<String> = urls
+        .iter()
+        .map(|u| shared::traefik::sticky_cookie_value(u))
+        .collect();
+    expected.sort();
+    for mode in crate::check::modes(report) {
+        assert_eq!(mode["held"], mode["sessions"], "{what}: {mode:#}");
+        if mode["transport"] != "websocket" {
+            let mut seen = crate::docker_labels::replica_values(&mode);
+            seen.sort();
+            assert_eq!(seen, expected, "{what}: every replica: {mode:#}");
+            assert_eq!(mode["plugin_tokens"], mode["sessions"], "{what}: {mode:#}");
+        }
+    }
+}
+
 /// The port every replica listens on ([`tests::docker::REPLICA_IMAGE`]'s command), as
 /// GAQNO's omnichannel-service does.
 pub(crate) const PORT: u16 = 4008;

@@ -24,7 +24,10 @@ use serde_json::{json, Value};
 use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
-use super::{broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup, PORT};
+use super::{
+    assert_held_on, broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup,
+    PORT,
+};
 use crate::check::{check_trusting, modes};
 use crate::docker_labels::{replica_values, SERVICE};
 
@@ -328,20 +331,7 @@ pub(super) fn raw_compose_deployment(setup: &Setup) {
     let (code, report) = check(&setup.binary, &url, &ca, &[]);
     assert_eq!(code, 0, "gaqno-lb compose's file: {report:#}");
     assert_eq!(modes(&report).len(), 3, "polling, upgrade, websocket");
-    let mut expected: Vec<String> = urls
-        .iter()
-        .map(|u| shared::traefik::sticky_cookie_value(u))
-        .collect();
-    expected.sort();
-    for mode in modes(&report) {
-        assert_eq!(mode["held"], mode["sessions"], "{mode:#}");
-        if mode["transport"] != "websocket" {
-            let mut seen = replica_values(&mode);
-            seen.sort();
-            assert_eq!(seen, expected, "all three replicas: {mode:#}");
-            assert_eq!(mode["plugin_tokens"], mode["sessions"], "{mode:#}");
-        }
-    }
+    assert_held_on(&report, &urls, "three replicas");
     let (_, body) = proxy
         .api(&format!("/api/http/routers/{service}@docker"))
         .expect("Coolify's router");

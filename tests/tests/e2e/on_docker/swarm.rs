@@ -23,9 +23,9 @@ use serde_json::{json, Value};
 use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, ServerKind, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
-use super::{sessions_during, sessions_in_words, Probe, Setup, PORT};
+use super::{assert_held_on, sessions_during, sessions_in_words, Probe, Setup, PORT};
 use crate::check::{check_trusting, modes};
-use crate::docker_labels::{gaqno_labels_for, replica_values, SERVICE};
+use crate::docker_labels::{gaqno_labels_for, SERVICE};
 
 /// The application's uuid (its stack's name).
 const UUID: &str = "k4c8w0s8g8ok0c4gs0wck8sg";
@@ -218,12 +218,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
     assert_eq!(nodes.len(), 2, "tasks on both nodes: {:?}", app.tasks());
     let (code, report) = check_trusting(&setup.binary, &url, Some(&ca), &[]);
     assert_eq!(code, 0, "gaqno-lb labels on Swarm: {report:#}");
-    for mode in modes(&report) {
-        assert_eq!(mode["held"], mode["sessions"], "{mode:#}");
-        if mode["transport"] != "websocket" {
-            assert_eq!(replica_values(&mode).len(), 4, "{mode:#}");
-        }
-    }
+    assert_held_on(&report, &urls, "four tasks on two nodes");
 
     // Scale 4 → 6 (Swarm → Replicas, redeploy).
     app.deploy(&consistent, &labels, 6, env);
