@@ -25,8 +25,8 @@ use tests::docker::{exclusive, Engine, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
 use super::{
-    assert_held_on, broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup,
-    PORT,
+    assert_held_on, broken_by, sessions_during, sessions_in_words, standalone_proxy,
+    stop_running_containers, Probe, Setup, PORT,
 };
 use crate::check::{check_trusting, modes};
 use crate::docker_labels::SERVICE;
@@ -158,27 +158,7 @@ impl Application<'_> {
         }
         let overlap = started.elapsed();
         let stopping = Instant::now();
-        let others: Vec<String> = self
-            .engine
-            .docker(&[
-                "ps",
-                "-a",
-                "--filter",
-                &format!("label=coolify.applicationId={}", self.n),
-                "--format",
-                "{{.Names}}",
-            ])
-            .expect("docker ps")
-            .lines()
-            .filter(|name| *name != container)
-            .map(str::to_owned)
-            .collect();
-        for name in &others {
-            let _ = self
-                .engine
-                .docker(&["stop", &format!("--time={}", self.grace), name]);
-            let _ = self.engine.docker(&["rm", "-f", name]);
-        }
+        stop_running_containers(self.engine, self.n as u64, Some(&container), self.grace);
         RollingUpdate {
             overlap,
             stopping: stopping.elapsed(),

@@ -164,6 +164,26 @@ pub(crate) fn assert_held_on(report: &Value, urls: &[String], what: &str) {
     }
 }
 
+/// Coolify's `stop_running_container`: every container labelled with application `id` but
+/// `keep` (the new one), one after another, as `graceful_shutdown_container` does it:
+/// `docker stop --time=<grace>`, then `docker rm -f`.
+pub(crate) fn stop_running_containers(engine: &Engine, id: u64, keep: Option<&str>, grace: u32) {
+    let names = engine
+        .docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label=coolify.applicationId={id}"),
+            "--format",
+            "{{.Names}}",
+        ])
+        .expect("docker ps");
+    for name in names.lines().filter(|name| Some(*name) != keep) {
+        let _ = engine.docker(&["stop", &format!("--time={grace}"), name]);
+        let _ = engine.docker(&["rm", "-f", name]);
+    }
+}
+
 /// The port every replica listens on ([`tests::docker::REPLICA_IMAGE`]'s command), as
 /// GAQNO's omnichannel-service does.
 pub(crate) const PORT: u16 = 4008;

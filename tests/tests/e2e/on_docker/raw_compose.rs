@@ -25,14 +25,14 @@ use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, Use, REPLICA_I
 use tests::TempDir;
 
 use super::{
-    assert_held_on, broken_by, sessions_during, sessions_in_words, standalone_proxy, Probe, Setup,
-    PORT,
+    assert_held_on, broken_by, sessions_during, sessions_in_words, standalone_proxy,
+    stop_running_containers, Probe, Setup, PORT,
 };
 use crate::check::{check_trusting, modes};
 use crate::docker_labels::{replica_values, SERVICE};
 
 /// The application as Coolify knows it: its id and uuid.
-const APPLICATION_ID: u32 = 7;
+const APPLICATION_ID: u64 = 7;
 const UUID: &str = "k4c8w0s8g8ok0c4gs0wck8sg";
 
 /// A Raw Compose Deployment application on the server.
@@ -77,23 +77,7 @@ impl RawApplication<'_> {
         std::fs::write(self.dir.join(".env"), env).expect("write .env");
 
         let stopping = Instant::now();
-        let old = self
-            .engine
-            .docker(&[
-                "ps",
-                "-a",
-                "--filter",
-                &format!("label=coolify.applicationId={APPLICATION_ID}"),
-                "--format",
-                "{{.Names}}",
-            ])
-            .expect("docker ps");
-        for name in old.lines() {
-            let _ = self
-                .engine
-                .docker(&["stop", &format!("--time={}", self.grace), name]);
-            let _ = self.engine.docker(&["rm", "-f", name]);
-        }
+        stop_running_containers(self.engine, APPLICATION_ID, None, self.grace);
         let stopping = stopping.elapsed();
 
         let starting = Instant::now();
