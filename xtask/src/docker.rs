@@ -89,7 +89,7 @@ pub fn install(tools_dir: &Path) -> Result<PathBuf, String> {
 }
 
 /// `apt-get install` as root, waiting for the dpkg lock rather than failing on it.
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let lock = "-oDPkg::Lock::Timeout=300";
     run(Command::new("apt-get").args(["update", "-qq", lock]))?;
     run(Command::new("apt-get")

@@ -18,10 +18,13 @@
 //! - `serve` — build plugin and web app, serve the app at http://127.0.0.1:8080.
 //! - `docker [cargo test args]` — only the real-Docker tests (`on_docker`), quickly: the
 //!   plugin, the engines (`docker.rs`), then `cargo test -p tests --test e2e on_docker`.
+//! - `coolify-golden COOLIFY_SOURCE [--check]` — `shared/test_data/coolify/` written again by
+//!   Coolify's own PHP from a checkout of Coolify, or compared (`coolify_golden.rs`).
 //!
 //! Everything is idempotent and needs nothing but cargo, python3 + pip, on a fresh machine.
 
 mod build;
+mod coolify_golden;
 mod docker;
 mod fuzz;
 mod release;
@@ -44,9 +47,10 @@ fn main() -> ExitCode {
         }),
         Some("serve") => serve(),
         Some("docker") => docker_tests(&args[1..]),
+        Some("coolify-golden") => coolify_golden::coolify_golden(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("-h" | "--help") | None => {
-            println!("usage: cargo xtask <test [cargo test args] | docker [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile | --machine-code] | serve>");
+            println!("usage: cargo xtask <test [cargo test args] | docker [cargo test args] | release [VERSION] [--allow-dirty] | dist | fuzz [seconds per target | --long] | bench [--profile | --machine-code] | serve | coolify-golden COOLIFY_SOURCE [--check]>");
             Ok(())
         }
         Some(other) => Err(format!("unknown task {other:?}: try `cargo xtask --help`")),
