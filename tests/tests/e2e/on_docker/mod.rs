@@ -4,6 +4,7 @@
 //! what its deploys do to open sessions, measured. Traefik 3.6 in the proxy, Coolify's tag.
 
 mod applications; // path a: N applications, Coolify's rolling update, health check and stop signals
+mod label_corpus; // tests/corpus/labels/ as real containers behind Coolify's proxy
 mod path_domain; // Coolify's labels for `https://host/omni` with ours: sessions under the prefix
 mod raw_compose; // path b: a Raw Compose Deployment, its redeploys, and stop signals
 mod swarm; // path c: two Swarm nodes, Coolify's two naming modes, a node lost
@@ -39,13 +40,17 @@ fn coolify_paths_on_real_docker() {
             "path domain, a domain with a path",
             path_domain::under_a_path,
         ),
+        (
+            "path labels, the label corpus",
+            label_corpus::label_mistakes_on_real_docker,
+        ),
         ("path c, Swarm on two nodes", swarm::swarm_on_two_nodes),
     ]);
 }
 
 /// Runs `paths` in turn, each to its end; fails naming every one that failed.
-/// `GAQNO_LB_DOCKER_ONLY=c` (or `a,b`; `d` for the path domain) runs only those, while
-/// working on them.
+/// `GAQNO_LB_DOCKER_ONLY=c` (or `a,b`; `d` for the path domain, `l` for the label corpus)
+/// runs only those, while working on them.
 fn run_paths(paths: &[PathTest]) {
     let Some(setup) = setup() else {
         return;
