@@ -24,6 +24,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Compose(flags) => compose(flags),
         Command::Serve(flags) => crate::serve::run(&flags.addr),
         Command::Check(flags) => crate::check::run(flags),
+        Command::Rehearse(flags) => crate::rehearse::run(flags),
     }
 }
 
@@ -36,7 +37,7 @@ fn export(flags: Export) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_project(path: &Path) -> anyhow::Result<Project> {
+pub(crate) fn read_project(path: &Path) -> anyhow::Result<Project> {
     let text = read(path)?;
     shared::yaml::from_str::<Project>(&text)
         .with_context(|| format!("{} is not a gaqno-lb project file", path.display()))
@@ -111,7 +112,7 @@ fn read_input(path: &Path) -> anyhow::Result<(String, String)> {
 }
 
 /// The project's service `name`, or an error listing the ones it has.
-fn project_service<'a>(
+pub(crate) fn project_service<'a>(
     project: &'a Project,
     name: &str,
 ) -> anyhow::Result<&'a shared::model::Service> {

@@ -48,6 +48,64 @@ pub enum Command {
     /// Open real Socket.IO sessions against a deployed service and check that each stays
     /// on one replica; exit 1 when any broke, 2 when the target cannot be checked.
     Check(Check),
+    /// Rehearse a deploy on this machine's Docker before production: Coolify's proxy with
+    /// the plugin, the service's replicas as the chosen path deploys them, sessions in every
+    /// transport, a redeploy the way Coolify does it, a replica lost; what held, what broke
+    /// and the fix. Removes everything it made. Exit 0 ready, 1 the app needs a fix, 2 the
+    /// rehearsal could not run.
+    Rehearse(Rehearse),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Rehearse {
+    /// How the replicas are deployed on Coolify (README, "Replicas on Coolify: three
+    /// paths"): a, N applications; b, a Raw Compose Deployment; c, Swarm.
+    #[arg(long, value_enum)]
+    pub path: RehearsalPath,
+    /// The service to replicate, e.g. `omnichannel-service` (in the compose file, and in
+    /// the project unless --project-service names another).
+    #[arg(long)]
+    pub service: String,
+    /// The project's service whose settings apply (port, health check, sticky cookie,
+    /// Socket.IO path), when its name is not the compose service's.
+    #[arg(long)]
+    pub project_service: Option<String>,
+    /// The application's image (pulled if it is not on this machine).
+    #[arg(long)]
+    pub image: Option<String>,
+    /// How many replicas (the project service's Docker replicas, or 3).
+    #[arg(long)]
+    pub replicas: Option<u32>,
+    /// A gaqno-lb project file (the GAQNO preset by default).
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// The application's compose file (path b), with the service in it, or the file
+    /// `gaqno-lb compose` wrote from it; without it, one service running `--image`.
+    #[arg(long)]
+    pub compose: Option<PathBuf>,
+    /// Leave it all running at the end, and say how to reach it and remove it.
+    #[arg(long)]
+    pub keep: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RehearsalPath {
+    A,
+    B,
+    C,
+}
+
+impl RehearsalPath {
+    pub fn letter(self) -> &'static str {
+        match self {
+            RehearsalPath::A => "a",
+            RehearsalPath::B => "b",
+            RehearsalPath::C => "c",
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

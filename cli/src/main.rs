@@ -3,6 +3,7 @@
 mod check;
 mod commands;
 mod flags;
+mod rehearse;
 mod serve;
 
 use std::process::ExitCode;

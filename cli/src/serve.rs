@@ -18,6 +18,12 @@ struct WebApp;
 #[include = ".traefik.yml"]
 struct PluginFiles;
 
+/// One of the plugin's files embedded in this binary (`plugin.wasm`, `.traefik.yml`), or
+/// `None` when it was built without them.
+pub fn plugin_file(name: &str) -> Option<Vec<u8>> {
+    PluginFiles::get(name).map(|file| file.data.into_owned())
+}
+
 /// Serves until killed.
 pub fn run(addr: &str) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(

@@ -663,3 +663,57 @@ fn lint_reads_labels_and_compose_files() {
         ]
     );
 }
+
+/// `rehearse` refuses, in one line and exit 2, what it cannot rehearse, and a Docker that
+/// is missing or does not answer, saying how to fix it (the rehearsals themselves run on a
+/// real Docker Engine: `tests/tests/e2e/on_docker/rehearse.rs`).
+#[test]
+fn rehearse_says_why_it_cannot_run() {
+    let cases: [(&[&str], Option<&str>, &str); 5] = [
+        (
+            &["--path", "a", "--image", "x"],
+            None,
+            "path a cannot be rehearsed yet",
+        ),
+        (
+            &["--path", "b"],
+            None,
+            "give the application: --image IMAGE, or --compose FILE",
+        ),
+        (
+            &["--path", "b", "--image", "x", "--replicas", "1"],
+            None,
+            "a rehearsal runs 2 to 20",
+        ),
+        (
+            &["--path", "b", "--image", "x"],
+            Some("unix:///nonexistent/docker.sock"),
+            // Or, on a machine without the docker command at all:
+            "Docker does not answer|Docker is not installed",
+        ),
+        (
+            &["--path", "b", "--image", "x", "--service", "nope"],
+            None,
+            "no service `nope` in the project",
+        ),
+    ];
+    for (args, docker_host, says) in cases {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gaqno-lb"));
+        command.arg("rehearse");
+        if !args.contains(&"--service") {
+            command.args(["--service", "omnichannel-service"]);
+        }
+        command.args(args);
+        if let Some(host) = docker_host {
+            command.env("DOCKER_HOST", host);
+        }
+        let out = command.output().expect("run gaqno-lb");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            says.split('|').any(|s| stderr.contains(s)),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+    }
+}

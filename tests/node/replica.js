@@ -12,6 +12,10 @@
 //          closes every session with a close packet (clients see a server disconnect, not a
 //          transport error) and exits when its last connection has closed (6.5 s at most):
 //          what `io.disconnectSockets(true)` after a delay in NestJS's shutdown hook does.
+// REPLICA_KEEP_ALIVE_MS: Node's `server.keepAliveTimeout` (Node's own 5 s by default);
+//   `headersTimeout` a second above it, as the README's main.ts lines set them.
+// REPLICA_HEALTH_DELAY_MS: how long GET /v1/health takes to answer (0 by default): an app
+//   whose health check waits on a slow database.
 'use strict';
 const http = require('http');
 const os = require('os');
@@ -22,8 +26,11 @@ let draining = false;
 const stats = { connections: 0, unknownSid: 0 };
 const server = http.createServer((req, res) => {
   if (req.url.startsWith('/v1/health')) {
-    res.writeHead(draining ? 503 : 200, { 'content-type': 'text/plain' });
-    return res.end(draining ? 'draining' : 'ok');
+    const answer = () => {
+      res.writeHead(draining ? 503 : 200, { 'content-type': 'text/plain' });
+      res.end(draining ? 'draining' : 'ok');
+    };
+    return setTimeout(answer, Number(process.env.REPLICA_HEALTH_DELAY_MS || 0));
   }
   if (req.url.startsWith('/stats')) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -86,6 +93,10 @@ if (onSigterm === 'exit') {
       setTimeout(() => process.exit(0), 6500).unref();
     }, ms);
   });
+}
+if (process.env.REPLICA_KEEP_ALIVE_MS) {
+  server.keepAliveTimeout = Number(process.env.REPLICA_KEEP_ALIVE_MS);
+  server.headersTimeout = server.keepAliveTimeout + 1000;
 }
 const host = address || '127.0.0.1';
 // REPLICA_LISTEN_DELAY_MS: how long the app boots before it listens (a NestJS app takes

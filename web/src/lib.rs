@@ -249,6 +249,15 @@ pub fn raw_compose_for(
 mod tests {
     use shared::model::Project;
 
+    /// The project the compose panel downloads for `gaqno-lb rehearse --project` is the app's
+    /// saved JSON: the CLI's project reader (YAML) reads it back whole.
+    #[test]
+    fn a_saved_project_is_a_project_file_the_cli_reads() {
+        let project = Project::gaqno();
+        let text = super::saved_text(&project).expect("JSON");
+        assert_eq!(shared::yaml::from_str::<Project>(&text).expect("read"), project);
+    }
+
     use super::*;
 
     /// Issue 20, B1: naming a cleared cookie names it after the service, once prefixed, and

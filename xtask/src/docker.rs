@@ -479,6 +479,16 @@ impl Engines {
     }
 
     /// What the tests read (`tests/src/docker.rs`).
+    /// The server engine's `DOCKER_HOST`.
+    pub fn server_host(&self) -> String {
+        self.server.host()
+    }
+
+    /// The `DOCKER_CONFIG` holding the Compose plugin.
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("GAQNO_LB_DOCKER_HOST", self.server.host()),
@@ -544,9 +554,12 @@ fn stage_images(tools_dir: &Path, node_modules: &Path) -> Result<Vec<Image>, Str
     let traefik_binary = tools_dir
         .join(format!("traefik-{TRAEFIK_IMAGE_VERSION}"))
         .join("bin/traefik");
-    let traefik = staged(&images, "traefik", &[&traefik_binary], |root| {
+    // This file decides what goes into the images: a change to it stages them again.
+    let this_file = crate::project_root().join("xtask/src/docker.rs");
+    let traefik = staged(&images, "traefik", &[&traefik_binary, &this_file], |root| {
         // The official image's layout: Coolify mounts its proxy folder at /traefik, so the
-        // binary must not be there. busybox gives the health check's `wget`.
+        // binary must not be there. busybox gives the health check's `wget`, and the `nc`
+        // `gaqno-lb rehearse` times an app's keep-alive with, as the official image's does.
         copy(&traefik_binary, &root.join("usr/local/bin/traefik"))?;
         busybox(root, &["sh", "wget", "nc"])?;
         copy(
@@ -561,7 +574,7 @@ fn stage_images(tools_dir: &Path, node_modules: &Path) -> Result<Vec<Image>, Str
     let replica = staged(
         &images,
         "replica",
-        &[node, &replica_script, &lock],
+        &[node, &replica_script, &lock, &this_file],
         |root| {
             copy(node, &root.join("usr/bin/node"))?;
             for library in shared_libraries(node)? {

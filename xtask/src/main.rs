@@ -18,6 +18,8 @@
 //! - `serve` — build plugin and web app, serve the app at http://127.0.0.1:8080.
 //! - `docker [cargo test args]` — only the real-Docker tests (`on_docker`), quickly: the
 //!   plugin, the engines (`docker.rs`), then `cargo test -p tests --test e2e on_docker`.
+//!   `docker --up` starts the engines only, prints their variables (`DOCKER_HOST`, …) and
+//!   stops them when Enter is pressed.
 //! - `coolify-golden COOLIFY_SOURCE [--check]` — `shared/test_data/coolify/` written again by
 //!   Coolify's own PHP from a checkout of Coolify, or compared (`coolify_golden.rs`).
 //!
@@ -178,6 +180,17 @@ fn docker_tests(extra: &[String]) -> Result<(), String> {
     // The e2e tests run `target/debug/gaqno-lb`.
     run(cargo().args(["build", "--locked", "-p", "cli"]))?;
     let engines = docker::Engines::start(&tools, docker_config, &node_modules)?;
+    if extra.first().map(String::as_str) == Some("--up") {
+        // The engines alone, to try things by hand: their variables, then wait for Enter.
+        println!("export DOCKER_HOST={}", engines.server_host());
+        println!("export DOCKER_CONFIG={}", engines.config().display());
+        for (key, value) in engines.env() {
+            println!("export {key}={value}");
+        }
+        eprintln!("xtask: the engines run; press Enter (or close standard input) to stop them");
+        let _ = std::io::stdin().read_line(&mut String::new());
+        return Ok(());
+    }
     run(cargo()
         .args([
             "test",

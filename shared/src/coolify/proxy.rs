@@ -66,9 +66,76 @@ pub const PROXY_LABELS: &[&str] = &[
     "coolify.proxy=true",
 ];
 
+/// Coolify's proxy compose (`generateDefaultProxyConfiguration`, production, Traefik) as the
+/// document Coolify dumps to `/data/coolify/proxy/docker-compose.yml`: on a standalone server
+/// the container `coolify-proxy` on the `coolify` network with its labels; on a Swarm
+/// manager the service on `coolify-overlay`, labels under `deploy`, managers only.
+pub fn compose(kind: ServerKind) -> serde_json::Value {
+    use serde_json::json;
+    let network = match kind {
+        ServerKind::Standalone => super::STANDALONE_NETWORK,
+        ServerKind::Swarm => super::SWARM_NETWORK,
+    };
+    let mut traefik = json!({
+        "container_name": "coolify-proxy",
+        "image": "traefik:v3.6",
+        "restart": "unless-stopped",
+        "extra_hosts": ["host.docker.internal:host-gateway"],
+        "networks": [network],
+        "ports": ["80:80", "443:443", "443:443/udp", "8080:8080"],
+        "healthcheck": {
+            "test": "wget -qO- http://localhost:80/ping || exit 1",
+            "interval": "4s",
+            "timeout": "2s",
+            "retries": 5,
+        },
+        "volumes": ["/var/run/docker.sock:/var/run/docker.sock:ro", "/data/coolify/proxy/:/traefik"],
+        "command": default_command(kind),
+        "labels": PROXY_LABELS,
+    });
+    if kind == ServerKind::Swarm {
+        if let Some(service) = traefik.as_object_mut() {
+            // `data_forget` keeps the order of the keys left (`shift_remove`).
+            for key in ["container_name", "restart", "labels"] {
+                service.shift_remove(key);
+            }
+            service.insert(
+                "deploy".into(),
+                json!({
+                    "labels": PROXY_LABELS,
+                    "placement": {"constraints": ["node.role==manager"]},
+                }),
+            );
+        }
+    }
+    json!({
+        "name": "coolify-proxy",
+        "networks": {network: {"external": true}},
+        "services": {"traefik": traefik},
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole document Coolify's own `generateDefaultProxyConfiguration` produced, key
+    /// order included.
+    #[test]
+    fn is_coolifys_compose() {
+        for (kind, file) in [
+            (ServerKind::Standalone, "proxy-standalone.json"),
+            (ServerKind::Swarm, "proxy-swarm.json"),
+        ] {
+            // PHP's JSON_PRETTY_PRINT indents by four spaces.
+            let mut ours = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+            let mut serializer = serde_json::Serializer::with_formatter(&mut ours, formatter);
+            serde::Serialize::serialize(&compose(kind), &mut serializer).expect("JSON");
+            let ours = String::from_utf8(ours).expect("UTF-8") + "\n";
+            assert_eq!(ours, super::super::golden(file), "{file}");
+        }
+    }
 
     /// The command Coolify's own `generateDefaultProxyConfiguration` produced.
     #[test]

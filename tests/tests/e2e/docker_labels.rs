@@ -936,7 +936,7 @@ fn label_mistakes_traefik_and_lint_agree() {
         for case in &cases {
             let (file, text, expect_traefik) = (&case.file, &case.labels, &case.traefik);
             let api_dir = TempDir::new("docker-corpus").expect("temp dir");
-            let api = DockerApi::start(api_dir.path(), &containers.api_list(&label_map(&text)));
+            let api = DockerApi::start(api_dir.path(), &containers.api_list(&label_map(text)));
             let traefik = start_traefik(traefik_binary, version, &tools.plugin, &api);
             // Wait for the provider's verdict: the container's routers, or its decode error.
             let deadline = Instant::now() + Duration::from_secs(20);

@@ -915,6 +915,12 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     assert!(!written.contains("container_name"), "{written}");
     page.find("compose-download").await;
     page.find("compose-copy").await;
+    // The rehearsal, before production: the exact command for this service and path.
+    page.find("project-download").await;
+    page.wait_text("rehearse-command", "the rehearse command", |t| {
+        t == "gaqno-lb rehearse --path b --service chat --project gaqno-lb.project.json --compose docker-compose.yaml"
+    })
+    .await;
     page.set("compose-service-name", "web").await;
     page.click_element("compose-write").await;
     page.wait_text("compose-message", "the missing service named", |t| {

@@ -11,6 +11,23 @@ use crate::protocol::Request;
 /// The file name the download gets: Coolify's default *Docker compose location*.
 const FILE_NAME: &str = "docker-compose.yaml";
 
+/// The project as `gaqno-lb rehearse --project` reads it (the app's own JSON: the CLI's
+/// YAML reader reads JSON too).
+const PROJECT_FILE: &str = "gaqno-lb.project.json";
+
+/// The exact `gaqno-lb rehearse` for what the panel wrote: `compose_service` from the
+/// downloaded file, with `service`'s settings from the downloaded project.
+fn rehearse_command(service: &str, compose_service: &str) -> String {
+    let project_service = if service == compose_service {
+        String::new()
+    } else {
+        format!(" --project-service {service}")
+    };
+    format!(
+        "gaqno-lb rehearse --path b --service {compose_service}{project_service} --project {PROJECT_FILE} --compose {FILE_NAME}"
+    )
+}
+
 #[component]
 pub fn ComposePanel() -> impl IntoView {
     let history = editor().history;
@@ -65,11 +82,13 @@ pub fn ComposePanel() -> impl IntoView {
     let compose_service = RwSignal::new(String::new());
     let domain = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<(String, Vec<String>), String>>);
+    let rehearse = RwSignal::new(String::new());
     let run = move || {
         let service = service();
         let compose_service = Some(compose_service.get_untracked())
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| service.clone());
+        rehearse.set(rehearse_command(&service, compose_service.trim()));
         let domain = Some(domain.get_untracked())
             .filter(|d| !d.trim().is_empty())
             .unwrap_or_else(|| domain_of(&service));
@@ -185,6 +204,30 @@ pub fn ComposePanel() -> impl IntoView {
                         >
                             {move || if copied.get() { "Copied" } else { "Copy the file" }}
                         </button>
+                        <section
+                            class="next-steps"
+                            data-testid="compose-rehearse"
+                            aria-label="Before production"
+                        >
+                            <h3>"Before production"</h3>
+                            <p>
+                                "Rehearse the deploy on a machine with Docker: Coolify's proxy with the plugin, these replicas, sessions in every transport, a redeploy as Coolify does it and a lost replica; each finding comes with its fix. Download the project beside the file, then in that folder run:"
+                            </p>
+                            <button
+                                data-testid="project-download"
+                                on:click=move |_| {
+                                    let text = history
+                                        .with_untracked(|h| crate::saved_text(&h.current))
+                                        .unwrap_or_default();
+                                    download(PROJECT_FILE, &text);
+                                }
+                            >
+                                {format!("Download {PROJECT_FILE}")}
+                            </button>
+                            <pre class="command" data-testid="rehearse-command">
+                                {move || rehearse.get()}
+                            </pre>
+                        </section>
                     }
                         .into_any()
                 }

@@ -7,6 +7,7 @@ mod applications; // path a: N applications, Coolify's rolling update, health ch
 mod label_corpus; // tests/corpus/labels/ as real containers behind Coolify's proxy
 mod path_domain; // Coolify's labels for `https://host/omni` with ours: sessions under the prefix
 mod raw_compose; // path b: a Raw Compose Deployment, its redeploys, and stop signals
+mod rehearse; // `gaqno-lb rehearse`: apps that pass and fail, and an interrupted one
 mod swarm; // path c: two Swarm nodes, Coolify's two naming modes, a node lost
 
 use std::path::{Path, PathBuf};
@@ -44,12 +45,13 @@ fn coolify_paths_on_real_docker() {
             "path labels, the label corpus",
             label_corpus::label_mistakes_on_real_docker,
         ),
+        ("path rehearse, gaqno-lb rehearse", rehearse::rehearsals),
         ("path c, Swarm on two nodes", swarm::swarm_on_two_nodes),
     ]);
 }
 
 /// Runs `paths` in turn, each to its end; fails naming every one that failed.
-/// `GAQNO_LB_DOCKER_ONLY=c` (or `a,b`; `d` for the path domain, `l` for the label corpus)
+/// `GAQNO_LB_DOCKER_ONLY=c` (or `a,b`; `d` for the path domain, `l` for the label corpus, `r` for rehearse)
 /// runs only those, while working on them.
 fn run_paths(paths: &[PathTest]) {
     let Some(setup) = setup() else {

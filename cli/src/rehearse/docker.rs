@@ -1,0 +1,165 @@
+//! The Docker CLI, as the operator's shell would run it (`DOCKER_HOST`, `DOCKER_CONFIG` and
+//! contexts apply). Everything the rehearsal makes carries [`LABEL`]`=<id>`, so cleaning up
+//! removes exactly that and nothing else.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// The label on every container, network and volume a rehearsal makes; its value is the
+/// rehearsal's id.
+pub const LABEL: &str = "gaqno-lb.rehearsal";
+
+#[derive(Debug, Clone)]
+pub struct Docker;
+
+impl Docker {
+    /// A Docker whose daemon answers and which has Compose v2; otherwise what to do.
+    pub fn connect() -> anyhow::Result<Docker> {
+        let docker = Docker;
+        let version = docker
+            .command()
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output();
+        match version {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "Docker is not installed (no `docker` command): install Docker Engine \
+                 (https://docs.docker.com/engine/install/), then run this again"
+            ),
+            Err(e) => bail!("cannot run `docker`: {e}"),
+            Ok(out) if !out.status.success() => bail!(
+                "Docker does not answer: {} — start it (`sudo systemctl start docker`), or \
+                 point DOCKER_HOST at it, and make sure this user may use it (the `docker` group)",
+                last_line(&out.stderr)
+            ),
+            Ok(_) => {}
+        }
+        let compose = docker.command().args(["compose", "version"]).output();
+        if !compose.is_ok_and(|o| o.status.success()) {
+            bail!(
+                "Docker Compose v2 is missing (`docker compose version` failed): install the \
+                 docker-compose-plugin package, as Coolify does"
+            );
+        }
+        Ok(docker)
+    }
+
+    pub fn command(&self) -> Command {
+        Command::new("docker")
+    }
+
+    /// Runs `command`, failing with its last line of stderr.
+    pub fn output(&self, command: &mut Command) -> anyhow::Result<String> {
+        let out: Output = command
+            .output()
+            .with_context(|| format!("cannot run {command:?}"))?;
+        if !out.status.success() {
+            bail!("{} failed: {}", describe(command), last_line(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// `docker ARGS…`.
+    pub fn run(&self, args: &[&str]) -> anyhow::Result<String> {
+        self.output(self.command().args(args))
+    }
+
+    pub fn has_image(&self, image: &str) -> bool {
+        self.command()
+            .args(["image", "inspect", "--format", "{{.Id}}", image])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// The running containers with every label of `labels` (`key=value`), by name, sorted.
+    pub fn running(&self, labels: &[&str]) -> anyhow::Result<Vec<String>> {
+        self.names(&["ps"], labels)
+    }
+
+    /// Every container with every label of `labels`, running or not.
+    pub fn all(&self, labels: &[&str]) -> anyhow::Result<Vec<String>> {
+        self.names(&["ps", "-a"], labels)
+    }
+
+    fn names(&self, args: &[&str], labels: &[&str]) -> anyhow::Result<Vec<String>> {
+        let mut command = self.command();
+        command.args(args);
+        for label in labels {
+            command.arg("--filter").arg(format!("label={label}"));
+        }
+        let out = self.output(command.args(["--format", "{{.Names}}"]))?;
+        let mut names: Vec<String> = out.lines().map(str::to_owned).collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// `container`'s address on `network`.
+    pub fn address(&self, container: &str, network: &str) -> anyhow::Result<String> {
+        let format = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
+        let address = self.run(&["inspect", "--format", &format, container])?;
+        anyhow::ensure!(!address.is_empty(), "{container} is not on {network}");
+        Ok(address)
+    }
+
+    /// The host address a container's `port` is published on (`127.0.0.1:49153`).
+    pub fn published(&self, container: &str, port: &str) -> anyhow::Result<String> {
+        let out = self.run(&["port", container, port])?;
+        out.lines()
+            .find(|l| l.starts_with("127.0.0.1:"))
+            .map(str::to_owned)
+            .with_context(|| format!("{container} publishes {port} on no loopback address: {out}"))
+    }
+
+    /// Waits until every container in `names` says healthy (or has no health check and
+    /// runs), at most `timeout`.
+    pub fn wait_healthy(&self, names: &[String], timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut waiting = Vec::new();
+            for name in names {
+                let state = self
+                    .run(&[
+                        "inspect",
+                        "--format",
+                        "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
+                        name,
+                    ])
+                    .unwrap_or_default();
+                if !(state == "running" || state == "running healthy") {
+                    waiting.push(format!("{name}: {state}"));
+                }
+            }
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "not healthy after {} s: {}",
+                    timeout.as_secs(),
+                    waiting.join(", ")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+fn describe(command: &Command) -> String {
+    let args: Vec<String> = command
+        .get_args()
+        .take(3)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    format!("docker {}", args.join(" "))
+}
+
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("(no message)")
+        .trim()
+        .to_owned()
+}

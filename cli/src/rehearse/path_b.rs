@@ -1,0 +1,202 @@
+//! Path b, a Raw Compose Deployment, as Coolify v4.3.10 deploys it
+//! (`ApplicationDeploymentJob::deploy_docker_compose_buildpack` with *Raw (deploy file
+//! as-is)*): the file `gaqno-lb compose` writes, in the application's folder, and a deploy
+//! is `stop_running_container` — every container of the application, one after the other,
+//! `docker stop --time=<grace>` (30 s by default) then `docker rm -f` — then
+//! `docker compose --env-file <dir>/.env --project-directory <dir> -f
+//! <dir>/docker-compose.yaml up -d`, with no `--project-name`: the project is the folder's
+//! name (Coolify's: the application's uuid).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use super::docker::{Docker, LABEL};
+
+/// Coolify's default stop grace period (`DEFAULT_STOP_GRACE_PERIOD_SECONDS`).
+pub const GRACE_SECONDS: u32 = 30;
+
+/// What the rehearsal changes in the file, beside what `gaqno-lb compose` writes.
+pub const CHANGES: [&str; 3] = [
+    "the domain is http://127.0.0.1 (HTTP: no certificate to make; TLS does not change which replica a session reaches)",
+    "the proxy's network is the rehearsal's instead of `coolify`, and every service and network carries the rehearsal's label",
+    "Coolify's own `coolify.*` labels are left out, so that a Coolify on this machine never takes the containers for its own",
+];
+
+#[derive(Clone)]
+pub struct RawApp {
+    /// The application's folder; its name is the compose project's.
+    pub dir: PathBuf,
+    pub project: String,
+    pub service: String,
+    /// `com.docker.compose.project=<project>`.
+    project_label: String,
+    id: String,
+}
+
+/// How long each container took to stop in a deploy.
+#[derive(Debug, Default)]
+pub struct Deploy {
+    pub stops: Vec<Duration>,
+}
+
+impl RawApp {
+    pub fn new(
+        parent: &std::path::Path,
+        project: &str,
+        service: &str,
+        id: &str,
+    ) -> anyhow::Result<RawApp> {
+        let dir = parent.join(project);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(".env"), "")?;
+        Ok(RawApp {
+            dir,
+            project: project.to_owned(),
+            project_label: format!("com.docker.compose.project={project}"),
+            service: service.to_owned(),
+            id: id.to_owned(),
+        })
+    }
+
+    /// `raw` (the document `gaqno-lb compose` wrote) with [`CHANGES`] for `network`.
+    pub fn rehearsal_file(&self, raw: &Value, network: &str) -> anyhow::Result<Value> {
+        let mut file = raw.clone();
+        let coolify = shared::coolify::STANDALONE_NETWORK;
+        let ours = format!("{LABEL}={}", self.id);
+        anyhow::ensure!(
+            file["networks"].get(coolify).is_some(),
+            "the compose file has no `{coolify}` network to put on the rehearsal's"
+        );
+        file["networks"][coolify] = json!({"external": true, "name": network});
+        file["networks"]["default"] = json!({"labels": [ours.clone()]});
+        let services = file["services"]
+            .as_object_mut()
+            .context("the compose file has no services")?;
+        for service in services.values_mut() {
+            let labels = service
+                .as_object_mut()
+                .context("a service is not a mapping")?
+                .entry("labels")
+                .or_insert_with(|| json!([]));
+            let list = labels
+                .as_array_mut()
+                .context("a service's labels are not a list")?;
+            for label in list.iter_mut() {
+                if label.as_str() == Some(&format!("traefik.docker.network={coolify}")) {
+                    *label = Value::String(format!("traefik.docker.network={network}"));
+                }
+            }
+            list.push(Value::String(ours.clone()));
+        }
+        Ok(file)
+    }
+
+    /// Deploys `file` the way Coolify does (this module's doc).
+    pub fn deploy(&self, docker: &Docker, file: &Value) -> anyhow::Result<Deploy> {
+        let compose = self.dir.join("docker-compose.yaml");
+        std::fs::write(&compose, shared::yaml::to_string(file)?)?;
+        let mut deploy = Deploy::default();
+        for container in docker.all(&self.labels())? {
+            let started = Instant::now();
+            let _ = docker.run(&["stop", &format!("--time={GRACE_SECONDS}"), &container]);
+            deploy.stops.push(started.elapsed());
+            let _ = docker.run(&["rm", "-f", &container]);
+        }
+        let dir = self.dir.display().to_string();
+        docker.output(docker.command().args([
+            "compose",
+            "--env-file",
+            &format!("{dir}/.env"),
+            "--project-directory",
+            &dir,
+            "-f",
+            &compose.display().to_string(),
+            "up",
+            "-d",
+        ]))?;
+        Ok(deploy)
+    }
+
+    /// The running replicas of the service.
+    pub fn replicas(&self, docker: &Docker) -> anyhow::Result<Vec<String>> {
+        let service = format!("com.docker.compose.service={}", self.service);
+        let mut labels = self.labels();
+        labels.push(&service);
+        docker.running(&labels)
+    }
+
+    /// A one-off container of the service (`docker compose run`: its image, command,
+    /// environment and networks) that Traefik leaves out, named `<project>-<what>`.
+    pub fn run_one_off(&self, docker: &Docker, what: &str) -> anyhow::Result<String> {
+        let name = format!("{}-{what}", self.project);
+        let dir = self.dir.display().to_string();
+        docker.output(docker.command().args([
+            "compose",
+            "--env-file",
+            &format!("{dir}/.env"),
+            "--project-directory",
+            &dir,
+            "-f",
+            &format!("{dir}/docker-compose.yaml"),
+            "run",
+            "-d",
+            "--no-deps",
+            "--name",
+            &name,
+            "--label",
+            "traefik.enable=false",
+            &self.service,
+        ]))?;
+        Ok(name)
+    }
+
+    /// The application's containers (Coolify's filter is its `coolify.applicationId`
+    /// label; here the compose project), one-off ones left out.
+    fn labels(&self) -> Vec<&str> {
+        vec![&self.project_label, "com.docker.compose.oneoff=False"]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_goes_on_the_rehearsals_network_with_its_label() {
+        let raw = json!({
+            "services": {"omni": {"image": "x", "networks": ["default", "coolify"], "labels": [
+                "traefik.docker.network=coolify", "traefik.enable=true",
+            ]}},
+            "networks": {"coolify": {"external": true, "name": "coolify"}},
+        });
+        let app = RawApp {
+            dir: PathBuf::from("/nonexistent"),
+            project: "p".into(),
+            project_label: "com.docker.compose.project=p".into(),
+            service: "omni".into(),
+            id: "abc".into(),
+        };
+        let file = app.rehearsal_file(&raw, "gaqno-lb-rehearsal-abc").unwrap();
+        assert_eq!(
+            file["networks"]["coolify"],
+            json!({"external": true, "name": "gaqno-lb-rehearsal-abc"})
+        );
+        assert_eq!(
+            file["networks"]["default"]["labels"],
+            json!(["gaqno-lb.rehearsal=abc"])
+        );
+        assert_eq!(
+            file["services"]["omni"]["labels"],
+            json!([
+                "traefik.docker.network=gaqno-lb-rehearsal-abc",
+                "traefik.enable=true",
+                "gaqno-lb.rehearsal=abc"
+            ])
+        );
+        let no_coolify = json!({"services": {"omni": {}}, "networks": {}});
+        assert!(app.rehearsal_file(&no_coolify, "n").is_err());
+    }
+}
