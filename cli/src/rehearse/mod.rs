@@ -506,9 +506,10 @@ fn rehearse_path_b(
     )?;
 
     let mut steps = Vec::new();
+    // For a person, each step as it ends; JSON waits for the whole report.
     let report_step = |step: Step, steps: &mut Vec<Step>| {
         if matches!(flags.format, Format::Human) {
-            let _ = report::write_step(&mut std::io::stderr().lock(), &step);
+            let _ = report::write_step(&mut std::io::stdout().lock(), &step);
         }
         steps.push(step);
     };
@@ -517,7 +518,7 @@ fn rehearse_path_b(
     report_step(sessions_step(&url, &socket_path)?, &mut steps);
     check_interrupt(interrupted)?;
 
-    progress("the health check, as Traefik's sees it");
+    progress("the health check, against Traefik's timeout");
     report_step(health_step(&proxy, &health)?, &mut steps);
     check_interrupt(interrupted)?;
 
@@ -944,7 +945,7 @@ fn keep_alive_step(probe: KeepAliveProbe, interrupted: &AtomicBool) -> anyhow::R
             step.findings.push(Finding {
                 owner: Owner::App,
                 what: format!(
-                    "the app closes idle connections after {:.0} s, Traefik reuses them for up to {} s: a request Traefik sends on one the app is just closing fails, and for a long-polling POST that is a 502 and a lost session on a healthy replica",
+                    "idle connections close after {:.0} s, Traefik reuses them for up to {} s: a request Traefik sends on one the app is just closing fails, and for a long-polling POST that is a 502 and a lost session on a healthy replica",
                     kept.as_secs_f64(),
                     TRAEFIK_IDLE_TIMEOUT.as_secs()
                 ),

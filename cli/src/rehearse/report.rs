@@ -58,10 +58,9 @@ pub struct Report {
 }
 
 impl Report {
+    /// The verdict and what differed from production, for a person (the steps were written
+    /// as they ended, with [`write_step`]).
     pub fn write_human(&self, out: &mut impl Write) -> std::io::Result<()> {
-        for step in &self.steps {
-            write_step(out, step)?;
-        }
         let app: usize = self
             .steps
             .iter()
@@ -79,6 +78,10 @@ impl Report {
                 out,
                 "\n{app} thing(s) to fix in the application before production (above, each with its fix)."
             )?;
+        }
+        writeln!(out, "\nRehearsed as production, except:")?;
+        for difference in &self.differences {
+            writeln!(out, "  - {difference}")?;
         }
         Ok(())
     }

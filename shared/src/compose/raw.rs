@@ -68,7 +68,10 @@ pub const INSTRUCTIONS: &str = "In Coolify (a Docker Compose application on a st
      up to Configuration → Advanced → Stop grace period, 30 s by default), then starts the
      new ones: every open Socket.IO session breaks, and HTTPS clients get 503 from
      Coolify's catch-all until a new replica is healthy. Variables set in Coolify's UI reach
-     the replicas through `env_file: .env`, which this file carries.";
+     the replicas through `env_file: .env`, which this file carries.
+  Before the first deploy, `gaqno-lb rehearse --path b --service <service> --compose <file>`
+  runs it on this machine's Docker behind Coolify's proxy and says what a redeploy does to
+  the app's sessions, with the fixes.";
 
 /// The default [`RawOptions::name_stem`].
 pub const DEFAULT_NAME_STEM: &str = "gaqno";

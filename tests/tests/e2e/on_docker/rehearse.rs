@@ -93,7 +93,7 @@ pub(super) fn rehearsals(setup: &Setup) {
     for (what, fix) in [
         ("exits on SIGTERM at once", "io.disconnectSockets(true)"),
         (
-            "closes idle connections after",
+            "idle connections close after",
             "server.keepAliveTimeout = 95_000",
         ),
         ("the health check took 2.", "answer /v1/health at once"),
