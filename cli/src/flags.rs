@@ -70,7 +70,8 @@ pub struct Rehearse {
     /// Socket.IO path), when its name is not the compose service's.
     #[arg(long)]
     pub project_service: Option<String>,
-    /// The application's image (pulled if it is not on this machine).
+    /// The application's image (pulled if it is not on this machine). Without it or
+    /// --compose: a Socket.IO demo this binary carries, on the official `node` image.
     #[arg(long)]
     pub image: Option<String>,
     /// How many replicas (the project service's Docker replicas, or 3).
@@ -134,7 +135,8 @@ pub struct Check {
     /// Engine.IO protocol: 4 (Socket.IO v3/v4) or 3 (Socket.IO v2).
     #[arg(long, value_enum, default_value = "4")]
     pub eio: EioFlag,
-    /// Milliseconds between a session's round trips (long-lived sessions).
+    /// Milliseconds between a session's round trips (long-lived sessions); in a soak
+    /// (--duration), also the pause after a session that could not start.
     #[arg(long, default_value_t = 0)]
     pub interval: u64,
     /// Keep starting sessions, `--concurrency` at a time, until this many seconds have

@@ -676,9 +676,9 @@ fn rehearse_says_why_it_cannot_run() {
             "path a cannot be rehearsed yet",
         ),
         (
-            &["--path", "b"],
+            &["--path", "b", "--compose", "/nonexistent/compose.yaml"],
             None,
-            "give the application: --image IMAGE, or --compose FILE",
+            "cannot read /nonexistent/compose.yaml",
         ),
         (
             &["--path", "b", "--image", "x", "--replicas", "1"],

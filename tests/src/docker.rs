@@ -51,6 +51,13 @@ pub fn worker_engine() -> Option<Engine> {
     engine_named("GAQNO_LB_DOCKER_WORKER_HOST")
 }
 
+/// The network namespace the worker engine runs in: its published ports are on that
+/// namespace's loopback.
+pub fn worker_netns() -> String {
+    std::env::var("GAQNO_LB_DOCKER_WORKER_NETNS")
+        .unwrap_or_else(|_| panic!("GAQNO_LB_DOCKER_WORKER_NETNS is not set"))
+}
+
 /// The server's and the worker's addresses on the link between their namespaces.
 pub fn node_addresses() -> (String, String) {
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
@@ -100,16 +107,34 @@ pub struct Turn {
     kind: Use,
     engines: Vec<Engine>,
     _lock: MutexGuard<'static, ()>,
+    /// A Swarm turn holds the rehearsals off.
+    _rehearsals: Option<MutexGuard<'static, ()>>,
+}
+
+/// The label `gaqno-lb rehearse` puts on everything it makes.
+pub const REHEARSAL_LABEL: &str = "gaqno-lb.rehearsal";
+
+/// Held while `gaqno-lb rehearse` runs on the worker engine, beside the standalone tests on
+/// the server's; a Swarm turn waits for it, since the Swarm takes both engines over.
+static REHEARSALS: Mutex<()> = Mutex::new(());
+
+/// The rehearsals' turn: beside standalone turns, never during a Swarm's.
+pub fn rehearsals_turn() -> MutexGuard<'static, ()> {
+    REHEARSALS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Waits for this test's turn: `kind` of use of `engines` (for [`Use::Swarm`], the manager
 /// first).
 pub fn exclusive(kind: Use, engines: &[&Engine]) -> Turn {
     static LOCK: Mutex<()> = Mutex::new(());
+    let rehearsals = (kind == Use::Swarm).then(rehearsals_turn);
     let turn = Turn {
         kind,
         engines: engines.iter().map(|e| (*e).clone()).collect(),
         _lock: LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+        _rehearsals: rehearsals,
     };
     turn.clean();
     turn
@@ -167,7 +192,8 @@ impl Engine {
     }
 
     /// Removes what a standalone test makes: every container that is not a Swarm task, the
-    /// bridge networks (but Docker's own), unused volumes. Never fails.
+    /// bridge networks (but Docker's own), unused volumes. Never fails. What carries
+    /// [`REHEARSAL_LABEL`] is left alone: a rehearsal removes its own.
     pub fn remove_standalone(&self) {
         let quiet = |args: &[&str]| {
             let _ = self.command().args(args).output();
@@ -176,7 +202,9 @@ impl Engine {
             "ps",
             "-a",
             "--format",
-            "{{.ID}} {{.Label \"com.docker.swarm.task.id\"}}",
+            &format!(
+                "{{{{.ID}}}} {{{{.Label \"com.docker.swarm.task.id\"}}}}{{{{.Label \"{REHEARSAL_LABEL}\"}}}}"
+            ),
         ]) {
             let ids: Vec<&str> = list
                 .lines()
@@ -197,10 +225,11 @@ impl Engine {
             "--filter",
             "driver=bridge",
             "--format",
-            "{{.Name}}",
+            &format!("{{{{.Name}}}} {{{{.Label \"{REHEARSAL_LABEL}\"}}}}"),
         ]) {
-            for name in names.lines() {
-                if !matches!(name, "bridge" | "docker_gwbridge") {
+            for line in names.lines() {
+                let (name, rehearsal) = line.split_once(' ').unwrap_or((line, ""));
+                if rehearsal.trim().is_empty() && !matches!(name, "bridge" | "docker_gwbridge") {
                     quiet(&["network", "rm", name]);
                 }
             }

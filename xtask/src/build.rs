@@ -224,6 +224,7 @@ pub fn web_size_floors() -> Result<PathBuf, String> {
 /// The static CLI for a musl `target` (`target/<target>/release/gaqno-lb`), cross-built by
 /// cargo-zigbuild with zig as the linker (and C compiler, should a dependency need one).
 pub fn cli_static(target: &str) -> Result<PathBuf, String> {
+    demo()?;
     tools::rust_target(target)?;
     let (zigbuild, zig) = tools::cargo_zigbuild(&tools::dir())?;
     run(Command::new(zigbuild)
@@ -244,8 +245,30 @@ pub fn cli_static(target: &str) -> Result<PathBuf, String> {
         .join("release/gaqno-lb"))
 }
 
+/// The Socket.IO demo `gaqno-lb rehearse` runs without `--image`: `cli/demo/server.js` and
+/// socket.io (from `tests/node/node_modules`) bundled into `dist/demo/server.js` by esbuild,
+/// which the CLI embeds. Build it before the CLI.
+pub fn demo() -> Result<PathBuf, String> {
+    let modules = tools::npm_packages()?;
+    let out = project_root().join("dist/demo/server.js");
+    run(Command::new(modules.join(".bin/esbuild"))
+        .arg(project_root().join("cli/demo/server.js"))
+        .args([
+            "--bundle",
+            "--platform=node",
+            "--target=node18",
+            "--minify",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", out.display()))
+        // socket.io is resolved from the test packages, where `npm ci` put it.
+        .env("NODE_PATH", &modules))?;
+    Ok(out)
+}
+
 /// The CLI at `target/release/gaqno-lb`.
 pub fn cli() -> Result<PathBuf, String> {
+    demo()?;
     run(cargo().args(["build", "--release", "--locked", "-p", "cli"]))?;
     Ok(project_root().join("target/release/gaqno-lb"))
 }

@@ -49,6 +49,10 @@ const TRAEFIK_IMAGE_VERSION: &str = "3.6.15";
 /// Node with `tests/node/replica.js` and its packages in `/app`, run on port 4008.
 pub const REPLICA_IMAGE: &str = "gaqno-lb/replica:test";
 
+/// The official Node image `gaqno-lb rehearse` runs its demo on (`DEMO_IMAGE` in
+/// `cli/src/rehearse/mod.rs`), tagged onto [`REPLICA_IMAGE`].
+const NODE_IMAGE: &str = "node:22-alpine";
+
 /// Installs what is missing: the Engine and tools from apt, the Compose plugin from PyPI.
 /// Returns the Docker config folder whose `cli-plugins` folder holds Compose (`DOCKER_CONFIG`).
 pub fn install(tools_dir: &Path) -> Result<PathBuf, String> {
@@ -474,6 +478,9 @@ impl Engines {
             for image in &images {
                 engine.import(&image.tar, image.tag, &image.changes)?;
             }
+            // `gaqno-lb rehearse` runs its demo on the official Node image: the replica's
+            // root (Node and its libraries; the demo comes with its own command) stands in.
+            run(engine.docker().args(["tag", REPLICA_IMAGE, NODE_IMAGE]))?;
         }
         Ok(engines)
     }
@@ -496,6 +503,7 @@ impl Engines {
             ("GAQNO_LB_DOCKER_SERVER_ADDR", SERVER_ADDR.to_owned()),
             ("GAQNO_LB_DOCKER_WORKER_ADDR", WORKER_ADDR.to_owned()),
             ("GAQNO_LB_DOCKER_CONFIG", self.config.display().to_string()),
+            ("GAQNO_LB_DOCKER_WORKER_NETNS", NETNS.to_owned()),
         ]
     }
 }
@@ -597,7 +605,14 @@ fn stage_images(tools_dir: &Path, node_modules: &Path) -> Result<Vec<Image>, Str
                         .filter(|p| {
                             !matches!(
                                 p.file_name().and_then(|n| n.to_str()),
-                                Some("binaryen" | "axe-core" | "@types" | ".bin")
+                                Some(
+                                    "binaryen"
+                                        | "axe-core"
+                                        | "esbuild"
+                                        | "@esbuild"
+                                        | "@types"
+                                        | ".bin"
+                                )
                             )
                         }),
                 )

@@ -177,7 +177,8 @@ fn docker_tests(extra: &[String]) -> Result<(), String> {
     let node_modules = tools::npm_packages()?;
     let docker_config = docker::install(&tools)?;
     let plugin = build::plugin()?;
-    // The e2e tests run `target/debug/gaqno-lb`.
+    // The e2e tests run `target/debug/gaqno-lb`, with the demo it embeds.
+    build::demo()?;
     run(cargo().args(["build", "--locked", "-p", "cli"]))?;
     let engines = docker::Engines::start(&tools, docker_config, &node_modules)?;
     if extra.first().map(String::as_str) == Some("--up") {
@@ -258,6 +259,7 @@ fn bench(args: &[String]) -> Result<(), String> {
 fn serve() -> Result<(), String> {
     build::plugin()?;
     build::web()?;
+    build::demo()?;
     run(cargo().args([
         "run",
         "--release",

@@ -234,6 +234,13 @@ fn run_sessions(
                 }
                 let tag = base_tag.wrapping_add((i as u64) << 20);
                 let outcome = session::run(target, transport, cookies, tag);
+                // In a soak, a session that could not start (nothing answered its handshake)
+                // is followed by a pause of `--interval`, as a client backs off before it
+                // reconnects (Socket.IO's waits 1 s): a target that is down for a moment is
+                // not hammered, nor the machine running the soak.
+                if deadline.is_some() && outcome.handshake.is_none() {
+                    std::thread::sleep(target.interval);
+                }
                 if let Some(bar) = progress {
                     bar.inc(1);
                 }

@@ -41,6 +41,15 @@ const PROXY_IMAGE: &str = "traefik:v3.6";
 /// The address clients use: Coolify's labels route this domain.
 const DOMAIN: &str = "http://127.0.0.1";
 
+/// The image the demo runs on (the official one), when no application is given.
+const DEMO_IMAGE: &str = "node:22-alpine";
+
+/// The Socket.IO demo (`cli/demo/server.js` with socket.io, bundled by `cargo xtask`).
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../dist/demo/"]
+#[allow_missing = true]
+struct Demo;
+
 pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
     if flags.path != RehearsalPath::B {
         bail!(
@@ -65,7 +74,15 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
         (2..=20).contains(&replicas),
         "--replicas {replicas}: a rehearsal runs 2 to 20"
     );
-    let document = app_document(&flags, &service)?;
+    let id = rehearsal_id();
+    let dir = std::env::temp_dir().join(format!("gaqno-lb-rehearsal-{id}"));
+    let document = app_document(&flags, &service, &dir)?;
+    let demo = match (&flags.image, &flags.compose) {
+        (None, None) => Some(Demo::get("server.js").context(
+            "this gaqno-lb was built without its demo app: give --image or --compose, or build it with `cargo xtask dist`",
+        )?),
+        _ => None,
+    };
     let docker = Docker::connect()?;
     let mut images = vec![PROXY_IMAGE.to_owned()];
     images.extend(images_of(&document));
@@ -78,7 +95,11 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
         }
     }
     let interrupted = interrupt_flag()?;
-    let rehearsal = Rehearsal::start(docker, flags.keep)?;
+    let rehearsal = Rehearsal::start(docker, id, dir, flags.keep)?;
+    if let Some(demo) = demo {
+        std::fs::create_dir_all(rehearsal.dir.join("demo"))?;
+        std::fs::write(rehearsal.dir.join("demo/server.js"), demo.data)?;
+    }
     let result = rehearse_path_b(
         &rehearsal,
         &flags,
@@ -88,7 +109,11 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
         &document,
         &interrupted,
     );
-    if flags.keep {
+    let mut rehearsal = rehearsal;
+    if interrupted.load(Ordering::SeqCst) {
+        // Ctrl+C means stop: nothing is kept.
+        rehearsal.keep = false;
+    } else if flags.keep {
         rehearsal.say_how_to_remove(result.as_ref().ok().map(|(_, url)| url.as_str()));
     }
     drop(rehearsal);
@@ -120,13 +145,8 @@ struct Rehearsal {
 }
 
 impl Rehearsal {
-    fn start(docker: Docker, keep: bool) -> anyhow::Result<Rehearsal> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let id = format!("{:08x}", nanos ^ std::process::id().rotate_left(16));
+    fn start(docker: Docker, id: String, dir: PathBuf, keep: bool) -> anyhow::Result<Rehearsal> {
         let network = format!("gaqno-lb-rehearsal-{id}");
-        let dir = std::env::temp_dir().join(&network);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let rehearsal = Rehearsal {
@@ -141,10 +161,11 @@ impl Rehearsal {
             rehearsal.id,
             rehearsal.label()
         ));
+        // A plain bridge: Coolify makes `coolify` `--attachable`, which on an engine in Swarm
+        // mode gives the Swarm a claim on it; the rehearsal's network needs none.
         rehearsal.docker.run(&[
             "network",
             "create",
-            "--attachable",
             "--label",
             &rehearsal.label(),
             &rehearsal.network,
@@ -209,6 +230,14 @@ impl Drop for Rehearsal {
     }
 }
 
+/// A rehearsal's id: 8 hex digits from the clock and the process id.
+fn rehearsal_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
+}
+
 /// Set by Ctrl+C (SIGINT, and SIGTERM): the rehearsal stops at its next wait and cleans up.
 fn interrupt_flag() -> anyhow::Result<Arc<AtomicBool>> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
@@ -219,7 +248,12 @@ fn interrupt_flag() -> anyhow::Result<Arc<AtomicBool>> {
     let handler = flag.clone();
     ctrlc::set_handler(move || {
         if !handler.swap(true, Ordering::SeqCst) {
-            eprintln!("gaqno-lb: interrupted; stopping the rehearsal and removing what it made");
+            eprintln!("gaqno-lb: interrupted; stopping the rehearsal and removing what it made (again to quit at once)");
+        } else {
+            eprintln!(
+                "gaqno-lb: quitting without cleaning up; remove what rehearsals left with:\n  docker rm -f $(docker ps -aq --filter label={LABEL})\n  docker network rm $(docker network ls -q --filter label={LABEL})"
+            );
+            std::process::exit(130);
         }
     })
     .context("cannot catch Ctrl+C")?;
@@ -238,9 +272,15 @@ fn progress(line: &str) {
     eprintln!("· {line}");
 }
 
-/// The application's compose document: `--compose`, or one service running `--image` on
-/// the project service's port.
-fn app_document(flags: &Rehearse, service: &Service) -> anyhow::Result<Value> {
+/// The application's compose document: `--compose`; or one service running `--image` on
+/// the project service's port; or, with neither, the demo on the official `node` image,
+/// from `<dir>/demo/server.js`.
+fn app_document(
+    flags: &Rehearse,
+    service: &Service,
+    dir: &std::path::Path,
+) -> anyhow::Result<Value> {
+    let port = service.port.to_string();
     match (&flags.compose, &flags.image) {
         (Some(path), _) => {
             let text = std::fs::read_to_string(path)
@@ -258,12 +298,18 @@ fn app_document(flags: &Rehearse, service: &Service) -> anyhow::Result<Value> {
         (None, Some(image)) => Ok(json!({
             "services": {flags.service.clone(): {
                 "image": image,
-                "expose": [service.port.to_string()],
+                "expose": [port],
             }}
         })),
-        (None, None) => {
-            bail!("give the application: --image IMAGE, or --compose FILE with the service in it")
-        }
+        (None, None) => Ok(json!({
+            "services": {flags.service.clone(): {
+                "image": DEMO_IMAGE,
+                "command": ["node", "/demo/server.js"],
+                "environment": {"PORT": port},
+                "volumes": [format!("{}:/demo:ro", dir.join("demo").display())],
+                "expose": [port],
+            }}
+        })),
     }
 }
 
@@ -454,14 +500,18 @@ fn rehearse_path_b(
 ) -> anyhow::Result<(Report, String)> {
     let docker = &rehearsal.docker;
     let port = shared::compose::raw::service_port(document, &flags.service).unwrap_or(service.port);
+    // Router, service and middleware names carry the rehearsal's id: any other Traefik
+    // reading this engine (a Coolify proxy on the same machine) sees no name it has.
+    let mut settings = service.clone();
+    settings.name = format!("rehearsal-{}-{}", rehearsal.id, service.name);
     let options = shared::compose::raw::RawOptions {
         service: flags.service.clone(),
         replicas,
         domain: DOMAIN.to_owned(),
         port,
-        name_stem: shared::compose::raw::DEFAULT_NAME_STEM.to_owned(),
+        name_stem: format!("rehearsal-{}", rehearsal.id),
     };
-    let raw = shared::compose::raw::raw_compose(document, &options, &project.target, service)
+    let raw = shared::compose::raw::raw_compose(document, &options, &project.target, &settings)
         .map_err(|e| anyhow::anyhow!("gaqno-lb compose: {e}"))?;
     let app = path_b::RawApp::new(
         &rehearsal.dir.join("applications"),
@@ -472,10 +522,13 @@ fn rehearse_path_b(
     let file = app.rehearsal_file(&raw.document, &rehearsal.network)?;
     let traefik_service = balanced_service(&file, &flags.service)?;
     let socket_path = service.socket_io.path.clone();
-    let health = service
-        .health_check
-        .clone()
-        .unwrap_or_else(shared::model::HealthCheck::gaqno);
+    // The project's health check, as the labels carry it; without one, the app is still
+    // asked on GAQNO's path (the keep-alive and the latency need a request that answers).
+    let health = service.health_check.clone();
+    let health_path = health
+        .as_ref()
+        .map_or(shared::model::GAQNO_HEALTH_PATH, |h| h.path.as_str())
+        .to_owned();
     let mut differences: Vec<String> = proxy::CHANGES.iter().map(|c| (*c).to_owned()).collect();
     differences.extend(path_b::CHANGES.iter().map(|c| (*c).to_owned()));
 
@@ -493,7 +546,7 @@ fn rehearse_path_b(
     app.deploy(docker, &file)?;
     // The keep-alive takes up to Traefik's idle timeout to measure: on a replica of its own
     // (not the service's: the redeploy would end it), from the start, on its own thread.
-    let keep_alive = start_keep_alive_probe(rehearsal, &app, &proxy, port, &health.path)?;
+    let keep_alive = start_keep_alive_probe(rehearsal, &app, &proxy, port, &health_path)?;
     let healthy_within = Duration::from_secs(180);
     wait_replicas(
         &app,
@@ -519,7 +572,10 @@ fn rehearse_path_b(
     check_interrupt(interrupted)?;
 
     progress("the health check, against Traefik's timeout");
-    report_step(health_step(&proxy, &health)?, &mut steps);
+    report_step(
+        health_step(&proxy, health.as_ref(), &health_path)?,
+        &mut steps,
+    );
     check_interrupt(interrupted)?;
 
     progress("a redeploy as Coolify does it on path b, under load");
@@ -548,7 +604,7 @@ fn rehearse_path_b(
             &traefik_service,
             &url,
             &socket_path,
-            &health,
+            health.as_ref(),
             port,
             rehearsal,
             interrupted,
@@ -662,8 +718,20 @@ fn sessions_step(url: &str, path: &str) -> anyhow::Result<Step> {
     Ok(step)
 }
 
-fn health_step(proxy: &proxy::Proxy, health: &shared::model::HealthCheck) -> anyhow::Result<Step> {
+fn health_step(
+    proxy: &proxy::Proxy,
+    health: Option<&shared::model::HealthCheck>,
+    path: &str,
+) -> anyhow::Result<Step> {
     let mut step = Step::new("The health check, against Traefik's timeout");
+    let Some(health) = health else {
+        step.findings.push(Finding {
+            owner: Owner::Project,
+            what: "the project's service has no health check: Traefik keeps sending sessions to a replica that hangs, until Docker reports it dead".into(),
+            fix: format!("give the service a health check in the project ({path}, every 10 s, 3 s timeout, as GAQNO's services have)"),
+        });
+        return Ok(step);
+    };
     let timeout = health
         .timeout
         .as_ref()
@@ -804,7 +872,7 @@ fn replica_lost_step(
     traefik_service: &str,
     url: &str,
     path: &str,
-    health: &shared::model::HealthCheck,
+    health: Option<&shared::model::HealthCheck>,
     port: u16,
     rehearsal: &Rehearsal,
     interrupted: &AtomicBool,
@@ -876,7 +944,9 @@ fn replica_lost_step(
     // to 2 s for its answer: a longer run of failures means Traefik kept sending new
     // clients there.
     if outage.longest > Duration::from_secs(3) {
-        let interval = health.interval.as_ref().map_or("30s", |i| i.as_str());
+        let interval = health
+            .and_then(|h| h.interval.as_ref())
+            .map_or("30s", |i| i.as_str());
         step.findings.push(Finding {
             owner: Owner::Path,
             what: format!(
@@ -887,9 +957,12 @@ fn replica_lost_step(
             fix: "a shorter health check interval in the project shortens that window (each check is one request per replica)".into(),
         });
     }
-    // Coolify does not restart it (no restart policy in the file): bring the service back
-    // for what follows.
+    // Coolify does not restart it (the file has no restart policy). A kept rehearsal is
+    // left with all its replicas: `compose up` starts the missing one.
     let _ = docker.run(&["rm", "-f", &victim]);
+    if rehearsal.keep {
+        app.up(docker)?;
+    }
     Ok(step)
 }
 
@@ -1004,32 +1077,35 @@ mod tests {
     }
 
     #[test]
-    fn the_application_is_the_compose_file_or_one_service_of_the_image() {
+    fn the_application_is_the_compose_file_or_one_service_of_the_image_or_the_demo() {
         let service = Project::gaqno().services[0].clone();
         let flags = |image: Option<&str>| Rehearse {
             path: RehearsalPath::B,
             service: service.name.clone(),
-            image: image.map(str::to_owned),
             project_service: None,
+            image: image.map(str::to_owned),
             replicas: Some(3),
             project: None,
             compose: None,
             keep: false,
             format: Format::Json,
         };
-        let document = app_document(&flags(Some("gaqno/omni:1")), &service).unwrap();
+        let dir = std::path::Path::new("/tmp/gaqno-lb-rehearsal-x");
+        let document = app_document(&flags(Some("gaqno/omni:1")), &service, dir).unwrap();
         assert_eq!(document["services"][&service.name]["image"], "gaqno/omni:1");
         assert_eq!(
             document["services"][&service.name]["expose"],
             json!([service.port.to_string()])
         );
         assert_eq!(images_of(&document), ["gaqno/omni:1"]);
-        let missing = app_document(&flags(None), &service)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            missing.contains("--image IMAGE, or --compose FILE"),
-            "{missing}"
+        // Neither: the demo on the official node image, its file mounted from the folder.
+        let demo = app_document(&flags(None), &service, dir).unwrap();
+        let demo = &demo["services"][&service.name];
+        assert_eq!(demo["image"], DEMO_IMAGE);
+        assert_eq!(demo["command"], json!(["node", "/demo/server.js"]));
+        assert_eq!(
+            demo["volumes"],
+            json!(["/tmp/gaqno-lb-rehearsal-x/demo:/demo:ro"])
         );
     }
 }

@@ -19,8 +19,9 @@ use super::docker::{Docker, LABEL};
 pub const GRACE_SECONDS: u32 = 30;
 
 /// What the rehearsal changes in the file, beside what `gaqno-lb compose` writes.
-pub const CHANGES: [&str; 3] = [
+pub const CHANGES: [&str; 4] = [
     "the domain is http://127.0.0.1 (HTTP: no certificate to make; TLS does not change which replica a session reaches)",
+    "router, service and middleware names carry the rehearsal's id, so no other Traefik on this engine meets a name it has",
     "the proxy's network is the rehearsal's instead of `coolify`, and every service and network carries the rehearsal's label",
     "Coolify's own `coolify.*` labels are left out, so that a Coolify on this machine never takes the containers for its own",
 ];
@@ -105,6 +106,12 @@ impl RawApp {
             deploy.stops.push(started.elapsed());
             let _ = docker.run(&["rm", "-f", &container]);
         }
+        self.up(docker)?;
+        Ok(deploy)
+    }
+
+    /// Coolify's `docker compose … up -d` of the file in the application's folder.
+    pub fn up(&self, docker: &Docker) -> anyhow::Result<()> {
         let dir = self.dir.display().to_string();
         docker.output(docker.command().args([
             "compose",
@@ -113,11 +120,11 @@ impl RawApp {
             "--project-directory",
             &dir,
             "-f",
-            &compose.display().to_string(),
+            &format!("{dir}/docker-compose.yaml"),
             "up",
             "-d",
         ]))?;
-        Ok(deploy)
+        Ok(())
     }
 
     /// The running replicas of the service.

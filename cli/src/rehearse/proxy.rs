@@ -16,7 +16,7 @@ use super::docker::{Docker, LABEL};
 /// What differs from Coolify's proxy, and why; each applied or the rehearsal stops.
 pub const CHANGES: [&str; 6] = [
     "its compose project, container and network are the rehearsal's own (not coolify-proxy / coolify), so a Coolify on this machine is left alone",
-    "ports 80, 443 and 8080 are published on free ports of 127.0.0.1 only",
+    "ports 80, 443 and 8080 are published on free ports of 127.0.0.1 only (443/udp, HTTP/3, is left out)",
     "/data/coolify/proxy is a temporary folder",
     "the Docker socket is the one DOCKER_HOST names, when it names a unix socket (rootless Docker, a second engine)",
     "the Docker provider reads only the rehearsal's containers (a constraint on its label)",

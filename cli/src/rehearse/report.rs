@@ -5,13 +5,21 @@ use std::io::Write;
 
 use serde::Serialize;
 
-/// Whose the fix is: the application's (a `main.ts` line: the rehearsal fails), or the
-/// path's (how Coolify deploys on this path, a setting or another path: said, not failed).
+/// Whose the fix is: the application's (a `main.ts` line) or the gaqno-lb project's (a
+/// setting of the service): the rehearsal fails; or the path's (how Coolify deploys on this
+/// path: another path avoids it): said, not failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Owner {
     App,
+    Project,
     Path,
+}
+
+impl Owner {
+    fn fails(self) -> bool {
+        self != Owner::Path
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +49,7 @@ impl Step {
     }
 
     pub fn passed(&self) -> bool {
-        self.findings.iter().all(|f| f.owner != Owner::App)
+        self.findings.iter().all(|f| !f.owner.fails())
     }
 }
 
@@ -65,7 +73,7 @@ impl Report {
             .steps
             .iter()
             .flat_map(|s| &s.findings)
-            .filter(|f| f.owner == Owner::App)
+            .filter(|f| f.owner.fails())
             .count();
         if app == 0 {
             writeln!(
@@ -76,7 +84,7 @@ impl Report {
         } else {
             writeln!(
                 out,
-                "\n{app} thing(s) to fix in the application before production (above, each with its fix)."
+                "\n{app} thing(s) to fix before production (above, each with its fix)."
             )?;
         }
         writeln!(out, "\nRehearsed as production, except:")?;
@@ -103,6 +111,7 @@ pub fn write_step(out: &mut impl Write, step: &Step) -> std::io::Result<()> {
     for finding in &step.findings {
         let who = match finding.owner {
             Owner::App => "the app",
+            Owner::Project => "the project",
             Owner::Path => "the path",
         };
         writeln!(out, "    {who}: {}", finding.what)?;

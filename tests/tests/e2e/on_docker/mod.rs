@@ -45,9 +45,35 @@ fn coolify_paths_on_real_docker() {
             "path labels, the label corpus",
             label_corpus::label_mistakes_on_real_docker,
         ),
-        ("path rehearse, gaqno-lb rehearse", rehearse::rehearsals),
         ("path c, Swarm on two nodes", swarm::swarm_on_two_nodes),
     ]);
+}
+
+/// `gaqno-lb rehearse` on the worker engine (run inside its network namespace, where the
+/// rehearsal's loopback ports are), beside the paths above on the server engine, but never
+/// during the Swarm path, which takes both engines over. `GAQNO_LB_DOCKER_ONLY` without `r`
+/// leaves it out.
+#[test]
+fn rehearsals_on_real_docker() {
+    let Some(setup) = setup() else {
+        return;
+    };
+    let Some(worker) = tests::docker::worker_engine() else {
+        return;
+    };
+    if std::env::var("GAQNO_LB_DOCKER_ONLY")
+        .is_ok_and(|o| !o.split(',').any(|l| l.trim().starts_with('r')))
+    {
+        eprintln!("on real Docker: the rehearsals left out (GAQNO_LB_DOCKER_ONLY)");
+        return;
+    }
+    let _turn = tests::docker::rehearsals_turn();
+    let started = Instant::now();
+    rehearse::rehearsals(&setup, &worker, &tests::docker::worker_netns());
+    eprintln!(
+        "on real Docker: the rehearsals took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Runs `paths` in turn, each to its end; fails naming every one that failed.

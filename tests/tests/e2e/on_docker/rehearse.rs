@@ -5,24 +5,26 @@
 //! - an app that exits at once on SIGTERM, keeps Node's 5 s keep-alive and answers its
 //!   health check in 2 s (of Traefik's 3) fails (exit 1) with those three findings, each
 //!   with its fix — the control: the same rehearsal does fail;
+//! - the demo the binary carries (no application given), on the official Node image's name,
+//!   passes;
 //! - a rehearsal interrupted (SIGINT) once its replicas run removes everything it made.
 //!
-//! The three run side by side: a rehearsal touches only what carries its own id.
+//! The four run side by side, and beside the Coolify paths (not the Swarm's): a rehearsal
+//! touches only what carries its own id.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tests::docker::{exclusive, Engine, Use, REPLICA_IMAGE};
+use tests::docker::{Engine, REPLICA_IMAGE};
 use tests::TempDir;
 
 use super::Setup;
 use crate::docker_labels::SERVICE;
 
-pub(super) fn rehearsals(setup: &Setup) {
-    let engine = &setup.server;
-    let _turn = exclusive(Use::Standalone, &[engine]);
+/// The rehearsals, on `engine` from inside `netns` (where its loopback ports are).
+pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     let dir = TempDir::new("rehearse-docker").expect("temp dir");
     let good = app_file(
         dir.path(),
@@ -47,19 +49,29 @@ pub(super) fn rehearsals(setup: &Setup) {
         &[("REPLICA_ON_SIGTERM", "drain")],
     );
 
-    let runs = [good.clone(), bad.clone()].map(|file| {
+    let runs = [Some(good), Some(bad), None].map(|file| {
         let (binary, engine) = (setup.binary.clone(), engine.clone());
-        std::thread::spawn(move || rehearse(&binary, &engine, &file))
+        let netns = netns.to_owned();
+        std::thread::spawn(move || rehearse(&binary, &engine, &netns, file.as_deref()))
     });
-    let interrupt = interrupt_once_running(setup, engine, &interrupted);
+    let interrupt = interrupt_once_running(setup, engine, netns, &interrupted);
     // Every rehearsal to its end before any assertion: a panic here would end the turn and
     // clear the engine under the others.
-    let [good_run, bad_run] = runs.map(|r| r.join());
+    let [good_run, bad_run, demo_run] = runs.map(|r| r.join());
     let interrupt = interrupt.join();
-    let (good_run, bad_run) = (
+    let (good_run, bad_run, demo_run) = (
         good_run.expect("the draining app's rehearsal"),
         bad_run.expect("the rehearsal of the app to fix"),
+        demo_run.expect("the demo's rehearsal"),
     );
+
+    // The demo this binary carries, on the official Node image's name: an app as it should
+    // be, so it passes.
+    let (code, report, id) = demo_run;
+    assert_eq!(code, 0, "the demo passes: {report:#}");
+    assert_eq!(report["image"], json!("node:22-alpine"));
+    assert_eq!(app_findings(&report).len(), 0, "{report:#}");
+    assert_nothing_left(engine, &id);
 
     // The app that drains and keeps connections longer than Traefik: ready.
     let (code, report, id) = good_run;
@@ -140,16 +152,27 @@ fn app_file(dir: &std::path::Path, name: &str, env: &[(&str, &str)]) -> std::pat
     path
 }
 
-/// `gaqno-lb rehearse` against `engine`, as the operator's shell would run it.
-fn command(binary: &std::path::Path, engine: &Engine, file: &std::path::Path) -> Command {
-    let mut command = Command::new(binary);
+/// `gaqno-lb rehearse` of `file` (no file: the demo it carries) against `engine`, as the
+/// operator's shell would run it.
+fn command(
+    binary: &std::path::Path,
+    engine: &Engine,
+    netns: &str,
+    file: Option<&std::path::Path>,
+) -> Command {
+    // `ip netns exec` execs the binary in the namespace: the same process, the same pid.
+    let mut command = Command::new("ip");
+    command.args(["netns", "exec", netns]).arg(binary);
     for (key, value) in engine.command().get_envs() {
         if let Some(value) = value {
             command.env(key, value);
         }
     }
-    command.args(["rehearse", "--path", "b", "--service", SERVICE, "--compose"]);
-    command.arg(file).args(["--format", "json"]);
+    command.args(["rehearse", "--path", "b", "--service", SERVICE]);
+    if let Some(file) = file {
+        command.arg("--compose").arg(file);
+    }
+    command.args(["--format", "json"]);
     command
 }
 
@@ -157,9 +180,10 @@ fn command(binary: &std::path::Path, engine: &Engine, file: &std::path::Path) ->
 fn rehearse(
     binary: &std::path::Path,
     engine: &Engine,
-    file: &std::path::Path,
+    netns: &str,
+    file: Option<&std::path::Path>,
 ) -> (i32, Value, String) {
-    let out = command(binary, engine, file)
+    let out = command(binary, engine, netns, file)
         .output()
         .expect("run gaqno-lb rehearse");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -190,9 +214,10 @@ fn rehearsal_id(progress: &str) -> Option<String> {
 fn interrupt_once_running(
     setup: &Setup,
     engine: &Engine,
+    netns: &str,
     file: &std::path::Path,
 ) -> std::thread::JoinHandle<String> {
-    let mut child = command(&setup.binary, engine, file)
+    let mut child = command(&setup.binary, engine, netns, Some(file))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
