@@ -9,7 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{docker::apt_install, project_root, run};
+use crate::{
+    docker::{apt_install, dpkg_installed},
+    project_root, run,
+};
 
 /// Debian's packages the harness loads: PHP, Symfony's YAML (Coolify's `Yaml::dump`), and
 /// Laravel's collections and `Str` (8.x; `stand-ins.php` adds the few later methods Coolify
@@ -46,7 +49,7 @@ pub fn coolify_golden(args: &[String]) -> Result<(), String> {
     warn_on_another_commit(&source);
     let missing: Vec<&str> = PACKAGES
         .into_iter()
-        .filter(|package| !installed(package))
+        .filter(|package| !dpkg_installed(package))
         .collect();
     if !missing.is_empty() {
         apt_install(&missing)?;
@@ -91,13 +94,6 @@ pub fn coolify_golden(args: &[String]) -> Result<(), String> {
         (false, false) => eprintln!("xtask: wrote {}", differ.join(", ")),
     }
     Ok(())
-}
-
-fn installed(package: &str) -> bool {
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", package])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
 }
 
 /// A checkout at another commit is allowed (to see what a newer Coolify writes) but said.

@@ -72,10 +72,7 @@ pub fn install(tools_dir: &Path) -> Result<PathBuf, String> {
     .map(|(_, package)| *package)
     .collect();
     // busybox (the dynamic build) would not run inside the images: the static one is needed.
-    let static_busybox = Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", "busybox-static"])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"));
+    let static_busybox = dpkg_installed("busybox-static");
     if !missing.is_empty() || !static_busybox {
         let mut packages = vec![
             "docker.io",
@@ -90,6 +87,14 @@ pub fn install(tools_dir: &Path) -> Result<PathBuf, String> {
         apt_install(&packages)?;
     }
     compose_plugin(tools_dir)
+}
+
+/// Whether Debian's `package` is installed.
+pub fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
 }
 
 /// `apt-get install` as root, waiting for the dpkg lock rather than failing on it.

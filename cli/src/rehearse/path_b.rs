@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 
 use super::docker::{Docker, LABEL};
 
+/// The file's name in the application's folder, as Coolify writes it.
+const COMPOSE_FILE: &str = "docker-compose.yaml";
+
 /// Coolify's default stop grace period (`DEFAULT_STOP_GRACE_PERIOD_SECONDS`).
 pub const GRACE_SECONDS: u32 = 30;
 
@@ -97,8 +100,7 @@ impl RawApp {
 
     /// Deploys `file` the way Coolify does (this module's doc).
     pub fn deploy(&self, docker: &Docker, file: &Value) -> anyhow::Result<Deploy> {
-        let compose = self.dir.join("docker-compose.yaml");
-        std::fs::write(&compose, shared::yaml::to_string(file)?)?;
+        std::fs::write(self.dir.join(COMPOSE_FILE), shared::yaml::to_string(file)?)?;
         let mut deploy = Deploy::default();
         for container in docker.all(&self.labels())? {
             let started = Instant::now();
@@ -110,20 +112,24 @@ impl RawApp {
         Ok(deploy)
     }
 
-    /// Coolify's `docker compose … up -d` of the file in the application's folder.
+    /// `docker compose` on the file in the application's folder, as Coolify runs it: its
+    /// `.env`, the folder as the project (no `--project-name`).
+    fn compose(&self, docker: &Docker) -> std::process::Command {
+        let mut command = docker.command();
+        command
+            .arg("compose")
+            .arg("--env-file")
+            .arg(self.dir.join(".env"))
+            .arg("--project-directory")
+            .arg(&self.dir)
+            .arg("-f")
+            .arg(self.dir.join(COMPOSE_FILE));
+        command
+    }
+
+    /// Coolify's `docker compose … up -d`.
     pub fn up(&self, docker: &Docker) -> anyhow::Result<()> {
-        let dir = self.dir.display().to_string();
-        docker.output(docker.command().args([
-            "compose",
-            "--env-file",
-            &format!("{dir}/.env"),
-            "--project-directory",
-            &dir,
-            "-f",
-            &format!("{dir}/docker-compose.yaml"),
-            "up",
-            "-d",
-        ]))?;
+        docker.output(self.compose(docker).args(["up", "-d"]))?;
         Ok(())
     }
 
@@ -139,15 +145,7 @@ impl RawApp {
     /// environment and networks) that Traefik leaves out, named `<project>-<what>`.
     pub fn run_one_off(&self, docker: &Docker, what: &str) -> anyhow::Result<String> {
         let name = format!("{}-{what}", self.project);
-        let dir = self.dir.display().to_string();
-        docker.output(docker.command().args([
-            "compose",
-            "--env-file",
-            &format!("{dir}/.env"),
-            "--project-directory",
-            &dir,
-            "-f",
-            &format!("{dir}/docker-compose.yaml"),
+        docker.output(self.compose(docker).args([
             "run",
             "-d",
             "--no-deps",
