@@ -11,6 +11,7 @@
 //! end, on failure and on Ctrl+C ([`Rehearsal`]'s `Drop`); it never touches anything else.
 
 mod docker;
+mod path_a;
 mod path_b;
 mod probe;
 mod proxy;
@@ -51,11 +52,8 @@ const DEMO_IMAGE: &str = "node:22-alpine";
 struct Demo;
 
 pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
-    if flags.path != RehearsalPath::B {
-        bail!(
-            "path {} cannot be rehearsed yet: this version rehearses path b (a Raw Compose Deployment)",
-            flags.path.letter()
-        );
+    if flags.path == RehearsalPath::C {
+        bail!("path c cannot be rehearsed yet: this version rehearses paths a (N applications) and b (a Raw Compose Deployment)");
     }
     let project = match &flags.project {
         Some(path) => crate::commands::read_project(path)?,
@@ -100,15 +98,26 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(rehearsal.dir.join("demo"))?;
         std::fs::write(rehearsal.dir.join("demo/server.js"), demo.data)?;
     }
-    let result = rehearse_path_b(
-        &rehearsal,
-        &flags,
-        replicas,
-        &project,
-        &service,
-        &document,
-        &interrupted,
-    );
+    let result = match flags.path {
+        RehearsalPath::A => rehearse_path_a(
+            &rehearsal,
+            &flags,
+            replicas,
+            &project,
+            &service,
+            &document,
+            &interrupted,
+        ),
+        _ => rehearse_path_b(
+            &rehearsal,
+            &flags,
+            replicas,
+            &project,
+            &service,
+            &document,
+            &interrupted,
+        ),
+    };
     let mut rehearsal = rehearsal;
     if interrupted.load(Ordering::SeqCst) {
         // Ctrl+C means stop: nothing is kept.
@@ -417,6 +426,8 @@ impl Sessions {
 
 /// What `check` calls a session the server ended with a close packet.
 const CLOSED_BY_SERVER: &str = "closed by the server";
+/// What `check` calls a session a replica did not know (engine.io's 400 "Session ID unknown").
+const SESSION_UNKNOWN: &str = "session ID unknown (another replica)";
 
 /// "a ×2, b ×1".
 fn counted(map: &BTreeMap<String, u64>) -> String {
@@ -489,6 +500,219 @@ fn balanced_service(file: &Value, service: &str) -> anyhow::Result<String> {
         .context("the file's labels give the service no sticky cookie")
 }
 
+/// How the replicas run, for the steps every path shares.
+#[derive(Clone, Copy)]
+enum Deployed<'a> {
+    A(&'a path_a::Applications),
+    B(&'a path_b::RawApp),
+}
+
+impl Deployed<'_> {
+    /// The running replicas' containers.
+    fn replicas(&self, docker: &Docker) -> anyhow::Result<Vec<String>> {
+        match self {
+            Deployed::A(apps) => apps.replicas(docker),
+            Deployed::B(app) => app.replicas(docker),
+        }
+    }
+
+    /// The replica the replica-lost step kills: its container and its server URL in Traefik.
+    fn victim(&self, docker: &Docker, network: &str, port: u16) -> anyhow::Result<(String, String)> {
+        let container = self
+            .replicas(docker)?
+            .into_iter()
+            .next()
+            .context("no replica to kill")?;
+        let url = match self {
+            // The first application's: its alias, as the exported file names it.
+            Deployed::A(apps) => apps.server_url(&apps.apps[0]),
+            Deployed::B(_) => format!("http://{}:{port}", docker.address(&container, network)?),
+        };
+        Ok((container, url))
+    }
+}
+
+/// What the steps need: where the service answers, and how its replicas run.
+struct Stage<'a> {
+    rehearsal: &'a Rehearsal,
+    proxy: &'a proxy::Proxy,
+    deployed: Deployed<'a>,
+    /// Where clients reach the service (the proxy's port 80).
+    url: String,
+    socket_path: String,
+    /// The balanced service in Traefik's API, with its provider (`…@docker`, `…@file`).
+    traefik_service: String,
+    replicas: u32,
+    port: u16,
+    /// The project's health check.
+    health: Option<shared::model::HealthCheck>,
+    /// The path the app is asked on: the health check's, or GAQNO's.
+    health_path: String,
+    /// How long Traefik keeps an idle connection to a replica on this path, and why.
+    idle_timeout: (Duration, &'static str),
+}
+
+impl Stage<'_> {
+    fn docker(&self) -> &Docker {
+        &self.rehearsal.docker
+    }
+
+    /// Waits until every replica runs healthy and Traefik has each as a server, UP.
+    fn wait_replicas(&self, within: Duration, interrupted: &AtomicBool) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        let count = self.replicas as usize;
+        loop {
+            check_interrupt(interrupted)?;
+            let replicas = self.deployed.replicas(self.docker())?;
+            if replicas.len() == count {
+                self.docker()
+                    .wait_healthy(
+                        &replicas,
+                        deadline.saturating_duration_since(Instant::now()),
+                    )
+                    .context("the replicas never became healthy (their logs: docker logs <name>)")?;
+                return self.proxy.wait_servers(
+                    &self.traefik_service,
+                    count,
+                    deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_secs(5)),
+                );
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{} of {count} replicas are running after {} s",
+                replicas.len(),
+                within.as_secs()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+/// The project's health check and the path the app is asked on (its path, or GAQNO's when
+/// there is none: the keep-alive and the latency need a request that answers).
+fn health_of(service: &Service) -> (Option<shared::model::HealthCheck>, String) {
+    let health = service.health_check.clone();
+    let path = health
+        .as_ref()
+        .map_or(shared::model::GAQNO_HEALTH_PATH, |h| h.path.as_str())
+        .to_owned();
+    (health, path)
+}
+
+fn start_proxy(rehearsal: &Rehearsal) -> anyhow::Result<proxy::Proxy> {
+    progress("starting Coolify's proxy with the plugin");
+    let proxy_dir = rehearsal.dir.join("proxy");
+    std::fs::create_dir_all(&proxy_dir)?;
+    proxy::Proxy::start(&rehearsal.docker, &rehearsal.id, &rehearsal.network, &proxy_dir)
+}
+
+fn rehearse_path_a(
+    rehearsal: &Rehearsal,
+    flags: &Rehearse,
+    replicas: u32,
+    project: &Project,
+    service: &Service,
+    document: &Value,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<(Report, String)> {
+    let docker = &rehearsal.docker;
+    let port = shared::compose::raw::service_port(document, &flags.service).unwrap_or(service.port);
+    let (health, health_path) = health_of(service);
+    let image = path_a::Image::of(document, &flags.service)?;
+    let apps = path_a::Applications::new(
+        &rehearsal.dir.join("applications"),
+        &rehearsal.id,
+        &service.name,
+        replicas,
+        image,
+        port,
+        health.as_ref().map(|h| h.path.as_str()),
+        &rehearsal.network,
+    )?;
+    let exported = apps.exported_file(project, service, &service.name)?;
+    let mut differences: Vec<String> = proxy::CHANGES.iter().map(|c| (*c).to_owned()).collect();
+    differences.extend(path_a::CHANGES.iter().map(|c| (*c).to_owned()));
+
+    let proxy = start_proxy(rehearsal)?;
+    check_interrupt(interrupted)?;
+    progress(&format!(
+        "deploying {replicas} applications of {} as Coolify deploys path a, and gaqno-lb's file in the proxy's dynamic folder",
+        flags.service
+    ));
+    std::fs::write(proxy.dynamic_dir().join("gaqno-lb.yaml"), exported)?;
+    for app in &apps.apps {
+        check_interrupt(interrupted)?;
+        let update = apps.deploy(docker, app)?;
+        if let Some(why) = update.unhealthy {
+            bail!(
+                "Coolify's health check never passed on the first deploy of {} ({why}): the app does not answer {health_path} on port {port} inside its container, or the image has neither curl nor wget (docker logs {}-…)",
+                app.alias,
+                app.uuid
+            );
+        }
+    }
+    // The keep-alive is measured on an application of its own, outside the file (the
+    // redeploy would end one of the service's), on its own thread.
+    let keep_alive = {
+        let (docker, apps) = (docker.clone(), apps.clone());
+        let (network, proxy_name, path) = (
+            rehearsal.network.clone(),
+            proxy.name.clone(),
+            health_path.clone(),
+        );
+        let limit = idle_timeout_of_the_file();
+        std::thread::spawn(move || {
+            apps.deploy(&docker, &apps.keep_alive)?;
+            let container = apps
+                .containers(&docker, &apps.keep_alive)?
+                .into_iter()
+                .next()
+                .context("the keep-alive's application is not running")?;
+            docker.wait_healthy(std::slice::from_ref(&container), Duration::from_secs(180))?;
+            let address = docker.address(&container, &network)?;
+            probe::keep_alive(&docker, &proxy_name, &address, port, &path, limit)
+        })
+    };
+    let stage = Stage {
+        rehearsal,
+        proxy: &proxy,
+        deployed: Deployed::A(&apps),
+        url: format!("http://{}", proxy.http),
+        socket_path: service.socket_io.path.clone(),
+        traefik_service: format!("{}@file", shared::export::Names::of(&service.name).service),
+        replicas,
+        port,
+        health,
+        health_path,
+        idle_timeout: (
+            idle_timeout_of_the_file(),
+            "the exported file's servers transport closes idle connections after",
+        ),
+    };
+    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
+    let steps = run_steps(
+        &stage,
+        flags,
+        "a redeploy as Coolify does it on path a, under load",
+        &|| redeploy_step_a(&stage, &apps, interrupted),
+        keep_alive,
+        interrupted,
+    )?;
+    Ok((
+        report_of(flags, replicas, document, differences, steps),
+        stage.url,
+    ))
+}
+
+/// The idle timeout the exported file gives Traefik's connections to the replicas.
+fn idle_timeout_of_the_file() -> Duration {
+    shared::traefik::GoDuration::new(shared::export::NODE_IDLE_CONN_TIMEOUT)
+        .nanos()
+        .map_or(Duration::from_secs(4), |n| Duration::from_nanos(n.max(0) as u64))
+}
+
 fn rehearse_path_b(
     rehearsal: &Rehearsal,
     flags: &Rehearse,
@@ -521,24 +745,12 @@ fn rehearse_path_b(
     )?;
     let file = app.rehearsal_file(&raw.document, &rehearsal.network)?;
     let traefik_service = balanced_service(&file, &flags.service)?;
-    let socket_path = service.socket_io.path.clone();
-    // The project's health check, as the labels carry it; without one, the app is still
-    // asked on GAQNO's path (the keep-alive and the latency need a request that answers).
-    let health = service.health_check.clone();
-    let health_path = health
-        .as_ref()
-        .map_or(shared::model::GAQNO_HEALTH_PATH, |h| h.path.as_str())
-        .to_owned();
+    let (health, health_path) = health_of(service);
     let mut differences: Vec<String> = proxy::CHANGES.iter().map(|c| (*c).to_owned()).collect();
     differences.extend(path_b::CHANGES.iter().map(|c| (*c).to_owned()));
 
-    progress("starting Coolify's proxy with the plugin");
-    let proxy_dir = rehearsal.dir.join("proxy");
-    std::fs::create_dir_all(&proxy_dir)?;
-    let proxy = proxy::Proxy::start(docker, &rehearsal.id, &rehearsal.network, &proxy_dir)?;
-    let url = format!("http://{}", proxy.http);
+    let proxy = start_proxy(rehearsal)?;
     check_interrupt(interrupted)?;
-
     progress(&format!(
         "deploying {} replicas of {} as Coolify deploys path b",
         replicas, flags.service
@@ -546,18 +758,78 @@ fn rehearse_path_b(
     app.deploy(docker, &file)?;
     // The keep-alive takes up to Traefik's idle timeout to measure: on a replica of its own
     // (not the service's: the redeploy would end it), from the start, on its own thread.
-    let keep_alive = start_keep_alive_probe(rehearsal, &app, &proxy, port, &health_path)?;
-    let healthy_within = Duration::from_secs(180);
-    wait_replicas(
-        &app,
-        docker,
-        &proxy,
-        &traefik_service,
+    let keep_alive = {
+        let docker = docker.clone();
+        let name = app.run_one_off(&docker, "keep-alive")?;
+        let (network, proxy_name, path) = (
+            rehearsal.network.clone(),
+            proxy.name.clone(),
+            health_path.clone(),
+        );
+        std::thread::spawn(move || {
+            docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
+            let address = docker.address(&name, &network)?;
+            probe::keep_alive(&docker, &proxy_name, &address, port, &path, TRAEFIK_IDLE_TIMEOUT)
+        })
+    };
+    let stage = Stage {
+        rehearsal,
+        proxy: &proxy,
+        deployed: Deployed::B(&app),
+        url: format!("http://{}", proxy.http),
+        socket_path: service.socket_io.path.clone(),
+        traefik_service: format!("{traefik_service}@docker"),
         replicas,
-        healthy_within,
+        port,
+        health,
+        health_path,
+        idle_timeout: (
+            TRAEFIK_IDLE_TIMEOUT,
+            "Traefik keeps one (its default, which Coolify's proxy keeps)",
+        ),
+    };
+    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
+    let steps = run_steps(
+        &stage,
+        flags,
+        "a redeploy as Coolify does it on path b, under load",
+        &|| redeploy_step_b(&stage, &app, &file, interrupted),
+        keep_alive,
         interrupted,
     )?;
+    Ok((
+        report_of(flags, replicas, document, differences, steps),
+        stage.url,
+    ))
+}
 
+fn report_of(
+    flags: &Rehearse,
+    replicas: u32,
+    document: &Value,
+    differences: Vec<String>,
+    steps: Vec<Step>,
+) -> Report {
+    Report {
+        path: flags.path.letter().to_owned(),
+        service: flags.service.clone(),
+        image: images_of(document).join(", "),
+        replicas,
+        differences,
+        passed: steps.iter().all(Step::passed),
+        steps,
+    }
+}
+
+/// The steps every path takes, in order; `redeploy` is the path's own.
+fn run_steps(
+    stage: &Stage,
+    flags: &Rehearse,
+    redeploy_progress: &str,
+    redeploy: &dyn Fn() -> anyhow::Result<Step>,
+    keep_alive: KeepAliveProbe,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
     // For a person, each step as it ends; JSON waits for the whole report.
     let report_step = |step: Step, steps: &mut Vec<Step>| {
@@ -568,104 +840,33 @@ fn rehearse_path_b(
     };
 
     progress("sessions in every transport, with and without cookies");
-    report_step(sessions_step(&url, &socket_path)?, &mut steps);
+    report_step(sessions_step(&stage.url, &stage.socket_path)?, &mut steps);
     check_interrupt(interrupted)?;
 
     progress("the health check, against Traefik's timeout");
     report_step(
-        health_step(&proxy, health.as_ref(), &health_path)?,
+        health_step(stage.proxy, stage.health.as_ref(), &stage.health_path)?,
         &mut steps,
     );
     check_interrupt(interrupted)?;
 
-    progress("a redeploy as Coolify does it on path b, under load");
-    report_step(
-        redeploy_step(
-            &app,
-            docker,
-            &file,
-            &proxy,
-            &traefik_service,
-            replicas,
-            &url,
-            &socket_path,
-            interrupted,
-        )?,
-        &mut steps,
-    );
+    progress(redeploy_progress);
+    report_step(redeploy()?, &mut steps);
     check_interrupt(interrupted)?;
 
     progress("one replica killed, under load");
-    report_step(
-        replica_lost_step(
-            &app,
-            docker,
-            &proxy,
-            &traefik_service,
-            &url,
-            &socket_path,
-            health.as_ref(),
-            port,
-            rehearsal,
-            interrupted,
-        )?,
-        &mut steps,
-    );
+    report_step(replica_lost_step(stage, interrupted)?, &mut steps);
     check_interrupt(interrupted)?;
 
-    progress("the app's keep-alive against Traefik's (up to 90 s)");
-    report_step(keep_alive_step(keep_alive, interrupted)?, &mut steps);
-
-    let passed = steps.iter().all(Step::passed);
-    let report = Report {
-        path: flags.path.letter().to_owned(),
-        service: flags.service.clone(),
-        image: images_of(document).join(", "),
-        replicas,
-        differences,
-        steps,
-        passed,
-    };
-    Ok((report, url))
-}
-
-/// Waits until `count` replicas run healthy and Traefik has each as a server, UP.
-fn wait_replicas(
-    app: &path_b::RawApp,
-    docker: &Docker,
-    proxy: &proxy::Proxy,
-    traefik_service: &str,
-    count: u32,
-    within: Duration,
-    interrupted: &AtomicBool,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        check_interrupt(interrupted)?;
-        let replicas = app.replicas(docker)?;
-        if replicas.len() == count as usize {
-            docker
-                .wait_healthy(
-                    &replicas,
-                    deadline.saturating_duration_since(Instant::now()),
-                )
-                .context("the replicas never became healthy (their logs: docker logs <name>)")?;
-            return proxy.wait_servers(
-                traefik_service,
-                count as usize,
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_secs(5)),
-            );
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "{} of {count} replicas are running after {} s",
-            replicas.len(),
-            within.as_secs()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    progress(&format!(
+        "the app's keep-alive against Traefik's (up to {} s)",
+        stage.idle_timeout.0.as_secs()
+    ));
+    report_step(
+        keep_alive_step(keep_alive, stage.idle_timeout, interrupted)?,
+        &mut steps,
+    );
+    Ok(steps)
 }
 
 fn sessions_step(url: &str, path: &str) -> anyhow::Result<Step> {
@@ -704,7 +905,7 @@ fn sessions_step(url: &str, path: &str) -> anyhow::Result<Step> {
     if broken > 0 {
         let unknown = sessions
             .broken
-            .contains_key("session ID unknown (another replica)");
+            .contains_key(SESSION_UNKNOWN);
         step.findings.push(Finding {
             owner: Owner::App,
             what: format!("with nothing else going on: {}", sessions.in_words()),
@@ -763,55 +964,9 @@ fn health_step(
     Ok(step)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn redeploy_step(
-    app: &path_b::RawApp,
-    docker: &Docker,
-    file: &Value,
-    proxy: &proxy::Proxy,
-    traefik_service: &str,
-    count: u32,
-    url: &str,
-    path: &str,
-    interrupted: &AtomicBool,
-) -> anyhow::Result<Step> {
-    let mut step =
-        Step::new("A redeploy, as Coolify does it on path b (every container stopped, then up)");
-    let probe = probe::Probe::start(url, path);
-    let done = Arc::new(AtomicBool::new(false));
-    let deploy = {
-        let (docker, file, done) = (docker.clone(), file.clone(), done.clone());
-        let app = app.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(SESSIONS_IN_FLIGHT);
-            let deployed = app.deploy(&docker, &file);
-            done.store(true, Ordering::SeqCst);
-            deployed
-        })
-    };
-    let sessions = sessions_until(url, path, &done, interrupted)?;
-    let deployed = deploy
-        .join()
-        .map_err(|_| anyhow::anyhow!("the redeploy's thread failed"))??;
-    wait_replicas(
-        app,
-        docker,
-        proxy,
-        traefik_service,
-        count,
-        Duration::from_secs(180),
-        interrupted,
-    )?;
-    let outage = probe.stop();
-    let slowest_stop = deployed.stops.iter().max().copied().unwrap_or_default();
-    step.measured.push(format!(
-        "{} containers stopped one by one, the slowest in {:.1} s (Coolify waits up to {} s)",
-        deployed.stops.len(),
-        slowest_stop.as_secs_f64(),
-        path_b::GRACE_SECONDS
-    ));
-    step.measured.push(sessions.in_words());
-    step.measured.push(format!(
+/// "new clients: 3 of 80 probes failed (HTTP 404 ×3), for 0.4 s at the longest".
+fn new_clients_in_words(outage: &probe::Outage) -> String {
+    format!(
         "new clients: {} of {} probes failed{}",
         outage.failed,
         outage.probes,
@@ -824,32 +979,201 @@ fn redeploy_step(
                 outage.longest.as_secs_f64()
             )
         }
-    ));
-    let ignores_sigterm = slowest_stop >= Duration::from_secs(u64::from(path_b::GRACE_SECONDS) - 1);
-    let drain_fix = "drain on SIGTERM: in main.ts `app.enableShutdownHooks();`, and in a provider's `onApplicationShutdown()` wait a few seconds, then `io.disconnectSockets(true)` (every client gets a close and reconnects at once; `io.close()` alone drops them without one)";
-    if ignores_sigterm {
+    )
+}
+
+/// The fix for an app that does not drain on SIGTERM.
+const DRAIN_FIX: &str = "drain on SIGTERM: in main.ts `app.enableShutdownHooks();`, and in a provider's `onApplicationShutdown()` wait a few seconds, then `io.disconnectSockets(true)` (every client gets a close and reconnects at once; `io.close()` alone drops them without one)";
+
+/// What the replaced replicas' stops say about the app's SIGTERM: ignored (Docker killed it
+/// when the grace period ended), or an exit at once (sessions cut, not one closed).
+///
+/// `shared_address`: old and new replicas answered at one address for a while (path a's
+/// alias), so sessions also broke by reaching the new one ("session ID unknown"), whatever
+/// the app does on SIGTERM; there, only a stop as fast as an exit (under a second: no drain)
+/// says the app exits at once.
+fn shutdown_findings(
+    step: &mut Step,
+    stops: &[Duration],
+    sessions: &Sessions,
+    shared_address: bool,
+) {
+    let slowest_stop = stops.iter().max().copied().unwrap_or_default();
+    let exits_at_once = !shared_address || slowest_stop < Duration::from_secs(1);
+    let grace = shared::coolify::deploy::STOP_GRACE_SECONDS;
+    if slowest_stop >= Duration::from_secs(u64::from(grace) - 1) {
         step.findings.push(Finding {
             owner: Owner::App,
             what: format!(
-                "each replica took {:.0} s to stop and its sessions were cut: the app ignores SIGTERM (`node` as the container's first process has no default action for it), so Docker killed it when Coolify's {} s grace period ended",
+                "each replaced replica took {:.0} s to stop and its sessions were cut: the app ignores SIGTERM (`node` as the container's first process has no default action for it), so Docker killed it when Coolify's {grace} s grace period ended",
                 slowest_stop.as_secs_f64(),
-                path_b::GRACE_SECONDS
             ),
-            fix: drain_fix.into(),
+            fix: DRAIN_FIX.into(),
         });
-    } else if sessions.cut() > 0 && !sessions.broken.contains_key(CLOSED_BY_SERVER) {
+    } else if exits_at_once
+        && sessions.cut() > 0
+        && !sessions.broken.contains_key(CLOSED_BY_SERVER)
+    {
         // Not one close: a draining app closes most of its sessions (measured on real
         // Docker: 8 to 11 of 17 to 21), and the rest break as it goes in any case.
         step.findings.push(Finding {
             owner: Owner::App,
             what: format!(
-                "sessions on the replaced replicas were cut without a close ({} of {}): the app exits on SIGTERM at once",
+                "sessions on the replaced replicas were cut without a close ({} of {}): the app exits on SIGTERM at once (the slowest replica stopped in {:.1} s)",
                 sessions.cut(),
-                sessions.started
+                sessions.started,
+                slowest_stop.as_secs_f64()
             ),
-            fix: drain_fix.into(),
+            fix: DRAIN_FIX.into(),
         });
     }
+}
+
+/// Runs `redeploy` on its own thread once sessions are open, and sessions until it ends;
+/// then waits for every replica to be back. What it returned, the sessions, and what new
+/// clients got meanwhile.
+fn under_load<T: Send + 'static>(
+    stage: &Stage,
+    redeploy: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<(T, Sessions, probe::Outage)> {
+    let probe = probe::Probe::start(&stage.url, &stage.socket_path);
+    let done = Arc::new(AtomicBool::new(false));
+    let thread = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(SESSIONS_IN_FLIGHT);
+            let result = redeploy();
+            done.store(true, Ordering::SeqCst);
+            result
+        })
+    };
+    let sessions = sessions_until(&stage.url, &stage.socket_path, &done, interrupted)?;
+    let result = thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the redeploy's thread failed"))??;
+    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
+    Ok((result, sessions, probe.stop()))
+}
+
+fn redeploy_step_a(
+    stage: &Stage,
+    apps: &path_a::Applications,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Step> {
+    let mut step = Step::new(
+        "A redeploy, as Coolify does it on path a (each application's rolling update, one after the other)",
+    );
+    let (updates, sessions, outage) = {
+        let (apps, docker) = (apps.clone(), stage.docker().clone());
+        under_load(
+            stage,
+            move || {
+                apps.apps
+                    .iter()
+                    .map(|app| apps.deploy(&docker, app))
+                    .collect::<anyhow::Result<Vec<_>>>()
+            },
+            interrupted,
+        )?
+    };
+    let stops: Vec<Duration> = updates.iter().flat_map(|u| u.stops.clone()).collect();
+    let slowest_stop = stops.iter().max().copied().unwrap_or_default();
+    let longest_wait = updates.iter().map(|u| u.waited).max().unwrap_or_default();
+    step.measured.push(match apps.health_check() {
+        Some(_) => format!(
+            "{} applications updated: each new container ran beside the old one until Coolify's health check passed ({:.1} s at the longest), then the old one stopped in {:.1} s at the slowest",
+            updates.len(),
+            longest_wait.as_secs_f64(),
+            slowest_stop.as_secs_f64()
+        ),
+        None => format!(
+            "{} applications updated with Coolify's health check off: each old container was stopped as soon as the new one started, in {:.1} s at the slowest",
+            updates.len(),
+            slowest_stop.as_secs_f64()
+        ),
+    });
+    step.measured.push(sessions.in_words());
+    step.measured.push(new_clients_in_words(&outage));
+    let unhealthy: Vec<&str> = updates
+        .iter()
+        .filter_map(|u| u.unhealthy.as_deref())
+        .collect();
+    if let (Some(last), Some(health)) = (unhealthy.last(), apps.health_check()) {
+        step.findings.push(Finding {
+            owner: Owner::App,
+            what: format!(
+                "Coolify's health check never passed on {} of {} new containers ({last}): Coolify rolled each back, the old container kept serving, and the deploy failed",
+                unhealthy.len(),
+                updates.len()
+            ),
+            fix: format!(
+                "Coolify checks from inside the container with `curl … || wget …`: the image needs one of them (node's alpine images have wget), and {} must answer 200 within {} s, {} s after the start",
+                health.path, health.timeout, health.start_period
+            ),
+        });
+    }
+    shutdown_findings(&mut step, &stops, &sessions, true);
+    if let Some(unknown) = sessions.broken.get(SESSION_UNKNOWN) {
+        step.findings.push(Finding {
+            owner: Owner::Path,
+            what: format!(
+                "{unknown} session(s) broke with \"session ID unknown\" on an application being updated: while its old and new containers run side by side ({:.1} s at the longest), both carry its alias, Docker's DNS answers either, and Traefik's new connections reach the one that does not know the session; the client reconnects",
+                longest_wait.as_secs_f64()
+            ),
+            fix: "the window is Coolify's health check wait: its start period plus an interval or two (Configuration → Health check) — shorter settings narrow it; path c (Swarm) gives every replica an address of its own, and no redeploy breaks a session that way".into(),
+        });
+    }
+    if outage.failed > 0 {
+        match apps.health_check() {
+            None => step.findings.push(Finding {
+                owner: Owner::Project,
+                what: format!(
+                    "new clients got {} for {:.1} s: with Coolify's health check off, it stops the old container as soon as the new one starts, before the new one listens",
+                    outage.statuses_in_words(),
+                    outage.longest.as_secs_f64()
+                ),
+                fix: format!(
+                    "give the project's service a health check, and turn on Coolify's health check in each application (Configuration → Health check, path {}): Coolify then stops the old container only once the new one answers",
+                    stage.health_path
+                ),
+            }),
+            Some(_) => step.findings.push(Finding {
+                owner: Owner::App,
+                what: format!(
+                    "new clients got {} for {:.1} s although Coolify waited for each new container: the old one stopped answering before Traefik stopped sending it requests",
+                    outage.statuses_in_words(),
+                    outage.longest.as_secs_f64()
+                ),
+                fix: DRAIN_FIX.into(),
+            }),
+        }
+    }
+    Ok(step)
+}
+
+fn redeploy_step_b(
+    stage: &Stage,
+    app: &path_b::RawApp,
+    file: &Value,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Step> {
+    let mut step =
+        Step::new("A redeploy, as Coolify does it on path b (every container stopped, then up)");
+    let (deployed, sessions, outage) = {
+        let (app, docker, file) = (app.clone(), stage.docker().clone(), file.clone());
+        under_load(stage, move || app.deploy(&docker, &file), interrupted)?
+    };
+    let slowest_stop = deployed.stops.iter().max().copied().unwrap_or_default();
+    step.measured.push(format!(
+        "{} containers stopped one by one, the slowest in {:.1} s (Coolify waits up to {} s)",
+        deployed.stops.len(),
+        slowest_stop.as_secs_f64(),
+        shared::coolify::deploy::STOP_GRACE_SECONDS
+    ));
+    step.measured.push(sessions.in_words());
+    step.measured.push(new_clients_in_words(&outage));
+    shutdown_findings(&mut step, &deployed.stops, &sessions, false);
     if outage.failed > 0 {
         step.findings.push(Finding {
             owner: Owner::Path,
@@ -864,45 +1188,35 @@ fn redeploy_step(
     Ok(step)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn replica_lost_step(
-    app: &path_b::RawApp,
-    docker: &Docker,
-    proxy: &proxy::Proxy,
-    traefik_service: &str,
-    url: &str,
-    path: &str,
-    health: Option<&shared::model::HealthCheck>,
-    port: u16,
-    rehearsal: &Rehearsal,
-    interrupted: &AtomicBool,
-) -> anyhow::Result<Step> {
+fn replica_lost_step(stage: &Stage, interrupted: &AtomicBool) -> anyhow::Result<Step> {
     let mut step = Step::new("One replica killed (a crash, an out-of-memory kill), under load");
-    let replicas = app.replicas(docker)?;
-    let victim = replicas.first().context("no replica to kill")?.clone();
-    let victim_url = format!(
-        "http://{}:{port}",
-        docker.address(&victim, &rehearsal.network)?
-    );
+    let docker = stage.docker();
+    let (victim, victim_url) =
+        stage
+            .deployed
+            .victim(docker, &stage.rehearsal.network, stage.port)?;
     let victim_cookie = shared::traefik::sticky_cookie_value(&victim_url);
-    let probe = probe::Probe::start(url, path);
-    let done = Arc::new(AtomicBool::new(false));
-    let killer = {
-        let (docker, victim, done) = (docker.clone(), victim.clone(), done.clone());
-        std::thread::spawn(move || {
-            std::thread::sleep(SESSIONS_IN_FLIGHT);
-            let killed = docker.run(&["kill", &victim]);
-            // Long enough for Traefik's health check to notice (GAQNO's: every 10 s).
-            std::thread::sleep(Duration::from_secs(12));
-            done.store(true, Ordering::SeqCst);
-            killed
-        })
+    let (_, sessions, outage) = {
+        let (docker, victim) = (docker.clone(), victim.clone());
+        let probe = probe::Probe::start(&stage.url, &stage.socket_path);
+        let done = Arc::new(AtomicBool::new(false));
+        let killer = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(SESSIONS_IN_FLIGHT);
+                let killed = docker.run(&["kill", &victim]);
+                // Long enough for Traefik's health check to notice (GAQNO's: every 10 s).
+                std::thread::sleep(Duration::from_secs(12));
+                done.store(true, Ordering::SeqCst);
+                killed
+            })
+        };
+        let sessions = sessions_until(&stage.url, &stage.socket_path, &done, interrupted)?;
+        killer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the kill's thread failed"))??;
+        ((), sessions, probe.stop())
     };
-    let sessions = sessions_until(url, path, &done, interrupted)?;
-    killer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the kill's thread failed"))??;
-    let outage = probe.stop();
     let on_victim = sessions
         .broken_by_replica
         .get(&victim_cookie)
@@ -914,8 +1228,9 @@ fn replica_lost_step(
         sessions.in_words()
     ));
     // The Docker provider drops a container when Docker reports it dead; a server that
-    // stays is left to Traefik's health check.
-    let servers = proxy.servers(traefik_service);
+    // stays (a file's alias, or a label's container not yet gone) is left to Traefik's
+    // health check.
+    let servers = stage.proxy.servers(&stage.traefik_service);
     let traefik_did = match servers.get(&victim_url).map(String::as_str) {
         None => "Traefik dropped the killed replica as soon as Docker reported it dead",
         Some("UP") => "Traefik still counts the killed replica UP",
@@ -944,7 +1259,9 @@ fn replica_lost_step(
     // to 2 s for its answer: a longer run of failures means Traefik kept sending new
     // clients there.
     if outage.longest > Duration::from_secs(3) {
-        let interval = health
+        let interval = stage
+            .health
+            .as_ref()
             .and_then(|h| h.interval.as_ref())
             .map_or("30s", |i| i.as_str());
         step.findings.push(Finding {
@@ -957,45 +1274,37 @@ fn replica_lost_step(
             fix: "a shorter health check interval in the project shortens that window (each check is one request per replica)".into(),
         });
     }
-    // Coolify does not restart it (the file has no restart policy). A kept rehearsal is
-    // left with all its replicas: `compose up` starts the missing one.
-    let _ = docker.run(&["rm", "-f", &victim]);
-    if rehearsal.keep {
-        app.up(docker)?;
+    match stage.deployed {
+        // Path a's container has `restart: unless-stopped`: Docker restarts one that
+        // crashes, but `docker kill` counts as a stop; started again here, as after a crash.
+        Deployed::A(_) => {
+            docker.run(&["start", &victim])?;
+            stage.wait_replicas(Duration::from_secs(180), interrupted)?;
+        }
+        // Coolify does not restart it (the file has no restart policy). A kept rehearsal
+        // is left with all its replicas: `compose up` starts the missing one.
+        Deployed::B(app) => {
+            let _ = docker.run(&["rm", "-f", &victim]);
+            if stage.rehearsal.keep {
+                app.up(docker)?;
+            }
+        }
     }
     Ok(step)
 }
 
-/// The keep-alive probe: a one-off container of the service (`docker compose run`, outside
-/// Traefik), measured from the proxy's container, on its own thread.
+/// The keep-alive probe: a replica of its own, outside Traefik's service, measured from the
+/// proxy's container, on its own thread.
 type KeepAliveProbe = std::thread::JoinHandle<anyhow::Result<Option<Duration>>>;
 
-fn start_keep_alive_probe(
-    rehearsal: &Rehearsal,
-    app: &path_b::RawApp,
-    proxy: &proxy::Proxy,
-    port: u16,
-    health_path: &str,
-) -> anyhow::Result<KeepAliveProbe> {
-    let docker = rehearsal.docker.clone();
-    let name = app.run_one_off(&docker, "keep-alive")?;
-    let network = rehearsal.network.clone();
-    let (proxy_name, health_path) = (proxy.name.clone(), health_path.to_owned());
-    Ok(std::thread::spawn(move || {
-        docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
-        let address = docker.address(&name, &network)?;
-        probe::keep_alive(
-            &docker,
-            &proxy_name,
-            &address,
-            port,
-            &health_path,
-            TRAEFIK_IDLE_TIMEOUT,
-        )
-    }))
-}
-
-fn keep_alive_step(probe: KeepAliveProbe, interrupted: &AtomicBool) -> anyhow::Result<Step> {
+/// `idle_timeout`: how long Traefik keeps an idle connection on this path, and the words
+/// that say why.
+fn keep_alive_step(
+    probe: KeepAliveProbe,
+    idle_timeout: (Duration, &str),
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Step> {
+    let (traefik_keeps, why) = idle_timeout;
     let mut step = Step::new("Node's keep-alive against Traefik's");
     while !probe.is_finished() {
         check_interrupt(interrupted)?;
@@ -1006,21 +1315,22 @@ fn keep_alive_step(probe: KeepAliveProbe, interrupted: &AtomicBool) -> anyhow::R
         .map_err(|_| anyhow::anyhow!("the keep-alive probe's thread failed"))??;
     match kept {
         None => step.measured.push(format!(
-            "an idle connection stayed open past Traefik's {} s",
-            TRAEFIK_IDLE_TIMEOUT.as_secs()
+            "an idle connection stayed open past Traefik's {:.0} s ({why} {:.0} s)",
+            traefik_keeps.as_secs_f64(),
+            traefik_keeps.as_secs_f64()
         )),
         Some(kept) => {
             step.measured.push(format!(
-                "the app closed an idle connection after {:.1} s; Traefik keeps one {} s",
+                "the app closed an idle connection after {:.1} s; {why} {:.0} s",
                 kept.as_secs_f64(),
-                TRAEFIK_IDLE_TIMEOUT.as_secs()
+                traefik_keeps.as_secs_f64()
             ));
             step.findings.push(Finding {
                 owner: Owner::App,
                 what: format!(
-                    "idle connections close after {:.0} s, Traefik reuses them for up to {} s: a request Traefik sends on one the app is just closing fails, and for a long-polling POST that is a 502 and a lost session on a healthy replica",
+                    "idle connections close after {:.0} s, Traefik reuses them for up to {:.0} s: a request Traefik sends on one the app is just closing fails, and for a long-polling POST that is a 502 and a lost session on a healthy replica",
                     kept.as_secs_f64(),
-                    TRAEFIK_IDLE_TIMEOUT.as_secs()
+                    traefik_keeps.as_secs_f64()
                 ),
                 fix: "in main.ts, after `app.listen(…)`: `const server = app.getHttpServer(); server.keepAliveTimeout = 95_000; server.headersTimeout = 96_000;`".into(),
             });
@@ -1061,6 +1371,27 @@ mod tests {
             sessions.in_words(),
             "sessions: 12 of 20 held; broken: HTTP 502 ×2, closed by the server ×6; 11 new session(s) could not start (HTTP 404 ×10, HTTP 404: not a Socket.IO endpoint ×1)"
         );
+    }
+
+    #[test]
+    fn a_shared_address_needs_a_fast_stop_to_blame_sigterm() {
+        let mut sessions = Sessions::default();
+        sessions.started = 107;
+        sessions.broken.insert(SESSION_UNKNOWN.into(), 13);
+        let findings = |stop_ms: u64, shared_address: bool| {
+            let mut step = Step::new("redeploy");
+            let stops = [Duration::from_millis(stop_ms)];
+            shutdown_findings(&mut step, &stops, &sessions, shared_address);
+            step.findings.len()
+        };
+        // Path a, a replica that drained for 4.7 s: the broken sessions met the new
+        // container at the alias, not a replica that exits.
+        assert_eq!(findings(4_700, true), 0);
+        // Stopped in 0.2 s: it exits at once, on either path.
+        assert_eq!(findings(200, true), 1);
+        assert_eq!(findings(4_700, false), 1);
+        // Ignored until Docker killed it.
+        assert_eq!(findings(30_100, true), 1);
     }
 
     #[test]

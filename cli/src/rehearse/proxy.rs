@@ -30,6 +30,8 @@ pub struct Proxy {
     pub http: String,
     /// The `Host` of Traefik's API router (Traefik's default rule for the proxy's container).
     api_host: String,
+    /// The folder mounted as Coolify's `/data/coolify/proxy`.
+    dir: PathBuf,
 }
 
 impl Proxy {
@@ -62,10 +64,16 @@ impl Proxy {
             // `Host(<service>-<project>)`, as `traefik-coolify-proxy` on a Coolify server.
             api_host: format!("traefik-{name}"),
             name,
+            dir: dir.to_owned(),
             http,
         };
         proxy.wait_api()?;
         Ok(proxy)
+    }
+
+    /// The folder Traefik's file provider watches (Coolify's `/traefik/dynamic/`).
+    pub fn dynamic_dir(&self) -> PathBuf {
+        self.dir.join("dynamic")
     }
 
     /// `GET path` of Traefik's API through port 80, as the README's `check --traefik-api`
@@ -97,7 +105,8 @@ impl Proxy {
         }
     }
 
-    /// Waits until Traefik shows `service@docker` with `count` servers, every one UP.
+    /// Waits until Traefik shows `service` (with its provider: `…@docker`, `…@file`) with
+    /// `count` servers, every one UP.
     pub fn wait_servers(
         &self,
         service: &str,
@@ -107,7 +116,7 @@ impl Proxy {
         let deadline = Instant::now() + timeout;
         let mut last = Value::Null;
         loop {
-            if let Ok(value) = self.api(&format!("/api/http/services/{service}@docker")) {
+            if let Ok(value) = self.api(&format!("/api/http/services/{service}")) {
                 let servers = value["loadBalancer"]["servers"]
                     .as_array()
                     .map_or(0, Vec::len);
@@ -128,10 +137,10 @@ impl Proxy {
         }
     }
 
-    /// The servers of `service@docker` and their status (`UP`, `DOWN`, or `?` before its
+    /// The servers of `service` (with its provider) and their status (`UP`, `DOWN`, or `?` before its
     /// first health check), as Traefik has them now.
     pub fn servers(&self, service: &str) -> std::collections::BTreeMap<String, String> {
-        let Ok(value) = self.api(&format!("/api/http/services/{service}@docker")) else {
+        let Ok(value) = self.api(&format!("/api/http/services/{service}")) else {
             return Default::default();
         };
         value["loadBalancer"]["servers"]

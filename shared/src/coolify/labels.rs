@@ -210,7 +210,14 @@ impl Application {
     /// (`generate_compose_file`): the active labels without `coolify.` lines, `$` escaped,
     /// then `coolify.*`.
     pub fn swarm_labels(&self) -> Vec<String> {
-        self.swarm_labels_from(&self.active_labels_on(SWARM_NETWORK))
+        self.deploy_labels(SWARM_NETWORK)
+    }
+
+    /// The labels `generate_compose_file` gives the container (a standalone server) or the
+    /// service's `deploy.labels` (a Swarm server) whose destination network is `network`:
+    /// the active labels without `coolify.` lines, `$` escaped, then `coolify.*`.
+    pub fn deploy_labels(&self, network: &str) -> Vec<String> {
+        self.swarm_labels_from(&self.active_labels_on(network))
     }
 
     /// The `deploy.labels` of a standalone application on a Swarm server whose labels are

@@ -6,11 +6,14 @@
 //!   of a standalone application, a Docker Compose service's labels, the `deploy.labels` of
 //!   an application on a Swarm server.
 //! - [`proxy`] — the proxy's default `command:` flags on a standalone and a Swarm server.
+//! - [`deploy`] — the compose file a standalone application's deploy writes (on a standalone
+//!   and a Swarm server), its health check command and container name.
 //!
 //! Each function names the Coolify function it follows. `shared/test_data/coolify/` holds
 //! what Coolify's own PHP functions printed for the cases the tests here compare against,
 //! byte for byte (see the README there).
 
+pub mod deploy;
 pub mod labels;
 pub mod proxy;
 

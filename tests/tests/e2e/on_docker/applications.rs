@@ -20,7 +20,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tests::docker::{exclusive, Engine, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
@@ -55,20 +55,12 @@ struct RollingUpdate {
     stopping: Duration,
 }
 
-/// `Hisu`: hours, minutes, seconds and microseconds of now (UTC), as Coolify's
-/// `now()->format('Hisu')` on a server in UTC.
-pub(super) fn hisu() -> String {
+/// The deploy's container name, `<uuid>-<Hisu>`, by the clock now.
+pub(super) fn container_name(uuid: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let day = now.as_secs() % 86_400;
-    format!(
-        "{:02}{:02}{:02}{:06}",
-        day / 3600,
-        day / 60 % 60,
-        day % 60,
-        now.subsec_micros()
-    )
+    shared::coolify::deploy::container_name(uuid, now)
 }
 
 impl Application<'_> {
@@ -76,49 +68,31 @@ impl Application<'_> {
         format!("{SERVICE}-{}", self.n)
     }
 
-    /// `generate_compose_file` for a container named `container`.
+    /// `generate_compose_file` for a container named `container`
+    /// ([`shared::coolify::deploy::Deploy`]).
     fn compose(&self, container: &str) -> Value {
         let domains: Vec<&str> = self.domain.into_iter().collect();
         let mut app = shared::coolify::Application::standalone(&self.uuid, &domains, PORT);
         app.id = self.n as u64;
-        // `generateLabelsApplication` merged with `defaultLabels`, `$` escaped: the list
-        // `generate_compose_file` gives a container (on a Swarm server, its deploy labels).
-        let labels = app.swarm_labels();
-        let mut service = json!({
-            "image": REPLICA_IMAGE,
-            "container_name": container,
-            "restart": "unless-stopped",
-            "expose": [PORT.to_string()],
-            "networks": {"coolify": {"aliases": [container, self.alias()]}},
-            "mem_limit": "0",
-            "memswap_limit": "0",
-            "mem_swappiness": 60,
-            "mem_reservation": "0",
-            "cpus": 0.0,
-            "cpu_shares": 1024,
-            "env_file": [".env"],
-            "labels": labels,
-        });
-        if self.health_check {
-            let url = format!("'http://localhost:{PORT}/v1/health'");
-            service["healthcheck"] = json!({
-                "test": ["CMD-SHELL", format!("curl -s -X 'GET' -f {url} > /dev/null || wget -q -O- {url} > /dev/null || exit 1")],
-                "interval": "5s",
-                "timeout": "5s",
-                "retries": 10,
-                "start_period": "5s",
-            });
+        shared::coolify::deploy::Deploy {
+            application: &app,
+            container: container.to_owned(),
+            image: REPLICA_IMAGE.to_owned(),
+            aliases: vec![self.alias()],
+            health_check: self
+                .health_check
+                .then(|| shared::coolify::deploy::HealthCheck::at("/v1/health")),
+            custom_labels: None,
+            file_mounts: Vec::new(),
+            swarm_replicas: 1,
         }
-        json!({
-            "services": {container: service},
-            "networks": {"coolify": {"external": true, "name": "coolify", "attachable": true}},
-        })
+        .compose_file(shared::coolify::proxy::ServerKind::Standalone)
     }
 
     /// A deploy: the first one starts the application, later ones are Coolify's rolling
     /// update. `env` is the application's `.env` (its variables in Coolify's UI).
     fn deploy(&self, env: &str) -> RollingUpdate {
-        let container = format!("{}-{}", self.uuid, hisu());
+        let container = container_name(&self.uuid);
         let file = self.dir.join("docker-compose.yaml");
         std::fs::write(
             &file,

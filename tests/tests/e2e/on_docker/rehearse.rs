@@ -1,15 +1,18 @@
-//! `gaqno-lb rehearse --path b` on a real Docker Engine, with the replica image as the
-//! operator's application, told by its environment how to behave:
-//! - an app that drains on SIGTERM, with Node's keep-alive above Traefik's, passes every
-//!   step (exit 0; the only finding is path b's own gap during a redeploy);
-//! - an app that exits at once on SIGTERM, keeps Node's 5 s keep-alive and answers its
-//!   health check in 2 s (of Traefik's 3) fails (exit 1) with those three findings, each
+//! `gaqno-lb rehearse` on a real Docker Engine, with the replica image as the operator's
+//! application, told by its environment how to behave:
+//! - path b: an app that drains on SIGTERM, with Node's keep-alive above Traefik's, passes
+//!   every step (exit 0; the only finding is path b's own gap during a redeploy);
+//! - path b: an app that exits at once on SIGTERM, keeps Node's 5 s keep-alive and answers
+//!   its health check in 2 s (of Traefik's 3) fails (exit 1) with those three findings, each
 //!   with its fix — the control: the same rehearsal does fail;
-//! - the demo the binary carries (no application given), on the official Node image's name,
-//!   passes;
-//! - a rehearsal interrupted (SIGINT) once its replicas run removes everything it made.
+//! - path a: the same app fails with the exit and the health check, but not the keep-alive:
+//!   the exported file closes Traefik's idle connections after 4 s, before Node's 5 s;
+//! - path a: the demo the binary carries (no application given), on the official Node
+//!   image's name, passes, each application updated with Coolify's health check on;
+//! - path b: a rehearsal interrupted (SIGINT) once its replicas run removes everything it
+//!   made.
 //!
-//! The four run side by side, and beside the Coolify paths (not the Swarm's): a rehearsal
+//! The five run side by side, and beside the Coolify paths (not the Swarm's): a rehearsal
 //! touches only what carries its own id.
 
 use std::io::{BufRead, BufReader};
@@ -49,28 +52,62 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
         &[("REPLICA_ON_SIGTERM", "drain")],
     );
 
-    let runs = [Some(good), Some(bad), None].map(|file| {
-        let (binary, engine) = (setup.binary.clone(), engine.clone());
-        let netns = netns.to_owned();
-        std::thread::spawn(move || rehearse(&binary, &engine, &netns, file.as_deref()))
-    });
+    let runs = [("b", Some(good)), ("b", Some(bad.clone())), ("a", Some(bad)), ("a", None)].map(
+        |(path, file)| {
+            let (binary, engine) = (setup.binary.clone(), engine.clone());
+            let netns = netns.to_owned();
+            std::thread::spawn(move || rehearse(&binary, &engine, &netns, path, file.as_deref()))
+        },
+    );
     let interrupt = interrupt_once_running(setup, engine, netns, &interrupted);
     // Every rehearsal to its end before any assertion: a panic here would end the turn and
     // clear the engine under the others.
-    let [good_run, bad_run, demo_run] = runs.map(|r| r.join());
+    let [good_run, bad_run, bad_run_a, demo_run] = runs.map(|r| r.join());
     let interrupt = interrupt.join();
-    let (good_run, bad_run, demo_run) = (
+    let (good_run, bad_run, bad_run_a, demo_run) = (
         good_run.expect("the draining app's rehearsal"),
         bad_run.expect("the rehearsal of the app to fix"),
+        bad_run_a.expect("the rehearsal of the app to fix, path a"),
         demo_run.expect("the demo's rehearsal"),
     );
 
-    // The demo this binary carries, on the official Node image's name: an app as it should
-    // be, so it passes.
+    // The demo this binary carries, on the official Node image's name, on path a: an app
+    // as it should be, so it passes.
     let (code, report, id) = demo_run;
+    eprintln!("rehearsal of the demo on path a:\n{report:#}");
     assert_eq!(code, 0, "the demo passes: {report:#}");
+    assert_eq!(report["path"], json!("a"));
     assert_eq!(report["image"], json!("node:22-alpine"));
     assert_eq!(app_findings(&report).len(), 0, "{report:#}");
+    assert!(
+        measured(&step(&report, "A redeploy"))
+            .contains("until Coolify's health check passed"),
+        "{report:#}"
+    );
+    assert!(
+        measured(&step(&report, "Node's keep-alive")).contains("stayed open past Traefik's 4 s"),
+        "{report:#}"
+    );
+    assert_nothing_left(engine, &id);
+
+    // The app to fix, on path a: the same verdicts on its exit and its health check; Node's
+    // 5 s keep-alive outlasts the exported file's 4 s, so that one holds.
+    let (code, report, id) = bad_run_a;
+    eprintln!("rehearsal of the app that needs fixes, path a:\n{report:#}");
+    assert_eq!(code, 1, "{report:#}");
+    assert_findings(
+        &report,
+        &[
+            ("exits on SIGTERM at once", "io.disconnectSockets(true)"),
+            ("the health check took 2.", "answer /v1/health at once"),
+        ],
+    );
+    let keep_alive = step(&report, "Node's keep-alive");
+    assert_eq!(keep_alive["findings"], json!([]), "{report:#}");
+    assert!(
+        measured(&keep_alive).contains("stayed open past Traefik's 4 s"),
+        "{report:#}"
+    );
     assert_nothing_left(engine, &id);
 
     // The app that drains and keeps connections longer than Traefik: ready.
@@ -101,23 +138,17 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     eprintln!("rehearsal of the app that needs fixes:\n{report:#}");
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["passed"], json!(false));
-    let findings = app_findings(&report);
-    for (what, fix) in [
-        ("exits on SIGTERM at once", "io.disconnectSockets(true)"),
-        (
-            "idle connections close after",
-            "server.keepAliveTimeout = 95_000",
-        ),
-        ("the health check took 2.", "answer /v1/health at once"),
-    ] {
-        assert!(
-            findings.iter().any(|f| {
-                f["what"].as_str().is_some_and(|w| w.contains(what))
-                    && f["fix"].as_str().is_some_and(|x| x.contains(fix))
-            }),
-            "no finding \"{what}\" with the fix \"{fix}\": {findings:#?}"
-        );
-    }
+    assert_findings(
+        &report,
+        &[
+            ("exits on SIGTERM at once", "io.disconnectSockets(true)"),
+            (
+                "idle connections close after",
+                "server.keepAliveTimeout = 95_000",
+            ),
+            ("the health check took 2.", "answer /v1/health at once"),
+        ],
+    );
     // Node's own 5 s, timed from inside the proxy.
     let kept = measured(&step(&report, "Node's keep-alive"));
     let seconds: f64 = kept
@@ -136,6 +167,20 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     assert_nothing_left(engine, &id);
 }
 
+/// Each `(what, fix)` is one of the report's findings on the app.
+fn assert_findings(report: &Value, expected: &[(&str, &str)]) {
+    let findings = app_findings(report);
+    for (what, fix) in expected {
+        assert!(
+            findings.iter().any(|f| {
+                f["what"].as_str().is_some_and(|w| w.contains(what))
+                    && f["fix"].as_str().is_some_and(|x| x.contains(fix))
+            }),
+            "no finding \"{what}\" with the fix \"{fix}\": {findings:#?}"
+        );
+    }
+}
+
 /// The application's compose file: the replica image with `env`.
 fn app_file(dir: &std::path::Path, name: &str, env: &[(&str, &str)]) -> std::path::PathBuf {
     let environment: serde_json::Map<String, Value> = env
@@ -152,12 +197,13 @@ fn app_file(dir: &std::path::Path, name: &str, env: &[(&str, &str)]) -> std::pat
     path
 }
 
-/// `gaqno-lb rehearse` of `file` (no file: the demo it carries) against `engine`, as the
-/// operator's shell would run it.
+/// `gaqno-lb rehearse --path <path>` of `file` (no file: the demo it carries) against
+/// `engine`, as the operator's shell would run it.
 fn command(
     binary: &std::path::Path,
     engine: &Engine,
     netns: &str,
+    path: &str,
     file: Option<&std::path::Path>,
 ) -> Command {
     // `ip netns exec` execs the binary in the namespace: the same process, the same pid.
@@ -168,7 +214,7 @@ fn command(
             command.env(key, value);
         }
     }
-    command.args(["rehearse", "--path", "b", "--service", SERVICE]);
+    command.args(["rehearse", "--path", path, "--service", SERVICE]);
     if let Some(file) = file {
         command.arg("--compose").arg(file);
     }
@@ -181,9 +227,10 @@ fn rehearse(
     binary: &std::path::Path,
     engine: &Engine,
     netns: &str,
+    path: &str,
     file: Option<&std::path::Path>,
 ) -> (i32, Value, String) {
-    let out = command(binary, engine, netns, file)
+    let out = command(binary, engine, netns, path, file)
         .output()
         .expect("run gaqno-lb rehearse");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -217,7 +264,7 @@ fn interrupt_once_running(
     netns: &str,
     file: &std::path::Path,
 ) -> std::thread::JoinHandle<String> {
-    let mut child = command(&setup.binary, engine, netns, Some(file))
+    let mut child = command(&setup.binary, engine, netns, "b", Some(file))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -19,7 +19,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tests::docker::{exclusive, CoolifyProxy, Engine, ProxyPlugin, ServerKind, Use, REPLICA_IMAGE};
 use tests::TempDir;
 
@@ -36,27 +36,21 @@ struct SwarmApplication<'a> {
 }
 
 impl SwarmApplication<'_> {
-    /// Deploys the application's stack: service `name` with `labels` and `replicas`.
-    fn deploy(&self, name: &str, labels: &[String], replicas: u32, env: &str) {
-        let file = json!({
-            "services": {name: {
-                "image": REPLICA_IMAGE,
-                "networks": {"coolify-overlay": {"aliases": [name]}},
-                "env_file": [".env"],
-                "deploy": {
-                    "mode": "replicated",
-                    "replicas": replicas,
-                    "update_config": {"order": "start-first"},
-                    "rollback_config": {"order": "start-first"},
-                    "labels": labels,
-                    "resources": {
-                        "limits": {"cpus": "0", "memory": "0"},
-                        "reservations": {"cpus": "0", "memory": "0"},
-                    },
-                },
-            }},
-            "networks": {"coolify-overlay": {"external": true, "name": "coolify-overlay", "attachable": true}},
-        });
+    /// Deploys the application's stack: service `name`, with the labels box's text `custom`
+    /// ("Managed manually"; none: Coolify's) and `replicas`
+    /// ([`shared::coolify::deploy::Deploy`] on a Swarm server).
+    fn deploy(&self, name: &str, custom: Option<&str>, replicas: u32, env: &str) {
+        let file = shared::coolify::deploy::Deploy {
+            application: &coolify_application(),
+            container: name.to_owned(),
+            image: REPLICA_IMAGE.to_owned(),
+            aliases: Vec::new(),
+            health_check: None,
+            custom_labels: custom.map(str::to_owned),
+            file_mounts: Vec::new(),
+            swarm_replicas: replicas,
+        }
+        .compose_file(ServerKind::Swarm);
         std::fs::write(
             self.dir.join("docker-compose.yaml"),
             shared::yaml::to_string(&file).expect("YAML"),
@@ -149,9 +143,14 @@ impl SwarmApplication<'_> {
     }
 }
 
-/// `hisu()` of path a: the deploy's time, as Coolify names containers.
+/// The deploy's time, as Coolify names containers.
 fn container_name() -> String {
-    format!("{UUID}-{}", super::applications::hisu())
+    super::applications::container_name(UUID)
+}
+
+/// The application: a standalone one with a domain, on the Swarm server.
+fn coolify_application() -> shared::coolify::Application {
+    shared::coolify::Application::standalone(UUID, &["https://127.0.0.1"], PORT)
 }
 
 /// Path c end to end on a real two-node Swarm, over HTTPS through Coolify's Swarm proxy with
@@ -184,7 +183,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
         manager,
         dir: tests::docker::application_dir(dir.path(), UUID).expect("dir"),
     };
-    let coolify = shared::coolify::Application::standalone(UUID, &["https://127.0.0.1"], PORT);
+    let coolify = coolify_application();
     let service = format!(
         "{}@swarm",
         crate::docker_labels::https_service(&coolify.swarm_labels())
@@ -194,7 +193,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
 
     // The control: Coolify's labels.
     let consistent = UUID.to_owned();
-    app.deploy(&consistent, &coolify.swarm_labels(), 4, env);
+    app.deploy(&consistent, None, 4, env);
     let urls = app.wait_tasks(4);
     proxy
         .wait_servers(&service, &urls, 60)
@@ -206,8 +205,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
     // `gaqno-lb labels` on the Active labels, pasted back under "Managed manually".
     let active: Vec<String> = coolify.active_labels().lines().map(str::to_owned).collect();
     let ours = gaqno_labels_for(&setup.binary, dir.path(), &active).join("\n");
-    let labels = coolify.swarm_labels_from(&ours);
-    app.deploy(&consistent, &labels, 4, env);
+    app.deploy(&consistent, Some(&ours), 4, env);
     proxy
         .wait_router(&format!("gaqno-{SERVICE}-socketio@swarm"), 60)
         .expect("our router");
@@ -221,7 +219,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
     assert_held_on(&report, &urls, "four tasks on two nodes");
 
     // Scale 4 → 6 (Swarm → Replicas, redeploy).
-    app.deploy(&consistent, &labels, 6, env);
+    app.deploy(&consistent, Some(&ours), 6, env);
     let urls = app.wait_tasks(6);
     proxy.wait_servers(&service, &urls, 60).expect("six tasks");
     let (code, report) =
@@ -266,7 +264,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
         let (mode, _) = measure(
             &format!("redeploy, Consistent container name (start-first, task by task), {case}"),
             &|| {
-                app.deploy(&consistent, &labels, 6, next);
+                app.deploy(&consistent, Some(&ours), 6, next);
                 let deadline = Instant::now() + Duration::from_secs(90);
                 while manager
                     .docker(&[
@@ -296,7 +294,7 @@ pub(super) fn swarm_on_two_nodes(setup: &Setup) {
     // Coolify's default: a new service name every deploy, no --prune.
     let renamed = container_name();
     let (mode, _) = measure("redeploy, default naming (a second service)", &|| {
-        app.deploy(&renamed, &labels, 6, env);
+        app.deploy(&renamed, Some(&ours), 6, env);
         app.wait_tasks(12);
     });
     let services = manager
