@@ -74,14 +74,16 @@ pub struct Rehearse {
     /// --compose: a Socket.IO demo this binary carries, on the official `node` image.
     #[arg(long)]
     pub image: Option<String>,
-    /// How many replicas (the project service's Docker replicas, or 3).
+    /// How many replicas (the project service's Docker replicas; on path a, its servers, one
+    /// application each; or 3).
     #[arg(long)]
     pub replicas: Option<u32>,
     /// A gaqno-lb project file (the GAQNO preset by default).
     #[arg(long)]
     pub project: Option<PathBuf>,
-    /// The application's compose file (path b), with the service in it, or the file
-    /// `gaqno-lb compose` wrote from it; without it, one service running `--image`.
+    /// The application's compose file, with the service in it (path b: or the file `gaqno-lb
+    /// compose` wrote from it; path a takes the service's image, command and environment);
+    /// without it, one service running `--image`.
     #[arg(long)]
     pub compose: Option<PathBuf>,
     /// Leave it all running at the end, and say how to reach it and remove it.

@@ -255,7 +255,10 @@ mod tests {
     fn a_saved_project_is_a_project_file_the_cli_reads() {
         let project = Project::gaqno();
         let text = super::saved_text(&project).expect("JSON");
-        assert_eq!(shared::yaml::from_str::<Project>(&text).expect("read"), project);
+        assert_eq!(
+            shared::yaml::from_str::<Project>(&text).expect("read"),
+            project
+        );
     }
 
     use super::*;

@@ -64,9 +64,13 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
         flags.project_service.as_deref().unwrap_or(&flags.service),
     )?
     .clone();
+    // Path a runs one application per server of the project's service.
+    let servers = (flags.path == RehearsalPath::A && service.servers.len() >= 2)
+        .then(|| u32::try_from(service.servers.len()).unwrap_or(u32::MAX));
     let replicas = flags
         .replicas
         .or(service.docker_replicas.map(|d| d.count))
+        .or(servers)
         .unwrap_or(3);
     anyhow::ensure!(
         (2..=20).contains(&replicas),
@@ -517,7 +521,12 @@ impl Deployed<'_> {
     }
 
     /// The replica the replica-lost step kills: its container and its server URL in Traefik.
-    fn victim(&self, docker: &Docker, network: &str, port: u16) -> anyhow::Result<(String, String)> {
+    fn victim(
+        &self,
+        docker: &Docker,
+        network: &str,
+        port: u16,
+    ) -> anyhow::Result<(String, String)> {
         let container = self
             .replicas(docker)?
             .into_iter()
@@ -570,7 +579,9 @@ impl Stage<'_> {
                         &replicas,
                         deadline.saturating_duration_since(Instant::now()),
                     )
-                    .context("the replicas never became healthy (their logs: docker logs <name>)")?;
+                    .context(
+                        "the replicas never became healthy (their logs: docker logs <name>)",
+                    )?;
                 return self.proxy.wait_servers(
                     &self.traefik_service,
                     count,
@@ -605,7 +616,12 @@ fn start_proxy(rehearsal: &Rehearsal) -> anyhow::Result<proxy::Proxy> {
     progress("starting Coolify's proxy with the plugin");
     let proxy_dir = rehearsal.dir.join("proxy");
     std::fs::create_dir_all(&proxy_dir)?;
-    proxy::Proxy::start(&rehearsal.docker, &rehearsal.id, &rehearsal.network, &proxy_dir)
+    proxy::Proxy::start(
+        &rehearsal.docker,
+        &rehearsal.id,
+        &rehearsal.network,
+        &proxy_dir,
+    )
 }
 
 fn rehearse_path_a(
@@ -710,7 +726,9 @@ fn rehearse_path_a(
 fn idle_timeout_of_the_file() -> Duration {
     shared::traefik::GoDuration::new(shared::export::NODE_IDLE_CONN_TIMEOUT)
         .nanos()
-        .map_or(Duration::from_secs(4), |n| Duration::from_nanos(n.max(0) as u64))
+        .map_or(Duration::from_secs(4), |n| {
+            Duration::from_nanos(n.max(0) as u64)
+        })
 }
 
 fn rehearse_path_b(
@@ -769,7 +787,14 @@ fn rehearse_path_b(
         std::thread::spawn(move || {
             docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
             let address = docker.address(&name, &network)?;
-            probe::keep_alive(&docker, &proxy_name, &address, port, &path, TRAEFIK_IDLE_TIMEOUT)
+            probe::keep_alive(
+                &docker,
+                &proxy_name,
+                &address,
+                port,
+                &path,
+                TRAEFIK_IDLE_TIMEOUT,
+            )
         })
     };
     let stage = Stage {
@@ -903,9 +928,7 @@ fn sessions_step(url: &str, path: &str) -> anyhow::Result<Step> {
     sessions.add(&report);
     let broken = sessions.broken_count() + sessions.not_started.values().sum::<u64>();
     if broken > 0 {
-        let unknown = sessions
-            .broken
-            .contains_key(SESSION_UNKNOWN);
+        let unknown = sessions.broken.contains_key(SESSION_UNKNOWN);
         step.findings.push(Finding {
             owner: Owner::App,
             what: format!("with nothing else going on: {}", sessions.in_words()),
@@ -1010,9 +1033,7 @@ fn shutdown_findings(
             ),
             fix: DRAIN_FIX.into(),
         });
-    } else if exits_at_once
-        && sessions.cut() > 0
-        && !sessions.broken.contains_key(CLOSED_BY_SERVER)
+    } else if exits_at_once && sessions.cut() > 0 && !sessions.broken.contains_key(CLOSED_BY_SERVER)
     {
         // Not one close: a draining app closes most of its sessions (measured on real
         // Docker: 8 to 11 of 17 to 21), and the rest break as it goes in any case.
@@ -1375,9 +1396,11 @@ mod tests {
 
     #[test]
     fn a_shared_address_needs_a_fast_stop_to_blame_sigterm() {
-        let mut sessions = Sessions::default();
-        sessions.started = 107;
-        sessions.broken.insert(SESSION_UNKNOWN.into(), 13);
+        let sessions = Sessions {
+            started: 107,
+            broken: BTreeMap::from([(SESSION_UNKNOWN.to_owned(), 13)]),
+            ..Sessions::default()
+        };
         let findings = |stop_ms: u64, shared_address: bool| {
             let mut step = Step::new("redeploy");
             let stops = [Duration::from_millis(stop_ms)];

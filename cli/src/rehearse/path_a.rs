@@ -75,7 +75,8 @@ impl Image {
             .filter_map(|v| {
                 let mut parts = v.split(':');
                 let (from, to) = (parts.next()?, parts.next()?);
-                from.starts_with('/').then(|| (from.to_owned(), to.to_owned()))
+                from.starts_with('/')
+                    .then(|| (from.to_owned(), to.to_owned()))
             })
             .collect();
         Ok(Image {
@@ -210,7 +211,12 @@ impl Applications {
         docker.output(
             docker
                 .command()
-                .args(["compose", "--project-name", &app.uuid, "--project-directory"])
+                .args([
+                    "compose",
+                    "--project-name",
+                    &app.uuid,
+                    "--project-directory",
+                ])
                 .arg(&app.dir)
                 .arg("-f")
                 .arg(&file)
@@ -248,7 +254,12 @@ impl Applications {
         let mut status = String::new();
         for _ in 0..health.retries {
             status = docker
-                .run(&["inspect", "--format", "{{json .State.Health.Status}}", container])
+                .run(&[
+                    "inspect",
+                    "--format",
+                    "{{json .State.Health.Status}}",
+                    container,
+                ])
                 .unwrap_or_default()
                 .replace('"', "");
             match status.as_str() {
@@ -258,7 +269,12 @@ impl Applications {
             }
         }
         let log = docker
-            .run(&["inspect", "--format", "{{json .State.Health.Log}}", container])
+            .run(&[
+                "inspect",
+                "--format",
+                "{{json .State.Health.Log}}",
+                container,
+            ])
             .unwrap_or_default();
         Some(format!("{status}; {}", last_health_output(&log)))
     }
@@ -302,11 +318,7 @@ impl Applications {
         project.target.redirect_http = false;
         let mut config = shared::export::export(&project);
         let http = project.target.http_entry_point.clone();
-        for router in config
-            .http
-            .iter_mut()
-            .flat_map(|h| h.routers.values_mut())
-        {
+        for router in config.http.iter_mut().flat_map(|h| h.routers.values_mut()) {
             router.entry_points = Some(vec![http.clone()]);
             router.tls = None;
         }
@@ -344,8 +356,17 @@ mod tests {
             environment: vec![("PORT".into(), "4008".into())],
             file_mounts: vec![("/tmp/r/demo".into(), "/demo:ro".into())],
         };
-        Applications::new(dir, "abc", "omni", 2, image, 4008, Some("/v1/health"), "net-abc")
-            .unwrap()
+        Applications::new(
+            dir,
+            "abc",
+            "omni",
+            2,
+            image,
+            4008,
+            Some("/v1/health"),
+            "net-abc",
+        )
+        .unwrap()
     }
 
     #[test]
@@ -361,9 +382,14 @@ mod tests {
             service["networks"]["coolify"]["aliases"],
             json!(["rabcapp2-1", "omni-2"])
         );
-        assert_eq!(file["networks"]["coolify"], json!({"external": true, "name": "net-abc"}));
+        assert_eq!(
+            file["networks"]["coolify"],
+            json!({"external": true, "name": "net-abc"})
+        );
         let labels = service["labels"].as_array().unwrap();
-        assert!(!labels.iter().any(|l| l.as_str().unwrap().starts_with("coolify.")));
+        assert!(!labels
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with("coolify.")));
         assert_eq!(labels.last().unwrap(), "gaqno-lb.rehearsal=abc");
         assert!(service["healthcheck"]["test"][1]
             .as_str()
@@ -422,7 +448,10 @@ mod tests {
             image.environment,
             [("A".into(), "1".into()), ("B".into(), String::new())]
         );
-        assert_eq!(image.file_mounts, [("/srv/a.js".into(), "/app/a.js".into())]);
+        assert_eq!(
+            image.file_mounts,
+            [("/srv/a.js".into(), "/app/a.js".into())]
+        );
         let built = json!({"services": {"omni": {"build": "."}}});
         assert!(Image::of(&built, "omni").is_err());
     }

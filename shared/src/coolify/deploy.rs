@@ -152,10 +152,7 @@ impl Deploy<'_> {
                 service.insert("expose".into(), json!(ports));
             }
         }
-        service.insert(
-            "networks".into(),
-            json!({network: {"aliases": aliases}}),
-        );
+        service.insert("networks".into(), json!({network: {"aliases": aliases}}));
         if kind == ServerKind::Standalone {
             // The columns' defaults: "0" memory (no limit), swappiness 60, 0 CPUs, 1024 shares.
             for (key, value) in [
@@ -236,7 +233,10 @@ mod tests {
         );
         // A path Coolify's pattern refuses is `/`; no port at all, no command.
         let odd = HealthCheck::at("/health?x=1");
-        assert!(odd.command(&[80]).unwrap().contains("'http://localhost:80/'"));
+        assert!(odd
+            .command(&[80])
+            .unwrap()
+            .contains("'http://localhost:80/'"));
         assert_eq!(HealthCheck::at("/").command(&[]), None);
         assert_eq!(shell_quoted("it's"), r"'it'\''s'");
     }
@@ -272,9 +272,21 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "image", "container_name", "restart", "expose", "networks", "mem_limit",
-                "memswap_limit", "mem_swappiness", "mem_reservation", "cpus", "cpu_shares",
-                "env_file", "healthcheck", "labels", "volumes"
+                "image",
+                "container_name",
+                "restart",
+                "expose",
+                "networks",
+                "mem_limit",
+                "memswap_limit",
+                "mem_swappiness",
+                "mem_reservation",
+                "cpus",
+                "cpu_shares",
+                "env_file",
+                "healthcheck",
+                "labels",
+                "volumes"
             ]
         );
         assert_eq!(service["expose"], json!(["4008"]));
@@ -284,7 +296,10 @@ mod tests {
         );
         assert_eq!(service["healthcheck"]["retries"], 10);
         assert_eq!(service["healthcheck"]["start_period"], "5s");
-        assert_eq!(service["volumes"], json!(["/data/x/server.js:/demo/server.js"]));
+        assert_eq!(
+            service["volumes"],
+            json!(["/data/x/server.js:/demo/server.js"])
+        );
         let labels = service["labels"].as_array().unwrap();
         assert!(labels.contains(&json!("coolify.applicationId=1")));
         assert_eq!(
@@ -308,7 +323,15 @@ mod tests {
         };
         let file = deploy.compose_file(ServerKind::Swarm);
         let service = &file["services"]["k4c8-130405000123"];
-        for gone in ["container_name", "expose", "restart", "mem_limit", "cpus", "labels", "healthcheck"] {
+        for gone in [
+            "container_name",
+            "expose",
+            "restart",
+            "mem_limit",
+            "cpus",
+            "labels",
+            "healthcheck",
+        ] {
             assert!(service.get(gone).is_none(), "{gone}");
         }
         assert_eq!(service["deploy"]["replicas"], 4);

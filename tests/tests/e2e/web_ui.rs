@@ -762,6 +762,15 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
             && next.contains("gaqno-lb check https://omnichannel-service.gaqno.com.br"),
         "{next}"
     );
+    // Before production: the rehearsal of path a for the Socket.IO service, with the
+    // project to download beside it.
+    assert!(
+        next.contains(
+            "gaqno-lb rehearse --path a --service omnichannel-service --project gaqno-lb.project.json"
+        ),
+        "{next}"
+    );
+    page.find("next-project-download").await;
     loads_into_traefik(&downloaded);
 
     let mut small = Project::gaqno();

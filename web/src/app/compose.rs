@@ -13,7 +13,7 @@ const FILE_NAME: &str = "docker-compose.yaml";
 
 /// The project as `gaqno-lb rehearse --project` reads it (the app's own JSON: the CLI's
 /// YAML reader reads JSON too).
-const PROJECT_FILE: &str = "gaqno-lb.project.json";
+pub(super) const PROJECT_FILE: &str = "gaqno-lb.project.json";
 
 /// The exact `gaqno-lb rehearse` for what the panel wrote: `compose_service` from the
 /// downloaded file, with `service`'s settings from the downloaded project.

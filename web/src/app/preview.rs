@@ -56,6 +56,15 @@ fn chunk_view(text: &str) -> impl IntoView {
         .collect_view()
 }
 
+/// The exact `gaqno-lb rehearse` of path a for `service`, its settings (and its replicas:
+/// one application per server) from the downloaded project.
+fn rehearse_command(service: &str) -> String {
+    format!(
+        "gaqno-lb rehearse --path a --service {service} --project {}",
+        super::compose::PROJECT_FILE
+    )
+}
+
 #[component]
 pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
     let editor = editor();
@@ -95,6 +104,20 @@ pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
                 .iter()
                 .filter(|s| s.socket_io.enabled)
                 .filter_map(|s| s.hosts.first().cloned())
+                .collect::<Vec<_>>()
+        })
+    });
+    // Path a's services (one server per Coolify application, by its alias): each can be
+    // rehearsed before production, as the file balances it.
+    let rehearsals = Memo::new(move |_| {
+        editor.history.with(|h| {
+            h.current
+                .services
+                .iter()
+                .filter(|s| {
+                    s.socket_io.enabled && s.docker_replicas.is_none() && s.servers.len() >= 2
+                })
+                .map(|s| rehearse_command(&s.name))
                 .collect::<Vec<_>>()
         })
     });
@@ -162,6 +185,38 @@ pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
             <section class="next-steps" data-testid="next-steps" aria-label="What next">
                 <h2>"What next"</h2>
                 <ol>
+                    <Show when=move || !rehearsals.get().is_empty()>
+                        <li data-testid="next-rehearse">
+                            "Before production, rehearse it on a machine with Docker: Coolify's proxy with the plugin and this file, the applications deployed as Coolify does, sessions in every transport, a rolling update and a lost replica, each finding with its fix. "
+                            <button
+                                data-testid="next-project-download"
+                                on:click=move |_| {
+                                    let text = editor
+                                        .history
+                                        .with_untracked(|h| crate::saved_text(&h.current))
+                                        .unwrap_or_default();
+                                    download(super::compose::PROJECT_FILE, &text);
+                                }
+                            >
+                                {format!("Download {}", super::compose::PROJECT_FILE)}
+                            </button> " then, in that folder (add "
+                            <code>"--image <your image>"</code>
+                            " to rehearse your application instead of the demo it carries):"
+                            {move || {
+                                rehearsals
+                                    .get()
+                                    .into_iter()
+                                    .map(|c| {
+                                        view! {
+                                            <pre class="command" data-testid="next-rehearse-command">
+                                                {c}
+                                            </pre>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </li>
+                    </Show>
                     <li>
                         "In Coolify: Servers → (server) → Proxy → Dynamic Configurations → + Add, a file named "
                         <code>{shared::export::COOLIFY_FILE_NAME}</code>

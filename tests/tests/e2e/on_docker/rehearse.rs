@@ -52,13 +52,17 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
         &[("REPLICA_ON_SIGTERM", "drain")],
     );
 
-    let runs = [("b", Some(good)), ("b", Some(bad.clone())), ("a", Some(bad)), ("a", None)].map(
-        |(path, file)| {
-            let (binary, engine) = (setup.binary.clone(), engine.clone());
-            let netns = netns.to_owned();
-            std::thread::spawn(move || rehearse(&binary, &engine, &netns, path, file.as_deref()))
-        },
-    );
+    let runs = [
+        ("b", Some(good)),
+        ("b", Some(bad.clone())),
+        ("a", Some(bad)),
+        ("a", None),
+    ]
+    .map(|(path, file)| {
+        let (binary, engine) = (setup.binary.clone(), engine.clone());
+        let netns = netns.to_owned();
+        std::thread::spawn(move || rehearse(&binary, &engine, &netns, path, file.as_deref()))
+    });
     let interrupt = interrupt_once_running(setup, engine, netns, &interrupted);
     // Every rehearsal to its end before any assertion: a panic here would end the turn and
     // clear the engine under the others.
@@ -80,8 +84,7 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     assert_eq!(report["image"], json!("node:22-alpine"));
     assert_eq!(app_findings(&report).len(), 0, "{report:#}");
     assert!(
-        measured(&step(&report, "A redeploy"))
-            .contains("until Coolify's health check passed"),
+        measured(&step(&report, "A redeploy")).contains("until Coolify's health check passed"),
         "{report:#}"
     );
     assert!(
