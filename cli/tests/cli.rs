@@ -669,11 +669,22 @@ fn lint_reads_labels_and_compose_files() {
 /// real Docker Engine: `tests/tests/e2e/on_docker/rehearse.rs`).
 #[test]
 fn rehearse_says_why_it_cannot_run() {
-    let cases: [(&[&str], Option<&str>, &str); 5] = [
+    let build_only = temp(
+        "rehearse-build-only.yaml",
+        "services:\n  omnichannel-service:\n    build: .\n",
+    )
+    .display()
+    .to_string();
+    let cases: [(&[&str], Option<&str>, &str); 6] = [
         (
-            &["--path", "a", "--image", "x"],
+            &["--path", "c", "--image", "x"],
             None,
-            "path a cannot be rehearsed yet",
+            "path c cannot be rehearsed yet",
+        ),
+        (
+            &["--path", "a", "--compose", &build_only],
+            None,
+            "path a deploys an image",
         ),
         (
             &["--path", "b", "--compose", "/nonexistent/compose.yaml"],

@@ -79,6 +79,10 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
     let id = rehearsal_id();
     let dir = std::env::temp_dir().join(format!("gaqno-lb-rehearsal-{id}"));
     let document = app_document(&flags, &service, &dir)?;
+    if flags.path == RehearsalPath::A {
+        // Before Docker: path a needs an image to deploy.
+        path_a::Image::of(&document, &flags.service)?;
+    }
     let demo = match (&flags.image, &flags.compose) {
         (None, None) => Some(Demo::get("server.js").context(
             "this gaqno-lb was built without its demo app: give --image or --compose, or build it with `cargo xtask dist`",
