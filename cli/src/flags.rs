@@ -86,6 +86,10 @@ pub struct Rehearse {
     /// without it, one service running `--image`.
     #[arg(long)]
     pub compose: Option<PathBuf>,
+    /// Path c on an engine in no Swarm: make it a one-node Swarm manager (listening on
+    /// 127.0.0.1 only) for the rehearsal, and leave that Swarm at the end.
+    #[arg(long)]
+    pub swarm_init: bool,
     /// Leave it all running at the end, and say how to reach it and remove it.
     #[arg(long)]
     pub keep: bool,

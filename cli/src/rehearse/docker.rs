@@ -14,6 +14,17 @@ pub const LABEL: &str = "gaqno-lb.rehearsal";
 #[derive(Debug, Clone)]
 pub struct Docker;
 
+/// This engine in Swarm mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swarm {
+    /// In no Swarm.
+    None,
+    /// A manager, with its node id.
+    Manager(String),
+    /// A worker: services cannot be made here.
+    Worker,
+}
+
 impl Docker {
     /// A Docker whose daemon answers and which has Compose v2; otherwise what to do.
     pub fn connect() -> anyhow::Result<Docker> {
@@ -92,6 +103,33 @@ impl Docker {
         let mut names: Vec<String> = out.lines().map(str::to_owned).collect();
         names.sort();
         Ok(names)
+    }
+
+    /// Where this engine stands in Swarm mode (`docker info`); a Swarm still being joined
+    /// or left (`pending`) is waited for, up to 20 s.
+    pub fn swarm(&self) -> anyhow::Result<Swarm> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let info = self.run(&[
+                "info",
+                "--format",
+                "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{.Swarm.NodeID}}",
+            ])?;
+            let mut words = info.split_whitespace();
+            match (words.next(), words.next(), words.next()) {
+                (Some("active"), Some("true"), Some(node)) => {
+                    return Ok(Swarm::Manager(node.to_owned()))
+                }
+                (Some("active"), _, _) => return Ok(Swarm::Worker),
+                (Some("inactive"), _, _) => return Ok(Swarm::None),
+                (Some("pending"), _, _) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                _ => bail!(
+                    "Docker says its Swarm is `{info}` (`docker info`): neither in one nor out"
+                ),
+            }
+        }
     }
 
     /// `container`'s address on `network`.

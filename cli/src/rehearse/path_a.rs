@@ -10,13 +10,27 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use shared::coolify::deploy::{self, HealthCheck, STOP_GRACE_SECONDS};
 use shared::coolify::proxy::ServerKind;
 use shared::model::Project;
 
 use super::docker::{Docker, LABEL};
+
+use std::sync::atomic::AtomicBool;
+
+use crate::flags::Rehearse;
+use shared::model::Service;
+
+use super::report::{Finding, Owner, Report, Step};
+use super::steps::{
+    new_clients_in_words, run_steps, shutdown_findings, under_load, Deployed, ShutdownEvidence,
+    Stage, DRAIN_FIX, SESSION_UNKNOWN,
+};
+use super::{
+    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, Rehearsal,
+};
 
 /// What the rehearsal changes, beside what Coolify and `gaqno-lb export` write.
 pub const CHANGES: [&str; 5] = [
@@ -343,6 +357,212 @@ fn last_health_output(log: &str) -> String {
         short.push('…');
     }
     short
+}
+
+/// Rehearses path a: the proxy, the exported file in its dynamic folder, one application
+/// per replica deployed as Coolify does (and one more for the keep-alive), then the steps,
+/// the redeploy being each application's rolling update.
+pub(super) fn rehearse(
+    rehearsal: &Rehearsal,
+    flags: &Rehearse,
+    replicas: u32,
+    project: &Project,
+    service: &Service,
+    document: &Value,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<(Report, String)> {
+    let docker = &rehearsal.docker;
+    let port = shared::compose::raw::service_port(document, &flags.service).unwrap_or(service.port);
+    let (health, health_path) = health_of(service);
+    let image = Image::of(document, &flags.service)?;
+    let apps = Applications::new(
+        &rehearsal.dir.join("applications"),
+        &rehearsal.id,
+        &service.name,
+        replicas,
+        image,
+        port,
+        health.as_ref().map(|h| h.path.as_str()),
+        &rehearsal.network,
+    )?;
+    let exported = apps.exported_file(project, service, &service.name)?;
+    let mut differences: Vec<String> = proxy::CHANGES.iter().map(|c| (*c).to_owned()).collect();
+    differences.extend(CHANGES.iter().map(|c| (*c).to_owned()));
+
+    let proxy = start_proxy(rehearsal)?;
+    check_interrupt(interrupted)?;
+    progress(&format!(
+        "deploying {replicas} applications of {} as Coolify deploys path a, and gaqno-lb's file in the proxy's dynamic folder",
+        flags.service
+    ));
+    std::fs::write(proxy.dynamic_dir().join("gaqno-lb.yaml"), exported)?;
+    for app in &apps.apps {
+        check_interrupt(interrupted)?;
+        let update = apps.deploy(docker, app)?;
+        if let Some(why) = update.unhealthy {
+            bail!(
+                "Coolify's health check never passed on the first deploy of {} ({why}): the app does not answer {health_path} on port {port} inside its container, or the image has neither curl nor wget (docker logs {}-…)",
+                app.alias,
+                app.uuid
+            );
+        }
+    }
+    // The keep-alive is measured on an application of its own, outside the file (the
+    // redeploy would end one of the service's), on its own thread.
+    let keep_alive = {
+        let (docker, apps) = (docker.clone(), apps.clone());
+        let (network, proxy_name, path) = (
+            rehearsal.network.clone(),
+            proxy.name.clone(),
+            health_path.clone(),
+        );
+        let limit = idle_timeout_of_the_file();
+        std::thread::spawn(move || {
+            apps.deploy(&docker, &apps.keep_alive)?;
+            let container = apps
+                .containers(&docker, &apps.keep_alive)?
+                .into_iter()
+                .next()
+                .context("the keep-alive's application is not running")?;
+            docker.wait_healthy(std::slice::from_ref(&container), Duration::from_secs(180))?;
+            let address = docker.address(&container, &network)?;
+            probe::keep_alive(&docker, &proxy_name, &address, port, &path, limit)
+        })
+    };
+    let stage = Stage {
+        rehearsal,
+        proxy: &proxy,
+        deployed: Deployed::A(&apps),
+        url: format!("http://{}", proxy.http),
+        socket_path: service.socket_io.path.clone(),
+        traefik_service: format!("{}@file", shared::export::Names::of(&service.name).service),
+        replicas,
+        port,
+        health,
+        health_path,
+        idle_timeout: (
+            idle_timeout_of_the_file(),
+            "the exported file's servers transport",
+        ),
+    };
+    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
+    let steps = run_steps(
+        &stage,
+        flags,
+        "a redeploy as Coolify does it on path a, under load",
+        &|| redeploy_step(&stage, &apps, interrupted),
+        keep_alive,
+        interrupted,
+    )?;
+    Ok((
+        report_of(flags, replicas, document, differences, steps),
+        stage.url,
+    ))
+}
+
+/// The idle timeout the exported file gives Traefik's connections to the replicas.
+fn idle_timeout_of_the_file() -> Duration {
+    shared::traefik::GoDuration::new(shared::export::NODE_IDLE_CONN_TIMEOUT)
+        .nanos()
+        .map_or(Duration::from_secs(4), |n| {
+            Duration::from_nanos(n.max(0) as u64)
+        })
+}
+
+fn redeploy_step(
+    stage: &Stage,
+    apps: &Applications,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Step> {
+    let mut step = Step::new(
+        "A redeploy, as Coolify does it on path a (each application's rolling update, one after the other)",
+    );
+    let (updates, sessions, outage) = {
+        let (apps, docker) = (apps.clone(), stage.docker().clone());
+        under_load(
+            stage,
+            move || {
+                apps.apps
+                    .iter()
+                    .map(|app| apps.deploy(&docker, app))
+                    .collect::<anyhow::Result<Vec<_>>>()
+            },
+            interrupted,
+        )?
+    };
+    let stops: Vec<Duration> = updates.iter().flat_map(|u| u.stops.clone()).collect();
+    let slowest_stop = stops.iter().max().copied().unwrap_or_default();
+    let longest_wait = updates.iter().map(|u| u.waited).max().unwrap_or_default();
+    step.measured.push(match apps.health_check() {
+        Some(_) => format!(
+            "{} applications updated: each new container ran beside the old one until Coolify's health check passed ({:.1} s at the longest), then the old one stopped in {:.1} s at the slowest",
+            updates.len(),
+            longest_wait.as_secs_f64(),
+            slowest_stop.as_secs_f64()
+        ),
+        None => format!(
+            "{} applications updated with Coolify's health check off: each old container was stopped as soon as the new one started, in {:.1} s at the slowest",
+            updates.len(),
+            slowest_stop.as_secs_f64()
+        ),
+    });
+    step.measured.push(sessions.in_words());
+    step.measured.push(new_clients_in_words(&outage));
+    let unhealthy: Vec<&str> = updates
+        .iter()
+        .filter_map(|u| u.unhealthy.as_deref())
+        .collect();
+    if let (Some(last), Some(health)) = (unhealthy.last(), apps.health_check()) {
+        step.findings.push(Finding {
+            owner: Owner::App,
+            what: format!(
+                "Coolify's health check never passed on {} of {} new containers ({last}): Coolify rolled each back, the old container kept serving, and the deploy failed",
+                unhealthy.len(),
+                updates.len()
+            ),
+            fix: format!(
+                "Coolify checks from inside the container with `curl … || wget …`: the image needs one of them (node's alpine images have wget), and {} must answer 200 within {} s, {} s after the start",
+                health.path, health.timeout, health.start_period
+            ),
+        });
+    }
+    shutdown_findings(&mut step, &stops, &sessions, ShutdownEvidence::StopTime);
+    if let Some(unknown) = sessions.broken.get(SESSION_UNKNOWN) {
+        step.findings.push(Finding {
+            owner: Owner::Path,
+            what: format!(
+                "{unknown} session(s) broke with \"session ID unknown\" on an application being updated: while its old and new containers run side by side ({:.1} s at the longest), both carry its alias, Docker's DNS answers either, and Traefik's new connections reach the one that does not know the session; the client reconnects",
+                longest_wait.as_secs_f64()
+            ),
+            fix: "the window is Coolify's health check wait: its start period plus an interval or two (Configuration → Health check) — shorter settings narrow it; path c (Swarm) gives every replica an address of its own, and no redeploy breaks a session that way".into(),
+        });
+    }
+    if outage.failed > 0 {
+        match apps.health_check() {
+            None => step.findings.push(Finding {
+                owner: Owner::Project,
+                what: format!(
+                    "new clients got {} for {:.1} s: with Coolify's health check off, it stops the old container as soon as the new one starts, before the new one listens",
+                    outage.statuses_in_words(),
+                    outage.longest.as_secs_f64()
+                ),
+                fix: format!(
+                    "give the project's service a health check, and turn on Coolify's health check in each application (Configuration → Health check, path {}): Coolify then stops the old container only once the new one answers",
+                    stage.health_path
+                ),
+            }),
+            Some(_) => step.findings.push(Finding {
+                owner: Owner::App,
+                what: format!(
+                    "new clients got {} for {:.1} s although Coolify waited for each new container: the old one stopped answering before Traefik stopped sending it requests",
+                    outage.statuses_in_words(),
+                    outage.longest.as_secs_f64()
+                ),
+                fix: DRAIN_FIX.into(),
+            }),
+        }
+    }
+    Ok(step)
 }
 
 #[cfg(test)]

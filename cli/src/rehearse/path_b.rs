@@ -15,6 +15,21 @@ use serde_json::{json, Value};
 
 use super::docker::{Docker, LABEL};
 
+use std::sync::atomic::AtomicBool;
+
+use crate::flags::Rehearse;
+use shared::model::{Project, Service};
+
+use super::report::{Finding, Owner, Report, Step};
+use super::steps::{
+    new_clients_in_words, run_steps, shutdown_findings, under_load, Deployed, ShutdownEvidence,
+    Stage,
+};
+use super::{
+    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, Rehearsal, DOMAIN,
+    TRAEFIK_IDLE_TIMEOUT,
+};
+
 /// The file's name in the application's folder, as Coolify writes it.
 const COMPOSE_FILE: &str = "docker-compose.yaml";
 
@@ -165,6 +180,165 @@ impl RawApp {
     }
 }
 
+/// Rehearses path b: the proxy, `gaqno-lb compose`'s file deployed as Coolify deploys a
+/// Raw Compose Deployment (and a one-off of it for the keep-alive), then the steps, the
+/// redeploy being Coolify's stop-everything-then-up.
+pub(super) fn rehearse(
+    rehearsal: &Rehearsal,
+    flags: &Rehearse,
+    replicas: u32,
+    project: &Project,
+    service: &Service,
+    document: &Value,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<(Report, String)> {
+    let docker = &rehearsal.docker;
+    let port = shared::compose::raw::service_port(document, &flags.service).unwrap_or(service.port);
+    // Router, service and middleware names carry the rehearsal's id: any other Traefik
+    // reading this engine (a Coolify proxy on the same machine) sees no name it has.
+    let mut settings = service.clone();
+    settings.name = format!("rehearsal-{}-{}", rehearsal.id, service.name);
+    let options = shared::compose::raw::RawOptions {
+        service: flags.service.clone(),
+        replicas,
+        domain: DOMAIN.to_owned(),
+        port,
+        name_stem: format!("rehearsal-{}", rehearsal.id),
+    };
+    let raw = shared::compose::raw::raw_compose(document, &options, &project.target, &settings)
+        .map_err(|e| anyhow::anyhow!("gaqno-lb compose: {e}"))?;
+    let app = RawApp::new(
+        &rehearsal.dir.join("applications"),
+        &format!("{}-app", rehearsal.network),
+        &flags.service,
+        &rehearsal.id,
+    )?;
+    let file = app.rehearsal_file(&raw.document, &rehearsal.network)?;
+    let traefik_service = balanced_service(&file, &flags.service)?;
+    let (health, health_path) = health_of(service);
+    let mut differences: Vec<String> = proxy::CHANGES.iter().map(|c| (*c).to_owned()).collect();
+    differences.extend(CHANGES.iter().map(|c| (*c).to_owned()));
+
+    let proxy = start_proxy(rehearsal)?;
+    check_interrupt(interrupted)?;
+    progress(&format!(
+        "deploying {} replicas of {} as Coolify deploys path b",
+        replicas, flags.service
+    ));
+    app.deploy(docker, &file)?;
+    // The keep-alive takes up to Traefik's idle timeout to measure: on a replica of its own
+    // (not the service's: the redeploy would end it), from the start, on its own thread.
+    let keep_alive = {
+        let docker = docker.clone();
+        let name = app.run_one_off(&docker, "keep-alive")?;
+        let (network, proxy_name, path) = (
+            rehearsal.network.clone(),
+            proxy.name.clone(),
+            health_path.clone(),
+        );
+        std::thread::spawn(move || {
+            docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
+            let address = docker.address(&name, &network)?;
+            probe::keep_alive(
+                &docker,
+                &proxy_name,
+                &address,
+                port,
+                &path,
+                TRAEFIK_IDLE_TIMEOUT,
+            )
+        })
+    };
+    let stage = Stage {
+        rehearsal,
+        proxy: &proxy,
+        deployed: Deployed::B(&app),
+        url: format!("http://{}", proxy.http),
+        socket_path: service.socket_io.path.clone(),
+        traefik_service: format!("{traefik_service}@{}", proxy.provider),
+        replicas,
+        port,
+        health,
+        health_path,
+        idle_timeout: (
+            TRAEFIK_IDLE_TIMEOUT,
+            "Traefik's default, which Coolify's proxy keeps",
+        ),
+    };
+    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
+    let steps = run_steps(
+        &stage,
+        flags,
+        "a redeploy as Coolify does it on path b, under load",
+        &|| redeploy_step(&stage, &app, &file, interrupted),
+        keep_alive,
+        interrupted,
+    )?;
+    Ok((
+        report_of(flags, replicas, document, differences, steps),
+        stage.url,
+    ))
+}
+
+fn redeploy_step(
+    stage: &Stage,
+    app: &RawApp,
+    file: &Value,
+    interrupted: &AtomicBool,
+) -> anyhow::Result<Step> {
+    let mut step =
+        Step::new("A redeploy, as Coolify does it on path b (every container stopped, then up)");
+    let (deployed, sessions, outage) = {
+        let (app, docker, file) = (app.clone(), stage.docker().clone(), file.clone());
+        under_load(stage, move || app.deploy(&docker, &file), interrupted)?
+    };
+    let slowest_stop = deployed.stops.iter().max().copied().unwrap_or_default();
+    step.measured.push(format!(
+        "{} containers stopped one by one, the slowest in {:.1} s (Coolify waits up to {} s)",
+        deployed.stops.len(),
+        slowest_stop.as_secs_f64(),
+        shared::coolify::deploy::STOP_GRACE_SECONDS
+    ));
+    step.measured.push(sessions.in_words());
+    step.measured.push(new_clients_in_words(&outage));
+    shutdown_findings(
+        &mut step,
+        &deployed.stops,
+        &sessions,
+        ShutdownEvidence::Breaks,
+    );
+    if outage.failed > 0 {
+        step.findings.push(Finding {
+            owner: Owner::Path,
+            what: format!(
+                "{} for {:.1} s: no container during the redeploy (path b stops every container before it starts the new ones; on HTTPS, Coolify's catch-all answers 503), and every open session ends",
+                outage.statuses_in_words(),
+                outage.longest.as_secs_f64()
+            ),
+            fix: "to redeploy without a gap, use path a (N applications, Coolify's rolling update with its health check on) or path c (Swarm, start-first)".into(),
+        });
+    }
+    Ok(step)
+}
+
+/// The service Traefik balances the replicas with (the one the sticky cookie is on), from
+/// the labels of `file`'s `service`.
+fn balanced_service(file: &Value, service: &str) -> anyhow::Result<String> {
+    file["services"][service]["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find_map(|l| {
+            let rest = l.strip_prefix("traefik.http.services.")?;
+            let (name, key) = rest.split_once('.')?;
+            key.to_ascii_lowercase()
+                .starts_with("loadbalancer.sticky.cookie.name")
+                .then(|| name.to_owned())
+        })
+        .context("the file's labels give the service no sticky cookie")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +377,18 @@ mod tests {
         );
         let no_coolify = json!({"services": {"omni": {}}, "networks": {}});
         assert!(app.rehearsal_file(&no_coolify, "n").is_err());
+    }
+
+    #[test]
+    fn the_balanced_service_is_the_one_with_the_sticky_cookie() {
+        let file = json!({"services": {"omni": {"labels": [
+            "traefik.http.services.http-0-gaqno-omni-1234.loadbalancer.server.port=4008",
+            "traefik.http.services.http-0-gaqno-omni-1234.loadBalancer.sticky.cookie.name=gaqno_omni",
+        ]}}});
+        assert_eq!(
+            balanced_service(&file, "omni").unwrap(),
+            "http-0-gaqno-omni-1234"
+        );
+        assert!(balanced_service(&json!({"services": {"omni": {}}}), "omni").is_err());
     }
 }

@@ -1,8 +1,9 @@
 //! Coolify's proxy for the rehearsal: [`shared::coolify::proxy::compose`] (Coolify's own
-//! `generateDefaultProxyConfiguration`, standalone), started the way Coolify's `StartProxy`
-//! starts it (`docker compose up -d --wait --remove-orphans` in its folder), with the changes
-//! [`CHANGES`] names so that it sits beside anything already on the machine, a real Coolify
-//! proxy included.
+//! `generateDefaultProxyConfiguration`, for a standalone or a Swarm server), started the way
+//! Coolify's `StartProxy` starts it on a standalone server (`docker compose up -d --wait
+//! --remove-orphans` in its folder), with the changes [`CHANGES`] (and on Swarm
+//! [`SWARM_CHANGES`]) name so that it sits beside anything already on the machine, a real
+//! Coolify proxy included.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -19,8 +20,14 @@ pub const CHANGES: [&str; 6] = [
     "ports 80, 443 and 8080 are published on free ports of 127.0.0.1 only (443/udp, HTTP/3, is left out)",
     "/data/coolify/proxy is a temporary folder",
     "the Docker socket is the one DOCKER_HOST names, when it names a unix socket (rootless Docker, a second engine)",
-    "the Docker provider reads only the rehearsal's containers (a constraint on its label)",
+    "the Docker provider (on Swarm, the Swarm provider) reads only the rehearsal's containers (services) — a constraint on its label",
     "the plugin is loaded as a local plugin from this binary; ACME points at a closed port, nothing leaves the machine",
+];
+
+/// What differs on a Swarm server, beside [`CHANGES`].
+pub const SWARM_CHANGES: [&str; 2] = [
+    "the proxy runs as a container on this manager (`docker compose up`), not as Coolify's stack: a stack publishes its ports on every address, a container on 127.0.0.1 only; its Swarm provider and its 15 s polls are Coolify's",
+    "Traefik's API is read on its own port (`--api.insecure=true`, on 127.0.0.1): the router Coolify gives it is a stack label, which a container does not have",
 ];
 
 pub struct Proxy {
@@ -28,15 +35,24 @@ pub struct Proxy {
     pub name: String,
     /// Where `127.0.0.1:<port>` answers for Coolify's port 80.
     pub http: String,
-    /// The `Host` of Traefik's API router (Traefik's default rule for the proxy's container).
-    api_host: String,
+    /// Where Traefik's API answers, and the `Host` its router needs, if any.
+    api: (String, Option<String>),
     /// The folder mounted as Coolify's `/data/coolify/proxy`.
     dir: PathBuf,
+    /// Which provider finds the replicas: `docker` or `swarm`, as Traefik's API names it.
+    pub provider: &'static str,
 }
 
 impl Proxy {
-    /// Starts the proxy for rehearsal `id` on `network` (made by the caller) from `dir`.
-    pub fn start(docker: &Docker, id: &str, network: &str, dir: &Path) -> anyhow::Result<Proxy> {
+    /// Starts the proxy of a `kind` server for rehearsal `id` on `network` (made by the
+    /// caller) from `dir`.
+    pub fn start(
+        docker: &Docker,
+        kind: ServerKind,
+        id: &str,
+        network: &str,
+        dir: &Path,
+    ) -> anyhow::Result<Proxy> {
         let name = format!("{network}-proxy");
         let socket = docker_socket();
         // Docker would make a missing bind-mount source a folder, and the proxy would see
@@ -47,7 +63,7 @@ impl Proxy {
                 "DOCKER_HOST names {socket}, which is not on this machine"
             );
         }
-        let compose = compose(id, network, &name, dir)?;
+        let compose = compose(kind, id, network, &name, dir)?;
         std::fs::write(
             dir.join("docker-compose.yml"),
             serde_json::to_string_pretty(&compose)?,
@@ -59,13 +75,18 @@ impl Proxy {
                 .current_dir(dir),
         )?;
         let http = docker.published(&name, "80/tcp")?;
-        let proxy = Proxy {
+        let (api, provider) = match kind {
             // The compose service is `traefik`; Traefik names the container's default rule
             // `Host(<service>-<project>)`, as `traefik-coolify-proxy` on a Coolify server.
-            api_host: format!("traefik-{name}"),
+            ServerKind::Standalone => ((http.clone(), Some(format!("traefik-{name}"))), "docker"),
+            ServerKind::Swarm => ((docker.published(&name, "8080/tcp")?, None), "swarm"),
+        };
+        let proxy = Proxy {
+            api,
             name,
-            dir: dir.to_owned(),
             http,
+            dir: dir.to_owned(),
+            provider,
         };
         proxy.wait_api()?;
         Ok(proxy)
@@ -76,19 +97,19 @@ impl Proxy {
         self.dir.join("dynamic")
     }
 
-    /// `GET path` of Traefik's API through port 80, as the README's `check --traefik-api`
-    /// reads it on a Coolify server.
+    /// `GET path` of Traefik's API: through port 80 on a standalone server, as the README's
+    /// `check --traefik-api` reads it on a Coolify server; on its own port on Swarm.
     pub fn api(&self, path: &str) -> anyhow::Result<Value> {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(5)))
             .build()
             .new_agent();
-        let body = agent
-            .get(&format!("http://{}{path}", self.http))
-            .header("Host", &self.api_host)
-            .call()?
-            .body_mut()
-            .read_to_string()?;
+        let (address, host) = &self.api;
+        let mut request = agent.get(&format!("http://{address}{path}"));
+        if let Some(host) = host {
+            request = request.header("Host", host);
+        }
+        let body = request.call()?.body_mut().read_to_string()?;
         Ok(serde_json::from_str(&body)?)
     }
 
@@ -156,10 +177,19 @@ impl Proxy {
     }
 }
 
-/// Coolify's proxy compose with [`CHANGES`].
-fn compose(id: &str, network: &str, name: &str, dir: &Path) -> anyhow::Result<Value> {
-    let mut compose = shared::coolify::proxy::compose(ServerKind::Standalone);
-    let coolify_network = shared::coolify::STANDALONE_NETWORK;
+/// Coolify's proxy compose for a `kind` server with [`CHANGES`] (and [`SWARM_CHANGES`]).
+fn compose(
+    kind: ServerKind,
+    id: &str,
+    network: &str,
+    name: &str,
+    dir: &Path,
+) -> anyhow::Result<Value> {
+    let mut compose = shared::coolify::proxy::compose(kind);
+    let (coolify_network, provider) = match kind {
+        ServerKind::Standalone => (shared::coolify::STANDALONE_NETWORK, "docker"),
+        ServerKind::Swarm => (shared::coolify::SWARM_NETWORK, "swarm"),
+    };
     let mut applied = [false; 6];
     compose["name"] = Value::String(name.to_owned());
     compose["networks"][coolify_network] = serde_json::json!({"external": true, "name": network});
@@ -203,7 +233,7 @@ fn compose(id: &str, network: &str, name: &str, dir: &Path) -> anyhow::Result<Va
     }
     if let Some(command) = traefik.get_mut("command").and_then(Value::as_array_mut) {
         command.push(Value::String(format!(
-            "--providers.docker.constraints=Label(`{LABEL}`,`{id}`)"
+            "--providers.{provider}.constraints=Label(`{LABEL}`,`{id}`)"
         )));
         applied[4] = true;
         command.push(Value::String(shared::install::local_plugin_flag(
@@ -213,10 +243,19 @@ fn compose(id: &str, network: &str, name: &str, dir: &Path) -> anyhow::Result<Va
             "--certificatesresolvers.letsencrypt.acme.caserver=https://127.0.0.1:9/directory"
                 .into(),
         ));
+        if kind == ServerKind::Swarm {
+            command.push(Value::String("--api.insecure=true".into()));
+        }
         applied[5] = write_plugin(&plugins)?;
     }
-    if let Some(labels) = traefik.get_mut("labels").and_then(Value::as_array_mut) {
-        labels.push(Value::String(format!("{LABEL}={id}")));
+    // A stack's settings (its labels, its placement) mean nothing to a container.
+    traefik.remove("deploy");
+    let label = Value::String(format!("{LABEL}={id}"));
+    match traefik.get_mut("labels").and_then(Value::as_array_mut) {
+        Some(labels) => labels.push(label),
+        None => {
+            traefik.insert("labels".into(), Value::Array(vec![label]));
+        }
     }
     std::fs::create_dir_all(dir.join("dynamic"))?;
     for (done, change) in applied.iter().zip(CHANGES) {
@@ -264,6 +303,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("gaqno-lb-proxy-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let written = compose(
+            ServerKind::Standalone,
             "abc",
             "gaqno-lb-rehearsal-abc",
             "gaqno-lb-rehearsal-abc-proxy",
@@ -312,5 +352,36 @@ mod tests {
             .unwrap()
             .contains(&Value::String("gaqno-lb.rehearsal=abc".into())));
         assert!(!traefik["volumes"].to_string().contains("/data/coolify"));
+    }
+
+    /// On Swarm: Coolify's Swarm proxy as a container on the rehearsal's overlay, its API on
+    /// its own loopback port, its Swarm provider reading only the rehearsal's services.
+    #[test]
+    fn coolifys_swarm_proxy_as_a_container() {
+        let dir = std::env::temp_dir().join(format!("gaqno-lb-proxy-swarm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let written = compose(ServerKind::Swarm, "abc", "net-abc", "net-abc-proxy", &dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let Ok(compose) = written else {
+            return; // Built without the plugin: said by the standalone test.
+        };
+        let traefik = &compose["services"]["traefik"];
+        assert_eq!(
+            compose["networks"]["coolify-overlay"],
+            serde_json::json!({"external": true, "name": "net-abc"})
+        );
+        assert!(traefik.get("deploy").is_none());
+        assert_eq!(
+            traefik["ports"],
+            serde_json::json!(["127.0.0.1::80", "127.0.0.1::443", "127.0.0.1::8080"])
+        );
+        let command = traefik["command"].to_string();
+        assert!(command.contains("--providers.swarm.constraints=Label(`gaqno-lb.rehearsal`,`abc`)"));
+        assert!(command.contains("--providers.swarm.endpoint=unix:///var/run/docker.sock"));
+        assert!(command.contains("--api.insecure=true"));
+        assert_eq!(
+            traefik["labels"],
+            serde_json::json!(["gaqno-lb.rehearsal=abc"])
+        );
     }
 }

@@ -151,7 +151,7 @@ impl Application {
     /// [`Application::active_labels`] on a server whose destination network is `network`
     /// (`$application->destination->network`, which Caddy's labels name): `coolify` on a
     /// standalone server, `coolify-overlay` on a Swarm server.
-    fn active_labels_on(&self, network: &str) -> String {
+    pub fn active_labels_on(&self, network: &str) -> String {
         let mut labels = traefik_labels(&self.uuid, &self.domains, &self.settings(None, &[]));
         labels.extend(caddy_labels(
             network,

@@ -9,11 +9,14 @@
 //!   the exported file closes Traefik's idle connections after 4 s, before Node's 5 s;
 //! - path a: the demo the binary carries (no application given), on the official Node
 //!   image's name, passes, each application updated with Coolify's health check on;
+//! - path c: on an engine in no Swarm it refuses (exit 2) unless given `--swarm-init`; with
+//!   it, the draining app passes on a one-node Swarm the rehearsal makes, and leaves: the
+//!   engine is in no Swarm afterwards, and the `docker_gwbridge` Docker made for it is gone;
 //! - path b: a rehearsal interrupted (SIGINT) once its replicas run removes everything it
 //!   made.
 //!
-//! The five run side by side, and beside the Coolify paths (not the Swarm's): a rehearsal
-//! touches only what carries its own id.
+//! The six run side by side, and beside the Coolify paths (not the Swarm's, which waits):
+//! a rehearsal touches only what carries its own id.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -52,11 +55,32 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
         &[("REPLICA_ON_SIGTERM", "drain")],
     );
 
+    // Path c on an engine in no Swarm, without --swarm-init: refused before anything is made.
+    assert_eq!(
+        swarm_state(engine),
+        "inactive",
+        "the worker engine starts in no Swarm"
+    );
+    let refused = command(&setup.binary, engine, netns, "c", Some(&good))
+        .output()
+        .expect("run gaqno-lb rehearse");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{said}");
+    assert!(said.contains("add --swarm-init"), "{said}");
+    assert_eq!(swarm_state(engine), "inactive", "{said}");
+    let has_gwbridge = || {
+        engine
+            .docker(&["network", "inspect", "docker_gwbridge"])
+            .is_ok()
+    };
+    let gwbridge_before = has_gwbridge();
+
     let runs = [
-        ("b", Some(good)),
+        ("b", Some(good.clone())),
         ("b", Some(bad.clone())),
         ("a", Some(bad)),
         ("a", None),
+        ("c", Some(good)),
     ]
     .map(|(path, file)| {
         let (binary, engine) = (setup.binary.clone(), engine.clone());
@@ -66,14 +90,34 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     let interrupt = interrupt_once_running(setup, engine, netns, &interrupted);
     // Every rehearsal to its end before any assertion: a panic here would end the turn and
     // clear the engine under the others.
-    let [good_run, bad_run, bad_run_a, demo_run] = runs.map(|r| r.join());
+    let [good_run, bad_run, bad_run_a, demo_run, swarm_run] = runs.map(|r| r.join());
     let interrupt = interrupt.join();
-    let (good_run, bad_run, bad_run_a, demo_run) = (
+    let (good_run, bad_run, bad_run_a, demo_run, swarm_run) = (
         good_run.expect("the draining app's rehearsal"),
         bad_run.expect("the rehearsal of the app to fix"),
         bad_run_a.expect("the rehearsal of the app to fix, path a"),
         demo_run.expect("the demo's rehearsal"),
+        swarm_run.expect("the rehearsal on a Swarm"),
     );
+
+    // Path c, on the Swarm --swarm-init made: the draining app passes, its tasks replaced
+    // start-first; the Swarm is gone afterwards.
+    let (code, report, id) = swarm_run;
+    eprintln!("rehearsal of the draining app, path c:\n{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["path"], json!("c"));
+    assert_eq!(app_findings(&report).len(), 0, "{report:#}");
+    assert!(
+        measured(&step(&report, "A redeploy")).contains("replaced 3 task(s) start-first"),
+        "{report:#}"
+    );
+    assert_eq!(swarm_state(engine), "inactive", "the Swarm it made is left");
+    assert_eq!(
+        has_gwbridge(),
+        gwbridge_before,
+        "the bridge Docker made for the Swarm is gone with it"
+    );
+    assert_nothing_left(engine, &id);
 
     // The demo this binary carries, on the official Node image's name, on path a: an app
     // as it should be, so it passes.
@@ -233,9 +277,11 @@ fn rehearse(
     path: &str,
     file: Option<&std::path::Path>,
 ) -> (i32, Value, String) {
-    let out = command(binary, engine, netns, path, file)
-        .output()
-        .expect("run gaqno-lb rehearse");
+    let mut command = command(binary, engine, netns, path, file);
+    if path == "c" {
+        command.arg("--swarm-init");
+    }
+    let out = command.output().expect("run gaqno-lb rehearse");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -320,6 +366,13 @@ fn interrupt_once_running(
         );
         id
     })
+}
+
+/// `docker info`'s Swarm state of `engine`: `inactive`, `active`, …
+fn swarm_state(engine: &Engine) -> String {
+    engine
+        .docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"])
+        .expect("docker info")
 }
 
 /// No container, network or volume with the rehearsal's label, and no folder of its own.
