@@ -841,6 +841,12 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         t.contains("line(s) added, 0 removed")
     })
     .await;
+    // Before production: path c's rehearsal for the service, with the project to download.
+    page.find("labels-project-download").await;
+    page.wait_text("labels-rehearse-command", "the rehearse command", |t| {
+        t == "gaqno-lb rehearse --path c --swarm-init --service chat --project gaqno-lb.project.json"
+    })
+    .await;
     page.set("labels-text", "traefik.enable=true\nnot a label\n")
         .await;
     page.click_element("labels-add").await;

@@ -2,9 +2,17 @@
 
 use leptos::prelude::*;
 
-use super::browser::copy_text;
+use super::browser::{copy_text, download};
 use super::{analysis, editor};
 use crate::protocol::{LabelsDiff, Request};
+
+/// The exact `gaqno-lb rehearse` of path c for `service`, with the downloaded project.
+fn rehearse_command(service: &str) -> String {
+    format!(
+        "gaqno-lb rehearse --path c --swarm-init --service {service} --project {}",
+        super::compose::PROJECT_FILE
+    )
+}
 
 /// Swarm replicas: the application's labels (Label management "Managed manually") pasted in, ours
 /// added (the same code as `gaqno-lb labels`), shown as a diff, copied back.
@@ -138,6 +146,30 @@ pub fn LabelsPanel() -> impl IntoView {
                         >
                             {move || if copied.get() { "Copied" } else { "Copy the labels" }}
                         </button>
+                        <section
+                            class="next-steps"
+                            data-testid="labels-rehearse"
+                            aria-label="Before production"
+                        >
+                            <h3>"Before production"</h3>
+                            <p>
+                                "Rehearse path c on a machine with Docker: Coolify's Swarm proxy with the plugin, the stack as Coolify deploys it with these labels, sessions in every transport, a start-first redeploy and a lost task; each finding comes with its fix. On a Swarm manager it uses that Swarm; elsewhere --swarm-init makes a one-node Swarm and leaves it afterwards. Download the project, then in that folder run (add --image with your image to rehearse your application instead of the demo it carries):"
+                            </p>
+                            <button
+                                data-testid="labels-project-download"
+                                on:click=move |_| {
+                                    let text = history
+                                        .with_untracked(|h| crate::saved_text(&h.current))
+                                        .unwrap_or_default();
+                                    download(super::compose::PROJECT_FILE, &text);
+                                }
+                            >
+                                {format!("Download {}", super::compose::PROJECT_FILE)}
+                            </button>
+                            <pre class="command" data-testid="labels-rehearse-command">
+                                {move || rehearse_command(&service())}
+                            </pre>
+                        </section>
                     }
                         .into_any()
                 }
