@@ -426,7 +426,7 @@ pub(super) fn rehearse(
                 .context("the keep-alive's application is not running")?;
             docker.wait_healthy(std::slice::from_ref(&container), Duration::from_secs(180))?;
             let address = docker.address(&container, &network)?;
-            probe::keep_alive(&docker, &proxy_name, &address, port, &path, limit)
+            probe::keep_alive_once_listening(&docker, &proxy_name, &address, port, &path, limit)
         })
     };
     let stage = Stage {

@@ -351,7 +351,7 @@ pub(super) fn rehearse(
         std::thread::spawn(move || {
             docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
             let address = docker.address(&name, &network)?;
-            probe::keep_alive(
+            probe::keep_alive_once_listening(
                 &docker,
                 &proxy_name,
                 &address,

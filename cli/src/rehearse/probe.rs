@@ -164,6 +164,30 @@ impl Outage {
     }
 }
 
+/// [`keep_alive`], asked again while the app does not listen yet (a container that runs is
+/// not yet a Node that listens), for up to a minute.
+pub fn keep_alive_once_listening(
+    docker: &Docker,
+    proxy: &str,
+    address: &str,
+    port: u16,
+    health: &str,
+    limit: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let started = Instant::now();
+    loop {
+        match keep_alive(docker, proxy, address, port, health, limit) {
+            Err(e)
+                if format!("{e:#}").contains("can't connect")
+                    && started.elapsed() < Duration::from_secs(60) =>
+            {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// How long the app keeps an idle keep-alive connection, measured from inside the proxy's
 /// container (where Traefik's connections start): `docker exec -i <proxy> nc <address>
 /// <port>`, one request written, then nothing while the input stays open, until the app

@@ -31,6 +31,8 @@ pub(super) struct Sessions {
     pub(super) broken: BTreeMap<String, u64>,
     /// Sticky cookie value → started sessions that broke there.
     pub(super) broken_by_replica: BTreeMap<String, u64>,
+    /// Sticky cookie value → why the started sessions there broke (failure label → count).
+    pub(super) broken_on: BTreeMap<String, BTreeMap<String, u64>>,
     /// Sessions that never started, by failure label.
     pub(super) not_started: BTreeMap<String, u64>,
     /// `check` runs that could not start one session at all, by what `check` said.
@@ -52,9 +54,15 @@ impl Sessions {
             self.started += replicas;
             self.held += mode["held"].as_u64().unwrap_or(0);
             let mut started_errors: BTreeMap<String, u64> = BTreeMap::new();
-            for errors in mode["errors_by_replica"].as_object().into_iter().flatten() {
-                for (label, n) in counts(errors.1) {
-                    *started_errors.entry(label).or_default() += n;
+            for (replica, errors) in mode["errors_by_replica"].as_object().into_iter().flatten() {
+                for (label, n) in counts(errors) {
+                    *started_errors.entry(label.clone()).or_default() += n;
+                    *self
+                        .broken_on
+                        .entry(replica.clone())
+                        .or_default()
+                        .entry(label)
+                        .or_default() += n;
                 }
             }
             for (replica, n) in counts(&mode["broken_by_replica"]) {
@@ -70,6 +78,29 @@ impl Sessions {
                 }
             }
         }
+    }
+
+    /// What broke on the replicas other than `victim` (a sticky cookie value), split: by the
+    /// app, and by the proxy's own answers (a gateway status, no answer in time), which say
+    /// Traefik struggled (on a busy machine, or while a name it resolves disappears), not
+    /// that the app's replicas depend on each other.
+    pub(super) fn broken_elsewhere(
+        &self,
+        victim: &str,
+    ) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let mut by_app: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_proxy: BTreeMap<String, u64> = BTreeMap::new();
+        for (replica, errors) in &self.broken_on {
+            if replica == victim {
+                continue;
+            }
+            for (label, n) in errors {
+                let proxy = label == "timeout" || label.starts_with("HTTP 5");
+                let into = if proxy { &mut by_proxy } else { &mut by_app };
+                *into.entry(label.clone()).or_default() += n;
+            }
+        }
+        (by_app, by_proxy)
     }
 
     pub(super) fn broken_count(&self) -> u64 {
@@ -558,9 +589,19 @@ pub(super) fn replica_lost_step(stage: &Stage, interrupted: &AtomicBool) -> anyh
         .copied()
         .unwrap_or(0);
     let elsewhere = sessions.broken_count().saturating_sub(on_victim);
+    let (by_app, by_proxy) = sessions.broken_elsewhere(&victim_cookie);
     step.measured.push(format!(
-        "{}; {on_victim} broke on the killed replica, {elsewhere} elsewhere",
-        sessions.in_words()
+        "{}; {on_victim} broke on the killed replica, {elsewhere} elsewhere{}",
+        sessions.in_words(),
+        if by_proxy.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} of them the proxy's answer: {})",
+                by_proxy.values().sum::<u64>(),
+                counted(&by_proxy)
+            )
+        }
     ));
     // The Docker provider drops a container when Docker reports it dead; a server that
     // stays (a file's alias, or a label's container not yet gone) is left to Traefik's
@@ -585,12 +626,13 @@ pub(super) fn replica_lost_step(stage: &Stage, interrupted: &AtomicBool) -> anyh
             outage.longest.as_secs_f64()
         )
     });
-    if elsewhere > 0 {
+    if !by_app.is_empty() {
         step.findings.push(Finding {
             owner: Owner::App,
             what: format!(
-                "{elsewhere} session(s) on replicas that stayed up broke when one replica died ({})",
-                counted(&sessions.broken)
+                "{} session(s) on replicas that stayed up broke when one replica died ({})",
+                by_app.values().sum::<u64>(),
+                counted(&by_app)
             ),
             fix: "a replica's sessions must not depend on another replica: keep session state in the replica that owns it, or in a store every replica reaches (Redis with @socket.io/redis-adapter for rooms and broadcasts)".into(),
         });
@@ -709,6 +751,12 @@ mod tests {
         // A close from the server is not a cut; a 502 mid-session is.
         assert_eq!(sessions.cut(), 2);
         assert_eq!(sessions.broken_by_replica["a1"], 6);
+        // a1 killed: b2's 502s are the proxy's answer, not the app's.
+        let (by_app, by_proxy) = sessions.broken_elsewhere("a1");
+        assert!(by_app.is_empty());
+        assert_eq!(by_proxy["HTTP 502"], 2);
+        let (by_app, _) = sessions.broken_elsewhere("b2");
+        assert_eq!(by_app["closed by the server"], 6);
         assert_eq!(
             sessions.in_words(),
             "sessions: 12 of 20 held; broken: HTTP 502 ×2, closed by the server ×6; 11 new session(s) could not start (HTTP 404 ×10, HTTP 404: not a Socket.IO endpoint ×1)"
