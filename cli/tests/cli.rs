@@ -677,14 +677,14 @@ fn rehearse_says_why_it_cannot_run() {
     .to_string();
     let cases: [(&[&str], Option<&str>, &str); 6] = [
         (
-            &["--path", "c", "--image", "x"],
+            &["--path", "c", "--compose", &build_only],
             None,
-            "path c cannot be rehearsed yet",
+            "paths a and c deploy an image",
         ),
         (
             &["--path", "a", "--compose", &build_only],
             None,
-            "path a deploys an image",
+            "paths a and c deploy an image",
         ),
         (
             &["--path", "b", "--compose", "/nonexistent/compose.yaml"],

@@ -472,6 +472,18 @@ fn images_of(document: &Value) -> Vec<String> {
     images
 }
 
+/// The load balancer a service's labels put the sticky cookie on: the one Traefik balances
+/// the replicas with.
+fn sticky_service(labels: &[Value]) -> Option<String> {
+    labels.iter().filter_map(Value::as_str).find_map(|l| {
+        let rest = l.strip_prefix("traefik.http.services.")?;
+        let (name, key) = rest.split_once('.')?;
+        key.to_ascii_lowercase()
+            .starts_with("loadbalancer.sticky.cookie.name")
+            .then(|| name.to_owned())
+    })
+}
+
 /// The project's health check and the path the app is asked on (its path, or GAQNO's when
 /// there is none: the keep-alive and the latency need a request that answers).
 fn health_of(service: &Service) -> (Option<shared::model::HealthCheck>, String) {

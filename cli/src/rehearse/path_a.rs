@@ -55,13 +55,13 @@ pub struct Image {
 
 impl Image {
     /// The service `service` of a compose document (`super::app_document`): its image,
-    /// command and environment, and its bind mounts (a path on this machine). Path a deploys an
-    /// image: anything else the service says is not Coolify's to apply.
+    /// command and environment, and its bind mounts (a path on this machine). Paths a and c
+    /// deploy an image: anything else the service says is not Coolify's to apply.
     pub fn of(document: &Value, service: &str) -> anyhow::Result<Image> {
         let spec = &document["services"][service];
         let image = spec["image"]
             .as_str()
-            .with_context(|| format!("the service `{service}` names no image: path a deploys an image (give --image, or build it first)"))?
+            .with_context(|| format!("the service `{service}` names no image: paths a and c deploy an image (give --image, or build it and name it in the file)"))?
             .to_owned();
         let environment = match &spec["environment"] {
             Value::Object(map) => map

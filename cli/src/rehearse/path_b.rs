@@ -26,8 +26,8 @@ use super::steps::{
     Stage,
 };
 use super::{
-    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, Rehearsal, DOMAIN,
-    TRAEFIK_IDLE_TIMEOUT,
+    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, sticky_service,
+    Rehearsal, DOMAIN, TRAEFIK_IDLE_TIMEOUT,
 };
 
 /// The file's name in the application's folder, as Coolify writes it.
@@ -324,19 +324,10 @@ fn redeploy_step(
 /// The service Traefik balances the replicas with (the one the sticky cookie is on), from
 /// the labels of `file`'s `service`.
 fn balanced_service(file: &Value, service: &str) -> anyhow::Result<String> {
-    file["services"][service]["labels"]
+    let labels = file["services"][service]["labels"]
         .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .find_map(|l| {
-            let rest = l.strip_prefix("traefik.http.services.")?;
-            let (name, key) = rest.split_once('.')?;
-            key.to_ascii_lowercase()
-                .starts_with("loadbalancer.sticky.cookie.name")
-                .then(|| name.to_owned())
-        })
-        .context("the file's labels give the service no sticky cookie")
+        .map_or(&[][..], Vec::as_slice);
+    sticky_service(labels).context("the file's labels give the service no sticky cookie")
 }
 
 #[cfg(test)]

@@ -30,8 +30,8 @@ use super::steps::{
     Stage, DRAIN_FIX, SESSION_UNKNOWN,
 };
 use super::{
-    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, Rehearsal, DOMAIN,
-    TRAEFIK_IDLE_TIMEOUT,
+    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, sticky_service,
+    Rehearsal, DOMAIN, TRAEFIK_IDLE_TIMEOUT,
 };
 
 /// What the rehearsal changes, beside what Coolify and `gaqno-lb labels` write.
@@ -265,17 +265,6 @@ impl Stack {
 /// The application's uuid in rehearsal `id` (Coolify's are 24 lowercase letters and digits).
 pub fn uuid_of(id: &str) -> String {
     format!("r{id}stack")
-}
-
-/// The load balancer the sticky cookie is on, in a service's labels.
-pub fn sticky_service(labels: &[Value]) -> Option<String> {
-    labels.iter().filter_map(Value::as_str).find_map(|l| {
-        let rest = l.strip_prefix("traefik.http.services.")?;
-        let (name, key) = rest.split_once('.')?;
-        key.to_ascii_lowercase()
-            .starts_with("loadbalancer.sticky.cookie.name")
-            .then(|| name.to_owned())
-    })
 }
 
 /// Rehearses path c: the Swarm proxy, the stack with `gaqno-lb labels`' labels (and a

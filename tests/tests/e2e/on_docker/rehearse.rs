@@ -12,11 +12,13 @@
 //! - path c: on an engine in no Swarm it refuses (exit 2) unless given `--swarm-init`; with
 //!   it, the draining app passes on a one-node Swarm the rehearsal makes, and leaves: the
 //!   engine is in no Swarm afterwards, and the `docker_gwbridge` Docker made for it is gone;
+//!   then the app to fix gets its three verdicts there too (one Swarm at a time: each
+//!   rehearsal leaves the Swarm it made);
 //! - path b: a rehearsal interrupted (SIGINT) once its replicas run removes everything it
 //!   made.
 //!
-//! The six run side by side, and beside the Coolify paths (not the Swarm's, which waits):
-//! a rehearsal touches only what carries its own id.
+//! They run side by side (path c's two one after the other), and beside the Coolify paths
+//! (not the Swarm's, which waits): a rehearsal touches only what carries its own id.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -75,12 +77,26 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     };
     let gwbridge_before = has_gwbridge();
 
+    // Path c's two, one after the other: each makes the Swarm and leaves it.
+    let swarm_runs = {
+        let (binary, engine) = (setup.binary.clone(), engine.clone());
+        let netns = netns.to_owned();
+        let (good, bad) = (good.clone(), bad.clone());
+        std::thread::spawn(move || {
+            let first = rehearse(&binary, &engine, &netns, "c", Some(&good));
+            let state_between = swarm_state(&engine);
+            (
+                first,
+                state_between,
+                rehearse(&binary, &engine, &netns, "c", Some(&bad)),
+            )
+        })
+    };
     let runs = [
         ("b", Some(good.clone())),
         ("b", Some(bad.clone())),
         ("a", Some(bad)),
         ("a", None),
-        ("c", Some(good)),
     ]
     .map(|(path, file)| {
         let (binary, engine) = (setup.binary.clone(), engine.clone());
@@ -90,14 +106,19 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
     let interrupt = interrupt_once_running(setup, engine, netns, &interrupted);
     // Every rehearsal to its end before any assertion: a panic here would end the turn and
     // clear the engine under the others.
-    let [good_run, bad_run, bad_run_a, demo_run, swarm_run] = runs.map(|r| r.join());
+    let [good_run, bad_run, bad_run_a, demo_run] = runs.map(|r| r.join());
     let interrupt = interrupt.join();
-    let (good_run, bad_run, bad_run_a, demo_run, swarm_run) = (
+    let swarm_runs = swarm_runs.join();
+    let (good_run, bad_run, bad_run_a, demo_run) = (
         good_run.expect("the draining app's rehearsal"),
         bad_run.expect("the rehearsal of the app to fix"),
         bad_run_a.expect("the rehearsal of the app to fix, path a"),
         demo_run.expect("the demo's rehearsal"),
-        swarm_run.expect("the rehearsal on a Swarm"),
+    );
+    let (swarm_run, state_between, bad_run_c) = swarm_runs.expect("the rehearsals on a Swarm");
+    assert_eq!(
+        state_between, "inactive",
+        "the Swarm the first made is left"
     );
 
     // Path c, on the Swarm --swarm-init made: the draining app passes, its tasks replaced
@@ -117,6 +138,25 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
         gwbridge_before,
         "the bridge Docker made for the Swarm is gone with it"
     );
+    assert_nothing_left(engine, &id);
+
+    // The app to fix, on path c: each verdict with its fix; Swarm replaced its tasks at
+    // once (no drain) and Traefik kept its 90 s against Node's 5 s.
+    let (code, report, id) = bad_run_c;
+    eprintln!("rehearsal of the app that needs fixes, path c:\n{report:#}");
+    assert_eq!(code, 1, "{report:#}");
+    assert_findings(
+        &report,
+        &[
+            ("exits on SIGTERM at once", "io.disconnectSockets(true)"),
+            (
+                "idle connections close after",
+                "server.keepAliveTimeout = 95_000",
+            ),
+            ("the health check took 2.", "answer /v1/health at once"),
+        ],
+    );
+    assert_eq!(swarm_state(engine), "inactive", "the Swarm it made is left");
     assert_nothing_left(engine, &id);
 
     // The demo this binary carries, on the official Node image's name, on path a: an app
