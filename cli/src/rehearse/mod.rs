@@ -398,7 +398,7 @@ fn interrupt_flag() -> anyhow::Result<Arc<AtomicBool>> {
             eprintln!("gaqno-lb: interrupted; stopping the rehearsal and removing what it made (again to quit at once)");
         } else {
             eprintln!(
-                "gaqno-lb: quitting without cleaning up; remove what rehearsals left with:\n  docker rm -f $(docker ps -aq --filter label={LABEL})\n  docker network rm $(docker network ls -q --filter label={LABEL})"
+                "gaqno-lb: quitting without cleaning up; remove what rehearsals left with:\n  docker service rm $(docker service ls -q --filter label={LABEL})   (path c)\n  docker rm -f $(docker ps -aq --filter label={LABEL})\n  docker network rm $(docker network ls -q --filter label={LABEL})\n  docker swarm leave --force   (path c with --swarm-init)"
             );
             std::process::exit(130);
         }
