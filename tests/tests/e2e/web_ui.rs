@@ -702,8 +702,24 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         "the earlier save is kept aside"
     );
 
+    // Reset asks first: Cancel keeps the project (its YAML unchanged); Reset replaces it.
+    let before = page.preview().await;
+    page.click("reset").await;
+    page.wait_text("reset-question", "the question", |t| {
+        t.contains("Undo brings them back until you reload")
+    })
+    .await;
+    page.click("reset-cancel").await;
+    page.wait_count(
+        "[data-testid=\"reset-question\"]",
+        "the question closed",
+        |n| n == 0,
+    )
+    .await;
+    assert_eq!(page.preview().await, before, "Cancel keeps the project");
     // Reset and download: the file is byte for byte `gaqno-lb export` of the preset.
     page.click("reset").await;
+    page.click("reset-confirm").await;
     page.wait_text("yaml-preview", "the preset again", |t| {
         t.contains("gaqno-omnichannel-service-socketio") && !t.contains("omni_sticky")
     })
@@ -1108,6 +1124,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
 /// `target/screenshots/` for people to look at (not compared).
 async fn accessible_and_readable(page: &Page) {
     page.click("reset").await;
+    page.click("reset-confirm").await;
     page.wait_text("finding-count", "the preset", |t| t == "0 finding(s)")
         .await;
     let open_panels =

@@ -288,6 +288,7 @@ fn Header() -> impl IntoView {
     let editor = editor();
     let history = editor.history;
     let theme = RwSignal::new(browser::saved_theme());
+    let confirming_reset = RwSignal::new(false);
     view! {
         <header>
             <h1>"gaqno-lb"</h1>
@@ -321,10 +322,35 @@ fn Header() -> impl IntoView {
                 </button>
                 <button
                     data-testid="reset"
-                    on:click=move |_| editor.edit(|p| *p = Project::gaqno())
+                    aria-expanded=move || confirming_reset.get().to_string()
+                    on:click=move |_| confirming_reset.update(|c| *c = !*c)
                 >
-                    "Reset to preset"
+                    "Reset to preset…"
                 </button>
+                // The whole project goes at once: asked first, with what Undo can and cannot
+                // bring back (the history lives in this page only).
+                <Show when=move || confirming_reset.get()>
+                    <span class="confirm" role="group" aria-label="Reset to preset">
+                        <span data-testid="reset-question">
+                            "Replace every service with the GAQNO preset? Undo brings them back until you reload the page."
+                        </span>
+                        <button
+                            data-testid="reset-confirm"
+                            on:click=move |_| {
+                                editor.edit(|p| *p = Project::gaqno());
+                                confirming_reset.set(false);
+                            }
+                        >
+                            "Reset"
+                        </button>
+                        <button
+                            data-testid="reset-cancel"
+                            on:click=move |_| confirming_reset.set(false)
+                        >
+                            "Cancel"
+                        </button>
+                    </span>
+                </Show>
                 <label class="theme">
                     "Theme "
                     <select
