@@ -108,35 +108,20 @@ pub fn run(flags: Rehearse) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(rehearsal.dir.join("demo"))?;
         std::fs::write(rehearsal.dir.join("demo/server.js"), demo.data)?;
     }
-    let result = match flags.path {
-        RehearsalPath::A => path_a::rehearse(
-            &rehearsal,
-            &flags,
-            replicas,
-            &project,
-            &service,
-            &document,
-            &interrupted,
-        ),
-        RehearsalPath::C => path_c::rehearse(
-            &rehearsal,
-            &flags,
-            replicas,
-            &project,
-            &service,
-            &document,
-            &interrupted,
-        ),
-        RehearsalPath::B => path_b::rehearse(
-            &rehearsal,
-            &flags,
-            replicas,
-            &project,
-            &service,
-            &document,
-            &interrupted,
-        ),
+    let rehearse = match flags.path {
+        RehearsalPath::A => path_a::rehearse,
+        RehearsalPath::B => path_b::rehearse,
+        RehearsalPath::C => path_c::rehearse,
     };
+    let result = rehearse(
+        &rehearsal,
+        &flags,
+        replicas,
+        &project,
+        &service,
+        &document,
+        &interrupted,
+    );
     let mut rehearsal = rehearsal;
     if interrupted.load(Ordering::SeqCst) {
         // Ctrl+C means stop: nothing is kept.

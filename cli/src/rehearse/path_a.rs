@@ -25,12 +25,10 @@ use shared::model::Service;
 
 use super::report::{Finding, Owner, Report, Step};
 use super::steps::{
-    new_clients_in_words, run_steps, shutdown_findings, under_load, Deployed, ShutdownEvidence,
-    Stage, DRAIN_FIX, SESSION_UNKNOWN,
+    new_clients_in_words, run_steps, shutdown_findings, start_keep_alive, under_load, Deployed,
+    ShutdownEvidence, Stage, DRAIN_FIX, SESSION_UNKNOWN,
 };
-use super::{
-    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, Rehearsal,
-};
+use super::{check_interrupt, health_of, progress, proxy, start_proxy, Rehearsal};
 
 /// What the rehearsal changes, beside what Coolify and `gaqno-lb export` write.
 pub const CHANGES: [&str; 5] = [
@@ -410,24 +408,21 @@ pub(super) fn rehearse(
     // The keep-alive is measured on an application of its own, outside the file (the
     // redeploy would end one of the service's), on its own thread.
     let keep_alive = {
-        let (docker, apps) = (docker.clone(), apps.clone());
-        let (network, proxy_name, path) = (
-            rehearsal.network.clone(),
-            proxy.name.clone(),
-            health_path.clone(),
-        );
-        let limit = idle_timeout_of_the_file();
-        std::thread::spawn(move || {
-            apps.deploy(&docker, &apps.keep_alive)?;
-            let container = apps
-                .containers(&docker, &apps.keep_alive)?
-                .into_iter()
-                .next()
-                .context("the keep-alive's application is not running")?;
-            docker.wait_healthy(std::slice::from_ref(&container), Duration::from_secs(180))?;
-            let address = docker.address(&container, &network)?;
-            probe::keep_alive_once_listening(&docker, &proxy_name, &address, port, &path, limit)
-        })
+        let apps = apps.clone();
+        start_keep_alive(
+            rehearsal,
+            &proxy,
+            port,
+            &health_path,
+            idle_timeout_of_the_file(),
+            move |docker| {
+                apps.deploy(docker, &apps.keep_alive)?;
+                apps.containers(docker, &apps.keep_alive)?
+                    .into_iter()
+                    .next()
+                    .context("the keep-alive's application is not running")
+            },
+        )
     };
     let stage = Stage {
         rehearsal,
@@ -445,19 +440,17 @@ pub(super) fn rehearse(
             "the exported file's servers transport",
         ),
     };
-    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
-    let steps = run_steps(
+    let report = run_steps(
         &stage,
         flags,
+        document,
+        differences,
         "a redeploy as Coolify does it on path a, under load",
         &|| redeploy_step(&stage, &apps, interrupted),
         keep_alive,
         interrupted,
     )?;
-    Ok((
-        report_of(flags, replicas, document, differences, steps),
-        stage.url,
-    ))
+    Ok((report, stage.url))
 }
 
 /// The idle timeout the exported file gives Traefik's connections to the replicas.

@@ -22,12 +22,12 @@ use shared::model::{Project, Service};
 
 use super::report::{Finding, Owner, Report, Step};
 use super::steps::{
-    new_clients_in_words, run_steps, shutdown_findings, under_load, Deployed, ShutdownEvidence,
-    Stage,
+    new_clients_in_words, run_steps, shutdown_findings, start_keep_alive, under_load, Deployed,
+    ShutdownEvidence, Stage,
 };
 use super::{
-    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, sticky_service,
-    Rehearsal, DOMAIN, TRAEFIK_IDLE_TIMEOUT,
+    check_interrupt, health_of, progress, proxy, start_proxy, sticky_service, Rehearsal, DOMAIN,
+    TRAEFIK_IDLE_TIMEOUT,
 };
 
 /// The file's name in the application's folder, as Coolify writes it.
@@ -229,25 +229,15 @@ pub(super) fn rehearse(
     // The keep-alive takes up to Traefik's idle timeout to measure: on a replica of its own
     // (not the service's: the redeploy would end it), from the start, on its own thread.
     let keep_alive = {
-        let docker = docker.clone();
-        let name = app.run_one_off(&docker, "keep-alive")?;
-        let (network, proxy_name, path) = (
-            rehearsal.network.clone(),
-            proxy.name.clone(),
-            health_path.clone(),
-        );
-        std::thread::spawn(move || {
-            docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
-            let address = docker.address(&name, &network)?;
-            probe::keep_alive_once_listening(
-                &docker,
-                &proxy_name,
-                &address,
-                port,
-                &path,
-                TRAEFIK_IDLE_TIMEOUT,
-            )
-        })
+        let name = app.run_one_off(docker, "keep-alive")?;
+        start_keep_alive(
+            rehearsal,
+            &proxy,
+            port,
+            &health_path,
+            TRAEFIK_IDLE_TIMEOUT,
+            move |_| Ok(name),
+        )
     };
     let stage = Stage {
         rehearsal,
@@ -265,19 +255,17 @@ pub(super) fn rehearse(
             "Traefik's default, which Coolify's proxy keeps",
         ),
     };
-    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
-    let steps = run_steps(
+    let report = run_steps(
         &stage,
         flags,
+        document,
+        differences,
         "a redeploy as Coolify does it on path b, under load",
         &|| redeploy_step(&stage, &app, &file, interrupted),
         keep_alive,
         interrupted,
     )?;
-    Ok((
-        report_of(flags, replicas, document, differences, steps),
-        stage.url,
-    ))
+    Ok((report, stage.url))
 }
 
 fn redeploy_step(

@@ -26,12 +26,12 @@ use shared::model::{Project, Service};
 
 use super::report::{Finding, Owner, Report, Step};
 use super::steps::{
-    new_clients_in_words, run_steps, shutdown_findings, under_load, Deployed, ShutdownEvidence,
-    Stage, DRAIN_FIX, SESSION_UNKNOWN,
+    new_clients_in_words, run_steps, shutdown_findings, start_keep_alive, under_load, Deployed,
+    ShutdownEvidence, Stage, DRAIN_FIX, SESSION_UNKNOWN,
 };
 use super::{
-    check_interrupt, health_of, probe, progress, proxy, report_of, start_proxy, sticky_service,
-    Rehearsal, DOMAIN, TRAEFIK_IDLE_TIMEOUT,
+    check_interrupt, health_of, progress, proxy, start_proxy, sticky_service, Rehearsal, DOMAIN,
+    TRAEFIK_IDLE_TIMEOUT,
 };
 
 /// What the rehearsal changes, beside what Coolify and `gaqno-lb labels` write.
@@ -330,25 +330,15 @@ pub(super) fn rehearse(
     stack.deploy(docker, &file, 1)?;
     // The keep-alive on a container of its own beside the stack, on its own thread.
     let keep_alive = {
-        let docker = docker.clone();
-        let name = stack.run_one_off(&docker, "keep-alive")?;
-        let (network, proxy_name, path) = (
-            rehearsal.network.clone(),
-            proxy.name.clone(),
-            health_path.clone(),
-        );
-        std::thread::spawn(move || {
-            docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
-            let address = docker.address(&name, &network)?;
-            probe::keep_alive_once_listening(
-                &docker,
-                &proxy_name,
-                &address,
-                port,
-                &path,
-                TRAEFIK_IDLE_TIMEOUT,
-            )
-        })
+        let name = stack.run_one_off(docker, "keep-alive")?;
+        start_keep_alive(
+            rehearsal,
+            &proxy,
+            port,
+            &health_path,
+            TRAEFIK_IDLE_TIMEOUT,
+            move |_| Ok(name),
+        )
     };
     let stage = Stage {
         rehearsal,
@@ -366,19 +356,17 @@ pub(super) fn rehearse(
             "Traefik's default, which Coolify's proxy keeps",
         ),
     };
-    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
-    let steps = run_steps(
+    let report = run_steps(
         &stage,
         flags,
+        document,
+        differences,
         "a redeploy as Coolify does it on path c (start-first), under load",
         &|| redeploy_step(&stage, &stack, &file, interrupted),
         keep_alive,
         interrupted,
     )?;
-    Ok((
-        report_of(flags, replicas, document, differences, steps),
-        stage.url,
-    ))
+    Ok((report, stage.url))
 }
 
 fn redeploy_step(

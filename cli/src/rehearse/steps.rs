@@ -14,8 +14,10 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 
 use super::docker::Docker;
-use super::report::{self, Finding, Owner, Step};
-use super::{check_interrupt, path_a, path_b, path_c, probe, progress, proxy, Rehearsal};
+use super::report::{self, Finding, Owner, Report, Step};
+use super::{
+    check_interrupt, path_a, path_b, path_c, probe, progress, proxy, report_of, Rehearsal,
+};
 use crate::flags::{Format, Rehearse};
 
 /// The sessions of one or more `gaqno-lb check` reports, added up. A session that got as
@@ -303,15 +305,20 @@ impl Stage<'_> {
     }
 }
 
-/// The steps every path takes, in order; `redeploy` is the path's own.
+/// Once every replica is up, the steps every path takes, in order (`redeploy` is the
+/// path's own), and the report of them: `differences` from production, the app `document`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_steps(
     stage: &Stage,
     flags: &Rehearse,
+    document: &Value,
+    differences: Vec<String>,
     redeploy_progress: &str,
     redeploy: &dyn Fn() -> anyhow::Result<Step>,
     keep_alive: KeepAliveProbe,
     interrupted: &AtomicBool,
-) -> anyhow::Result<Vec<Step>> {
+) -> anyhow::Result<Report> {
+    stage.wait_replicas(Duration::from_secs(180), interrupted)?;
     let mut steps = Vec::new();
     // For a person, each step as it ends; JSON waits for the whole report.
     let report_step = |step: Step, steps: &mut Vec<Step>| {
@@ -348,7 +355,13 @@ pub(super) fn run_steps(
         keep_alive_step(keep_alive, stage.idle_timeout, interrupted)?,
         &mut steps,
     );
-    Ok(steps)
+    Ok(report_of(
+        flags,
+        stage.replicas,
+        document,
+        differences,
+        steps,
+    ))
 }
 
 pub(super) fn sessions_step(url: &str, path: &str) -> anyhow::Result<Step> {
@@ -680,6 +693,31 @@ pub(super) fn replica_lost_step(stage: &Stage, interrupted: &AtomicBool) -> anyh
 /// The keep-alive probe: a replica of its own, outside Traefik's service, measured from the
 /// proxy's container, on its own thread.
 pub(super) type KeepAliveProbe = std::thread::JoinHandle<anyhow::Result<Option<Duration>>>;
+
+/// Starts the keep-alive probe: on its own thread (it takes up to Traefik's idle timeout),
+/// `container` gives the replica's container (starting it if it must), which is waited for,
+/// then timed from the proxy's container against `limit`.
+pub(super) fn start_keep_alive(
+    rehearsal: &Rehearsal,
+    proxy: &proxy::Proxy,
+    port: u16,
+    path: &str,
+    limit: Duration,
+    container: impl FnOnce(&Docker) -> anyhow::Result<String> + Send + 'static,
+) -> KeepAliveProbe {
+    let docker = rehearsal.docker.clone();
+    let (network, proxy_name, path) = (
+        rehearsal.network.clone(),
+        proxy.name.clone(),
+        path.to_owned(),
+    );
+    std::thread::spawn(move || {
+        let name = container(&docker)?;
+        docker.wait_healthy(std::slice::from_ref(&name), Duration::from_secs(180))?;
+        let address = docker.address(&name, &network)?;
+        probe::keep_alive_once_listening(&docker, &proxy_name, &address, port, &path, limit)
+    })
+}
 
 /// `idle_timeout`: how long Traefik keeps an idle connection on this path, and the words
 /// that say why.
