@@ -527,7 +527,7 @@ fn redeploy_step(
                 "{unknown} session(s) broke with \"session ID unknown\" on an application being updated: while its old and new containers run side by side ({:.1} s at the longest), both carry its alias, Docker's DNS answers either, and Traefik's new connections reach the one that does not know the session; the client reconnects",
                 longest_wait.as_secs_f64()
             ),
-            fix: "the window is Coolify's health check wait: its start period plus an interval or two (Configuration → Health check) — shorter settings narrow it; path c (Swarm) gives every replica an address of its own, and no redeploy breaks a session that way".into(),
+            fix: "the window is Coolify's health check wait: its start period plus an interval or two (Configuration → Healthcheck) — shorter settings narrow it; path c (Swarm) gives every replica an address of its own, and no redeploy breaks a session that way".into(),
         });
     }
     if outage.failed > 0 {
@@ -540,7 +540,7 @@ fn redeploy_step(
                     outage.longest.as_secs_f64()
                 ),
                 fix: format!(
-                    "give the project's service a health check, and turn on Coolify's health check in each application (Configuration → Health check, path {}): Coolify then stops the old container only once the new one answers",
+                    "give the project's service a health check, and turn on Coolify's health check in each application (Configuration → Healthcheck, path {}): Coolify then stops the old container only once the new one answers",
                     stage.health_path
                 ),
             }),
