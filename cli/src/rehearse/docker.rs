@@ -2,8 +2,10 @@
 //! contexts apply). Everything the rehearsal makes carries [`LABEL`]`=<id>`, so cleaning up
 //! removes exactly that and nothing else.
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::io::BufRead;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 
@@ -183,6 +185,129 @@ impl Docker {
     }
 }
 
+/// One container's stop, as the engine logged it: from its first stop signal (`kill`) to its
+/// exit (`die`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stop {
+    pub took: Duration,
+    pub exit_code: i64,
+}
+
+impl Stop {
+    /// Docker's SIGKILL when the grace period ended: the app did not exit on SIGTERM.
+    pub fn killed(&self) -> bool {
+        self.exit_code == 137
+    }
+}
+
+/// `docker events` for the containers with a label, read while something else (Swarm's
+/// update) stops them: the engine's own clock for when each got its signal and exited,
+/// which the rehearsal cannot see from outside a Swarm task.
+pub struct StopWatch {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Docker {
+    /// Starts watching the stops of every container labelled `label` (`key=value`).
+    pub fn watch_stops(&self, label: &str) -> anyhow::Result<StopWatch> {
+        // `--since` a second back: the stream is live only once the CLI has connected, and
+        // the engine replays from its buffer what happened in between.
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs().saturating_sub(1))
+            .unwrap_or(0)
+            .to_string();
+        let mut child = self
+            .command()
+            .args(["events", "--since", &since, "--format", "{{json .}}"])
+            .args(["--filter", "type=container", "--filter", "event=kill"])
+            .args(["--filter", "event=die", "--filter"])
+            .arg(format!("label={label}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run `docker events`")?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("`docker events` has no output")?;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let reader = {
+            let lines = lines.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(mut lines) = lines.lock() {
+                        lines.push(line);
+                    }
+                }
+            })
+        };
+        Ok(StopWatch {
+            child,
+            lines,
+            reader,
+        })
+    }
+}
+
+impl StopWatch {
+    /// Waits until `count` stopped containers have exited, at most `within`, then stops
+    /// watching. The stops seen, in the order the containers exited.
+    pub fn finish(mut self, count: usize, within: Duration) -> Vec<Stop> {
+        let deadline = Instant::now() + within;
+        let seen = |lines: &Arc<Mutex<Vec<String>>>| {
+            lines.lock().map(|l| stops_in(&l)).unwrap_or_default()
+        };
+        while seen(&self.lines).len() < count && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.reader.join();
+        seen(&self.lines)
+    }
+}
+
+/// The stops in `docker events --format '{{json .}}'` lines: each container's first `kill`
+/// to its `die`. A container that died with no `kill` (it crashed, or exited by itself) was
+/// not stopped, and is left out.
+pub fn stops_in(lines: &[String]) -> Vec<Stop> {
+    let mut signalled: Vec<(String, i64)> = Vec::new();
+    let mut stops = Vec::new();
+    for line in lines {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(id), Some(at)) = (event["Actor"]["ID"].as_str(), event["timeNano"].as_i64())
+        else {
+            continue;
+        };
+        match event["Action"].as_str() {
+            Some("kill") if !signalled.iter().any(|(c, _)| c == id) => {
+                signalled.push((id.to_owned(), at));
+            }
+            Some("die") => {
+                if let Some(i) = signalled.iter().position(|(c, _)| c == id) {
+                    let (_, since) = signalled.swap_remove(i);
+                    let exit_code = event["Actor"]["Attributes"]["exitCode"]
+                        .as_str()
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(-1);
+                    stops.push(Stop {
+                        took: Duration::from_nanos(u64::try_from(at - since).unwrap_or(0)),
+                        exit_code,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    stops
+}
+
 fn describe(command: &Command) -> String {
     let args: Vec<String> = command
         .get_args()
@@ -200,4 +325,46 @@ fn last_line(bytes: &[u8]) -> String {
         .unwrap_or("(no message)")
         .trim()
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_runs_from_the_first_signal_to_the_exit() {
+        let event = |action: &str, id: &str, at: i64, attributes: &str| {
+            format!(
+                r#"{{"Type":"container","Action":"{action}","Actor":{{"ID":"{id}","Attributes":{{{attributes}}}}},"timeNano":{at}}}"#
+            )
+        };
+        let second = 1_000_000_000;
+        let lines = vec![
+            // Drained for 3.5 s.
+            event("kill", "a", 10 * second, r#""signal":"15""#),
+            // Ignored SIGTERM: killed when the 10 s grace ended.
+            event("kill", "b", 11 * second, r#""signal":"15""#),
+            event("die", "a", 13 * second + second / 2, r#""exitCode":"0""#),
+            event("kill", "b", 21 * second, r#""signal":"9""#),
+            event("die", "b", 21 * second + 5, r#""exitCode":"137""#),
+            // Crashed: no stop.
+            event("die", "c", 22 * second, r#""exitCode":"1""#),
+            "not json".into(),
+        ];
+        let stops = stops_in(&lines);
+        assert_eq!(
+            stops,
+            vec![
+                Stop {
+                    took: Duration::from_millis(3_500),
+                    exit_code: 0
+                },
+                Stop {
+                    took: Duration::from_nanos(10 * 1_000_000_000 + 5),
+                    exit_code: 137
+                },
+            ]
+        );
+        assert!(!stops[0].killed() && stops[1].killed());
+    }
 }

@@ -212,31 +212,6 @@ impl Stack {
         docker.running(&[&format!("com.docker.swarm.service.name={}", self.service())])
     }
 
-    /// The exit codes of the service's tasks that ended, on this node.
-    pub fn exit_codes(&self, docker: &Docker) -> Vec<i64> {
-        let service = format!("label=com.docker.swarm.service.name={}", self.service());
-        let ended = docker
-            .run(&[
-                "ps",
-                "-aq",
-                "--filter",
-                &service,
-                "--filter",
-                "status=exited",
-            ])
-            .unwrap_or_default();
-        ended
-            .lines()
-            .filter_map(|id| {
-                docker
-                    .run(&["inspect", "--format", "{{.State.ExitCode}}", id])
-                    .ok()?
-                    .parse()
-                    .ok()
-            })
-            .collect()
-    }
-
     /// A container of the application outside Swarm and Traefik (its image, command,
     /// `.env` and mounts), on the overlay, named `<network>-<what>`.
     pub fn run_one_off(&self, docker: &Docker, what: &str) -> anyhow::Result<String> {
@@ -378,7 +353,11 @@ fn redeploy_step(
     let mut step = Step::new(
         "A redeploy, as Coolify does it on path c (`docker stack deploy`: tasks replaced start-first)",
     );
-    let ended_before = stack.exit_codes(stage.docker()).len();
+    // Swarm stops the replaced tasks itself; the engine's events say how each stop went.
+    let watch = stage.docker().watch_stops(&format!(
+        "com.docker.swarm.service.name={}",
+        stack.service()
+    ))?;
     let (took, sessions, outage) = {
         let (stack, docker, file) = (stack.clone(), stage.docker().clone(), file.clone());
         under_load(
@@ -390,17 +369,15 @@ fn redeploy_step(
             interrupted,
         )?
     };
-    // The replaced tasks' containers: 137 is Docker's SIGKILL at the end of the grace.
-    let codes: Vec<i64> = stack
-        .exit_codes(stage.docker())
-        .into_iter()
-        .skip(ended_before)
-        .collect();
-    let killed = codes.iter().filter(|c| **c == 137).count();
+    // Swarm may call the update done before the last old task has gone (10 s at most).
+    let stops = watch.finish(stack.replicas as usize, Duration::from_secs(15));
+    let killed = stops.iter().filter(|s| s.killed()).count();
+    let slowest = stops.iter().map(|s| s.took).max().unwrap_or_default();
     step.measured.push(format!(
-        "Swarm replaced {} task(s) start-first in {:.1} s; {killed} of them had to be killed when Docker's 10 s grace ended (Coolify sets no stop grace period on Swarm)",
-        codes.len(),
-        took.as_secs_f64()
+        "Swarm replaced {} task(s) start-first in {:.1} s; the slowest stopped {:.1} s after its SIGTERM, and {killed} had to be killed when Docker's 10 s grace ended (Coolify sets no stop grace period on Swarm)",
+        stops.len(),
+        took.as_secs_f64(),
+        slowest.as_secs_f64()
     ));
     step.measured.push(sessions.in_words());
     step.measured.push(new_clients_in_words(&outage));
@@ -413,12 +390,8 @@ fn redeploy_step(
             fix: DRAIN_FIX.into(),
         });
     } else {
-        shutdown_findings(
-            &mut step,
-            &[],
-            &sessions,
-            ShutdownEvidence::BreaksBesidesUnknown,
-        );
+        let stops: Vec<Duration> = stops.iter().map(|s| s.took).collect();
+        shutdown_findings(&mut step, &stops, &sessions, ShutdownEvidence::StopTime);
     }
     if let Some(unknown) = sessions.broken.get(SESSION_UNKNOWN) {
         step.findings.push(Finding {

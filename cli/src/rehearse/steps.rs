@@ -483,14 +483,12 @@ pub(super) const DRAIN_FIX: &str = "drain on SIGTERM: in main.ts `app.enableShut
 pub(super) enum ShutdownEvidence {
     /// Path b: a stopped replica's sessions break only by its stop.
     Breaks,
-    /// Path a: old and new containers answered at one address for a while (the alias), so
-    /// sessions also broke by reaching the new one ("session ID unknown") whatever the app
-    /// does; only a stop as fast as an exit (under a second: no drain) says it exits at once.
+    /// Paths a and c: sessions also broke by reaching a replica that never had them
+    /// ("session ID unknown") whatever the app does — on a, old and new containers answer
+    /// at one alias for a while; on c, a replaced task leaves Traefik's servers only at its
+    /// next read of the Swarm. Only a stop as fast as an exit (under a second: no drain)
+    /// says the app exits at once.
     StopTime,
-    /// Path c: a replaced task leaves Traefik's servers at its next read of the Swarm, and
-    /// its sessions then reach another task ("session ID unknown") whatever the app does;
-    /// the other breaks (no answer, 502) say it exits at once.
-    BreaksBesidesUnknown,
 }
 
 /// What the replaced replicas' stops say about the app's SIGTERM: ignored (Docker killed it
@@ -502,11 +500,7 @@ pub(super) fn shutdown_findings(
     evidence: ShutdownEvidence,
 ) {
     let slowest_stop = stops.iter().max().copied().unwrap_or_default();
-    let unknown = sessions.broken.get(SESSION_UNKNOWN).copied().unwrap_or(0);
-    let cut = match evidence {
-        ShutdownEvidence::BreaksBesidesUnknown => sessions.cut() - unknown,
-        _ => sessions.cut(),
-    };
+    let cut = sessions.cut();
     let exits_at_once =
         evidence != ShutdownEvidence::StopTime || slowest_stop < Duration::from_secs(1);
     let grace = shared::coolify::deploy::STOP_GRACE_SECONDS;
@@ -532,7 +526,7 @@ pub(super) fn shutdown_findings(
                         " (the slowest replica stopped in {:.1} s)",
                         slowest_stop.as_secs_f64()
                     ),
-                    _ => String::new(),
+                    ShutdownEvidence::Breaks => String::new(),
                 }
             ),
             fix: DRAIN_FIX.into(),
@@ -815,18 +809,13 @@ mod tests {
             step.findings.len()
         };
         use ShutdownEvidence::*;
-        // Path a, a replica that drained for 4.7 s: the broken sessions met the new
-        // container at the alias, not a replica that exits.
+        // Paths a and c, a replica that drained for 4.7 s: the broken sessions met a
+        // replica that never had them, not one that exits.
         assert_eq!(findings(4_700, StopTime, &sessions), 0);
         // Stopped in 0.2 s: it exits at once, on either path.
         assert_eq!(findings(200, StopTime, &sessions), 1);
         assert_eq!(findings(4_700, Breaks, &sessions), 1);
         // Ignored until Docker killed it.
         assert_eq!(findings(30_100, StopTime, &sessions), 1);
-        // Path c: sessions that reached another task say nothing of the app; a 502 does.
-        assert_eq!(findings(0, BreaksBesidesUnknown, &sessions), 0);
-        let mut cut = sessions.clone();
-        cut.broken.insert("HTTP 502".into(), 2);
-        assert_eq!(findings(0, BreaksBesidesUnknown, &cut), 1);
     }
 }

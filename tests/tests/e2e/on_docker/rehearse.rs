@@ -132,6 +132,14 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
         measured(&step(&report, "A redeploy")).contains("replaced 3 task(s) start-first"),
         "{report:#}"
     );
+    // Judged by the tasks' own stops, which the engine timed: a 2 s drain, not an exit.
+    let slowest_stop = |report: &Value| {
+        seconds_after(
+            &measured(&step(report, "A redeploy")),
+            "the slowest stopped ",
+        )
+    };
+    assert!(slowest_stop(&report) >= 2.0, "{report:#}");
     assert_eq!(swarm_state(engine), "inactive", "the Swarm it made is left");
     assert_eq!(
         has_gwbridge(),
@@ -156,6 +164,7 @@ pub(super) fn rehearsals(setup: &Setup, engine: &Engine, netns: &str) {
             ("the health check took 2.", "answer /v1/health at once"),
         ],
     );
+    assert!(slowest_stop(&report) < 1.0, "{report:#}");
     assert_eq!(swarm_state(engine), "inactive", "the Swarm it made is left");
     assert_nothing_left(engine, &id);
 
@@ -455,6 +464,13 @@ fn measured(step: &Value) -> String {
         .filter_map(Value::as_str)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The number of seconds `text` gives right after `prefix` ("… stopped 2.1 s …" → 2.1).
+fn seconds_after(text: &str, prefix: &str) -> f64 {
+    text.split_once(prefix)
+        .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no \"{prefix}<seconds>\" in: {text}"))
 }
 
 fn app_findings(report: &Value) -> Vec<Value> {
