@@ -19,6 +19,42 @@ pub fn from_str<T: DeserializeOwned + Default>(text: &str) -> Result<T, Error> {
     {
         return Ok(T::default());
     }
+    // A map's keys read into a Rust map are not checked for repeats (the last one wins and
+    // the first is silently lost: two services of one name); serde_yaml's own `Value`
+    // refuses them, at the map's first line.
+    if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(text) {
+        let message = strip_location(&e.to_string());
+        if let Some((path, repeated)) = message
+            .split_once(": duplicate entry")
+            .map(|(path, rest)| (path.to_owned(), format!("duplicate entry{rest}")))
+            .or_else(|| {
+                message
+                    .starts_with("duplicate entry")
+                    .then(|| (String::new(), message.clone()))
+            })
+        {
+            let map = e.location().map(|l| Location {
+                line: l.line(),
+                column: l.column(),
+            });
+            let error = match map.and_then(|at| duplicate_key(text, at, &repeated)) {
+                Some(twice) => Error::new(
+                    ErrorKind::Parse,
+                    format!(
+                        "`{}` appears twice in one map, first on line {}: keep one (two files pasted together: merge their `http:` blocks into one)",
+                        twice.key, twice.first
+                    ),
+                )
+                .with_location(Some(twice.again)),
+                None => Error::new(ErrorKind::Parse, plain(&repeated)).with_location(map),
+            };
+            return Err(if path.is_empty() {
+                error
+            } else {
+                error.with_path(path)
+            });
+        }
+    }
     let deserializer = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
@@ -37,6 +73,61 @@ pub fn from_str<T: DeserializeOwned + Default>(text: &str) -> Result<T, Error> {
             .with_path(path)
             .with_location(location)
     })
+}
+
+/// A key that a block map gives twice.
+struct DuplicateKey {
+    key: String,
+    /// The line it is first given on.
+    first: usize,
+    /// Where it is given again.
+    again: Location,
+}
+
+/// For serde_yaml's "duplicate entry with key \"k\"", which points at the map's first key:
+/// the lines of the map that give `k`. The map's
+/// keys are the lines whose text starts at its column, from its first line to the first
+/// line indented less. A flow map (`{a: 1, a: 2}`) is not read here: `None`, and the
+/// message keeps serde_yaml's location.
+fn duplicate_key(text: &str, map: Location, message: &str) -> Option<DuplicateKey> {
+    let key = message
+        .strip_prefix("duplicate entry with key \"")
+        .and_then(|rest| rest.split('"').next())?;
+    let indent = map.column.checked_sub(1)?;
+    let mut lines_with_key = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(map.line.checked_sub(1)?) {
+        let content = line.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let at = line.len() - content.len();
+        // The map's first line may start with its list item's `- `.
+        let entry = if i + 1 == map.line {
+            line.get(indent..)?
+        } else if at < indent {
+            break;
+        } else if at == indent {
+            content
+        } else {
+            continue;
+        };
+        let name = entry.split_once(':').map(|(name, _)| name.trim());
+        let unquoted = name.map(|n| n.trim_matches(|c| c == '"' || c == '\''));
+        if unquoted == Some(key) {
+            lines_with_key.push(i + 1);
+        }
+    }
+    match lines_with_key[..] {
+        [first, again, ..] => Some(DuplicateKey {
+            key: key.to_owned(),
+            first,
+            again: Location {
+                line: again,
+                column: map.column,
+            },
+        }),
+        _ => None,
+    }
 }
 
 /// serde_yaml's and serde's messages in plain words: they are what an operator reads after
@@ -166,6 +257,37 @@ mod tests {
                 assert!(!err.contains(jargon), "{text:?}: {err}");
             }
         }
+    }
+
+    /// Issue 31: the runbook's two blocks pasted together give `http:` twice; the error is
+    /// at the second, not at line 1, and names the first.
+    #[test]
+    fn a_key_given_twice_is_found_at_its_second_line() {
+        let text = "# block 1\nhttp:\n  routers:\n    a:\n      rule: x\n\nhttp:\n  services: {}\n";
+        let err = super::from_str::<DynamicConfig>(text).unwrap_err();
+        assert_eq!(
+            err.location().map(|l| (l.line, l.column)),
+            Some((7, 1)),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("line 7: `http` appears twice in one map, first on line 2: keep one"),
+            "{err}"
+        );
+        // Deeper, and in a list item's map.
+        let text = "http:\n  routers:\n    a:\n      rule: x\n      service: s\n      rule: y\n";
+        let err = super::from_str::<DynamicConfig>(text).unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(6), "{err}");
+        assert_eq!(err.path(), Some("http.routers.a"), "{err}");
+        let text = "http:\n  services:\n    s:\n      loadBalancer:\n        servers:\n          - url: http://a:1\n            url: http://b:1\n";
+        let err = super::from_str::<DynamicConfig>(text).unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(7), "{err}");
+        // Two services of one name (a map's keys, not a struct's fields).
+        let text = "http:\n  services:\n    s:\n      loadBalancer: {}\n    t:\n      loadBalancer: {}\n    s:\n      loadBalancer: {}\n";
+        let err = super::from_str::<DynamicConfig>(text).unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(7), "{err}");
+        assert!(err.to_string().contains("`s` appears twice"), "{err}");
     }
 
     #[test]

@@ -592,3 +592,41 @@ fn a_compose_domain_without_its_port_names_the_fix() {
         "{text}"
     );
 }
+
+/// Issue 31: a router added by hand beside Coolify's, with its rule on its entry point,
+/// is found in labels as in a file.
+#[test]
+fn a_router_claiming_coolifys_route_is_found() {
+    let https_rule = Labels::parse(&coolify())
+        .unwrap()
+        .to_config()
+        .unwrap()
+        .config
+        .http
+        .unwrap()
+        .routers["https-0-x8k2"]
+        .rule
+        .clone()
+        .unwrap();
+    let text = format!(
+        "{}traefik.http.routers.mine.rule={https_rule}\ntraefik.http.routers.mine.entryPoints=https\ntraefik.http.routers.mine.service=https-0-x8k2\n",
+        coolify()
+    );
+    let read = Labels::parse(&text).unwrap().to_config().unwrap();
+    let found: Vec<_> = lint(&read.config, &LABELS)
+        .into_iter()
+        .filter(|d| d.rule == "routers-claim-one-route")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .message
+            .contains("claims what `https-0-x8k2` claims"),
+        "{found:?}"
+    );
+    // Coolify's own labels claim nothing twice.
+    let own = Labels::parse(&coolify()).unwrap().to_config().unwrap();
+    assert!(!lint(&own.config, &LABELS)
+        .iter()
+        .any(|d| d.rule == "routers-claim-one-route"));
+}

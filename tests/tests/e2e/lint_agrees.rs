@@ -7,15 +7,18 @@
 //! - `# lint: <rule-id> ...` (`# lint 3.6:` for one version): rules that must report (`none`: no error at all)
 //! - `# coolify-resave: true`: load the file as Coolify's Dynamic Configurations screen saves it
 //! - `# with-coolify: true`: load Coolify's own files beside it
+//! - `# one-router-answers: <path> <router>…`: requests for `<path>` on the `http` entry point
+//!   all reach the same one of those routers (each answers with a redirect to
+//!   `http://router-<name>.test/`), and the others none
 
 use std::path::PathBuf;
 
 use shared::lint::{lint, LintOptions};
 use shared::model::TraefikVersion;
 use shared::traefik::{DynamicConfig, Value};
-use tests::{file_objects, Loaded, TraefikSetup, TRAEFIK_VERSIONS};
+use tests::{file_objects, Loaded, Traefik, TraefikSetup, TRAEFIK_VERSIONS};
 
-use crate::support::{coolify_files, load};
+use crate::support::coolify_files;
 
 struct Case {
     file: PathBuf,
@@ -159,7 +162,17 @@ fn check(binary: &std::path::Path, version: &str, case: &Case) -> Option<String>
         files,
         ..TraefikSetup::default()
     };
-    let (loaded, log) = load(binary, version, &setup);
+    let mut traefik = Traefik::start(binary, version, &setup)
+        .unwrap_or_else(|e| panic!("Traefik {version}: {e:#}"));
+    let loaded = traefik.loaded().unwrap_or_else(|e| panic!("{e:#}"));
+    if let Some(claim) = case.header("one-router-answers", version) {
+        let port = traefik.port("http").expect("the http entry point");
+        if let Err(why) = one_router_answers(port, &claim) {
+            problems.push(why);
+        }
+    }
+    let log = traefik.log();
+    drop(traefik);
     let actual = match &loaded {
         Loaded::ProviderFailed(_) => "provider-fails".to_owned(),
         Loaded::Config(raw) => {
@@ -188,4 +201,29 @@ fn check(binary: &std::path::Path, version: &str, case: &Case) -> Option<String>
         ));
     }
     (!problems.is_empty()).then(|| format!("{name} on Traefik {version}:\n{}", problems.join("\n")))
+}
+
+/// `claim` is `<path> <router>…`: ten requests for the path, and which router answered each
+/// (its redirect's `Location`). All ten must name one router, one of those listed.
+fn one_router_answers(port: u16, claim: &str) -> Result<(), String> {
+    let mut words = claim.split_whitespace();
+    let path = words.next().ok_or("no path in one-router-answers")?;
+    let routers: Vec<&str> = words.collect();
+    let mut answered = Vec::new();
+    for _ in 0..10 {
+        let response = tests::http_request(port, "GET", path, &[]).map_err(|e| e.to_string())?;
+        answered.push(response.header("location").unwrap_or("(none)").to_owned());
+    }
+    let first = answered[0].clone();
+    let winner = routers
+        .iter()
+        .find(|r| first == format!("http://router-{r}.test/"))
+        .ok_or_else(|| format!("{path} was answered by {first}, none of {routers:?}"))?;
+    if answered.iter().any(|a| *a != first) {
+        return Err(format!("{path} reached more than one router: {answered:?}"));
+    }
+    eprintln!(
+        "one-router-answers: every request for {path} went to `{winner}`, none to the others"
+    );
+    Ok(())
 }

@@ -12,6 +12,7 @@ mod missing_field;
 mod missing_health_check;
 mod null_plugin_config;
 mod plugin_cookie_mismatch;
+mod routers_claim_one_route;
 mod service_type;
 mod short_health_check_timeout;
 mod socketio_without_sticky;
@@ -45,6 +46,7 @@ pub static RULES: &[Rule] = &[
     sticky_single_server::RULE,
     invalid_server_url::RULE,
     duplicate_server_url::RULE,
+    routers_claim_one_route::RULE,
     missing_health_check::RULE,
     short_health_check_timeout::RULE,
 ];

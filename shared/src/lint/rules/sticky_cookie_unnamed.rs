@@ -140,7 +140,7 @@ fn local(name: &str) -> &str {
 
 /// The name `gaqno-lb export` gives the cookie of Traefik service `service`: from the
 /// project's service name, so an exported `gaqno-<s>` is not prefixed twice.
-fn cookie_name_for(service: &str) -> String {
+pub(super) fn cookie_name_for(service: &str) -> String {
     let project_name = service
         .strip_prefix(crate::export::NAME_PREFIX)
         .unwrap_or(service);
