@@ -13,14 +13,20 @@ pub fn sticky_only(service: &Service) -> bool {
     service.sticky.enabled && !service.socket_io.enabled
 }
 
-/// Whether `service`'s replica URLs are still the preset's examples (`http://<name>-<n>:<port>`
-/// of a GAQNO service): they look real, but only name real replicas once Coolify's network
+/// Whether `service`'s replica URLs are still the examples the preset or a template wrote
+/// (`http://<name>-<n>:<port>`, n from 1, for its own name and port, or the preset's for a
+/// GAQNO service): they look real, but only name real replicas once Coolify's network
 /// aliases are set to match (path a) or they are replaced.
 pub fn example_servers(service: &Service) -> bool {
+    let generated = (1..=service.servers.len())
+        .map(|n| format!("http://{}-{n}:{}", service.name, service.port))
+        .collect::<Vec<_>>();
     service.docker_replicas.is_none()
-        && Project::gaqno()
-            .service(&service.name)
-            .is_some_and(|preset| preset.servers == service.servers)
+        && !service.servers.is_empty()
+        && (service.servers == generated
+            || Project::gaqno()
+                .service(&service.name)
+                .is_some_and(|preset| preset.servers == service.servers))
 }
 
 /// The three ways Coolify runs replicas, as the first screen lists them: the [`RUNS`]
@@ -70,6 +76,12 @@ mod tests {
         project.services[0].servers[0] = "http://10.0.0.5:4008".into();
         assert!(!super::example_servers(&project.services[0]));
         assert!(super::example_servers(&project.services[1]));
+        // A template's placeholders too (issue 31), until one is changed.
+        let mut templates = Project::gaqno();
+        let added = crate::services::Template::SocketIo.add_to(&mut templates);
+        assert!(super::example_servers(&templates.services[added]));
+        templates.services[added].servers[1] = "http://10.0.0.6:4008".into();
+        assert!(!super::example_servers(&templates.services[added]));
         project.services[1].docker_replicas = Some(shared::model::DockerReplicas::new(
             3,
             shared::model::ReplicasVia::Swarm,

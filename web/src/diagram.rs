@@ -11,7 +11,10 @@
 //! drawing is narrow enough for the editor's column at its natural size (its smallest text
 //! stays at 11 px rather than being scaled down). An edge between neighbouring rows runs in
 //! the gap between them; one that passes rows goes down a gutter beside the boxes: no edge
-//! runs behind a box.
+//! runs behind a box. Every edge has a line of its own: it leaves its box at its own point
+//! of the bottom, enters the next at its own point of the top, runs across a gap at its own
+//! height and down a gutter at its own distance, so two hops never share a stroke and a
+//! line cannot be read as a route that does not exist ([`route_edges`]).
 
 use serde::{Deserialize, Serialize};
 use shared::export::Names;
@@ -102,11 +105,13 @@ pub struct Node {
 }
 
 /// An arrow from node `from` to node `to` (indices into [`Diagram::nodes`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     pub from: usize,
     pub to: usize,
     pub lane: Lane,
+    /// Where it runs, from the bottom of `from` to the top of `to`: straight segments.
+    pub points: Vec<(u32, u32)>,
 }
 
 /// One service's routing.
@@ -122,20 +127,27 @@ pub struct Diagram {
 }
 
 /// Box width; text lines are cut to fit it.
-pub const NODE_WIDTH: u32 = 256;
+pub const NODE_WIDTH: u32 = 240;
 /// Boxes side by side in a row at most.
 pub const PER_ROW: usize = 2;
 /// Between boxes in a row.
 const NODE_GAP: u32 = 16;
-/// Beside the boxes, left and right: where edges that pass rows go down.
-const GUTTER: u32 = 20;
-/// Between rows: where edges turn.
-const ROW_GAP: u32 = 28;
+/// Beside the boxes, left and right: where edges that pass rows go down, each at its own
+/// distance.
+const GUTTER: u32 = 28;
+/// Between rows: where edges turn, each at its own height.
+const ROW_GAP: u32 = 36;
+/// Where edges leave a box: bottom points a multiple of this from the drawing's left; they
+/// enter a box half of it off, so a line leaving one row never runs on one entering the
+/// next.
+const PORT_STEP: u32 = 12;
+/// Between neighbouring lines in a gap or a gutter.
+const LINE_SPACING: u32 = 5;
 const TITLE_HEIGHT: u32 = 26;
 const LINE_HEIGHT: u32 = 15;
 const PADDING: u32 = 8;
 /// Characters of a line that fit in a box at the diagram's font size (11 px monospace).
-pub const LINE_CHARS: usize = 35;
+pub const LINE_CHARS: usize = 34;
 /// The same for a title, drawn larger (12 px) and bold.
 pub const TITLE_CHARS: usize = 31;
 
@@ -353,6 +365,9 @@ fn draw(
         }
     }
 
+    // One order for every service (by name: `http` before `https`, `web` before
+    // `websecure`), whatever order its routers come in.
+    columns[0].sort_by(|a, b| a.id.cmp(&b.id));
     let balancer = http
         .services
         .get(service)
@@ -511,22 +526,150 @@ fn layout(stages: Vec<Vec<Node>>, edges_by_id: &[(String, String, Lane)]) -> Dia
     let mut edges: Vec<Edge> = Vec::new();
     for (from, to, lane) in edges_by_id {
         if let (Some(from), Some(to)) = (at(from), at(to)) {
-            let edge = Edge {
-                from,
-                to,
-                lane: *lane,
-            };
-            if !edges.contains(&edge) {
-                edges.push(edge);
+            let is_new = !edges
+                .iter()
+                .any(|e| (e.from, e.to, e.lane) == (from, to, *lane));
+            if is_new {
+                edges.push(Edge {
+                    from,
+                    to,
+                    lane: *lane,
+                    points: Vec::new(),
+                });
             }
         }
     }
+    route_edges(&nodes, &mut edges, width);
     Diagram {
         width,
         height: y.saturating_sub(ROW_GAP),
         nodes,
         edges,
         labels: Vec::new(),
+    }
+}
+
+/// Gives every edge its own line ([`Edge::points`]): out of its start at its own point of
+/// the bottom (spread in the order of where the edges go), down to its own height in the
+/// gap below that row, across, and down into its end at its own point of the top (spread
+/// in the order of where they come from). An edge that passes rows goes across to a gutter
+/// at its own distance from the boxes, down it, and back across the gap above its end's
+/// row. Leaving points are multiples of [`PORT_STEP`] from the left and entering points
+/// half a step off, so no two edges share a stroke.
+fn route_edges(nodes: &[Node], edges: &mut [Edge], width: u32) {
+    let mut row_tops: Vec<u32> = nodes.iter().map(|n| n.y).collect();
+    row_tops.sort_unstable();
+    row_tops.dedup();
+    let row_of = |n: &Node| row_tops.iter().position(|&y| y == n.y).unwrap_or(0);
+    let row_bottom = |row: usize| {
+        nodes
+            .iter()
+            .filter(|n| row_of(n) == row)
+            .map(|n| n.y + n.height)
+            .max()
+            .unwrap_or(0)
+    };
+    let centre = |n: &Node| n.x + n.width / 2;
+    // Points on a box's bottom (`phase` 0) or top (`phase` half a step), one per edge.
+    let ports = |node: &Node, count: usize, phase: u32| -> Vec<u32> {
+        let first = (node.x + PORT_STEP).div_ceil(PORT_STEP) * PORT_STEP + phase;
+        let slots: Vec<u32> = (0..)
+            .map(|i| first + i * PORT_STEP)
+            .take_while(|&x| x + PORT_STEP <= node.x + node.width)
+            .collect();
+        if slots.is_empty() {
+            return vec![centre(node); count];
+        }
+        // Spread over the box, centred: a lone edge leaves near the middle.
+        (0..count)
+            .map(|i| {
+                let at = (2 * i + 1) * slots.len() / (2 * count.max(1));
+                slots[at.min(slots.len() - 1)]
+            })
+            .collect()
+    };
+    let mut exits = vec![0; edges.len()];
+    let mut entries = vec![0; edges.len()];
+    for (index, node) in nodes.iter().enumerate() {
+        let mut out: Vec<usize> = (0..edges.len())
+            .filter(|&e| edges[e].from == index)
+            .collect();
+        out.sort_by_key(|&e| (centre(&nodes[edges[e].to]), edges[e].lane as u32));
+        for (e, x) in out.iter().zip(ports(node, out.len(), 0)) {
+            exits[*e] = x;
+        }
+        let mut into: Vec<usize> = (0..edges.len()).filter(|&e| edges[e].to == index).collect();
+        into.sort_by_key(|&e| (centre(&nodes[edges[e].from]), edges[e].lane as u32));
+        for (e, x) in into.iter().zip(ports(node, into.len(), PORT_STEP / 2)) {
+            entries[*e] = x;
+        }
+    }
+    // The runs across each gap (by the row above it), in the order they leave, and the
+    // gutter runs by side.
+    let mut runs: Vec<Vec<(usize, bool)>> = vec![Vec::new(); row_tops.len()];
+    let mut gutters: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    let mut passes = vec![None; edges.len()];
+    for (e, edge) in edges.iter().enumerate() {
+        let (from_row, to_row) = (row_of(&nodes[edge.from]), row_of(&nodes[edge.to]));
+        runs[from_row].push((e, true));
+        if to_row > from_row + 1 {
+            runs[to_row - 1].push((e, false));
+            let side = usize::from(exits[e] >= width / 2);
+            passes[e] = Some(side);
+            gutters[side].push(e);
+        }
+    }
+    let mut heights = vec![(0, 0); edges.len()];
+    for (row, gap) in runs.iter_mut().enumerate() {
+        gap.sort_by_key(|&(e, leaving)| (if leaving { exits[e] } else { entries[e] }, e));
+        let spacing = match gap.len() {
+            0 | 1 => LINE_SPACING,
+            n => LINE_SPACING.min((ROW_GAP - 12) / (n as u32 - 1)).max(1),
+        };
+        let top = row_bottom(row) + 6;
+        for (k, &(e, leaving)) in gap.iter().enumerate() {
+            let y = top + spacing * k as u32;
+            if leaving {
+                heights[e].0 = y;
+            } else {
+                heights[e].1 = y;
+            }
+        }
+    }
+    let mut gutter_x = vec![0; edges.len()];
+    for (side, list) in gutters.iter().enumerate() {
+        let spacing = match list.len() {
+            0 | 1 => LINE_SPACING,
+            n => LINE_SPACING.min((GUTTER - 8) / (n as u32 - 1)).max(1),
+        };
+        for (k, &e) in list.iter().enumerate() {
+            let off = 6 + spacing * k as u32;
+            gutter_x[e] = if side == 0 {
+                GUTTER - off
+            } else {
+                width - GUTTER + off
+            };
+        }
+    }
+    for (e, edge) in edges.iter_mut().enumerate() {
+        let (from, to) = (&nodes[edge.from], &nodes[edge.to]);
+        let (x1, y1) = (exits[e], from.y + from.height);
+        let (x2, y2) = (entries[e], to.y);
+        let below = heights[e].0;
+        edge.points = match passes[e] {
+            Some(_) => {
+                let (gutter, above) = (gutter_x[e], heights[e].1);
+                vec![
+                    (x1, y1),
+                    (x1, below),
+                    (gutter, below),
+                    (gutter, above),
+                    (x2, above),
+                    (x2, y2),
+                ]
+            }
+            None => vec![(x1, y1), (x1, below), (x2, below), (x2, y2)],
+        };
     }
 }
 
@@ -548,37 +691,11 @@ impl Diagram {
         }
     }
 
-    /// The points `edge` runs through, from the bottom of its start to the top of its end:
-    /// down into the gap below the start's row, across, and down to the end when the end
-    /// is in the next row; across to a gutter, down it, and back in the gap above the
-    /// end's row when rows lie between (the boxes there are never crossed). Each lane turns
-    /// at its own offset, so lanes sharing a gap stay apart.
+    /// The points `edge` runs through, from the bottom of its start to the top of its end
+    /// ([`route_edges`]).
     pub fn edge_points(&self, edge: &Edge) -> Option<Vec<(u32, u32)>> {
-        let from = self.nodes.get(edge.from)?;
-        let to = self.nodes.get(edge.to)?;
-        let offset = 4 * edge.lane as u32;
-        let (x1, y1) = (from.x + from.width / 2, from.y + from.height);
-        let (x2, y2) = (to.x + to.width / 2, to.y);
-        let below = y1 + ROW_GAP / 2 - 8 + offset;
-        let between = self.nodes.iter().any(|n| n.y >= y1 && n.y + n.height <= y2);
-        let points = if between {
-            let gutter = match x1 < self.width / 2 {
-                true => GUTTER / 2 - 4 + offset / 2,
-                false => self.width - GUTTER / 2 + 4 - offset / 2,
-            };
-            let above = y2.saturating_sub(ROW_GAP / 2 + 8) + offset;
-            vec![
-                (x1, y1),
-                (x1, below),
-                (gutter, below),
-                (gutter, above),
-                (x2, above),
-                (x2, y2),
-            ]
-        } else {
-            vec![(x1, y1), (x1, below), (x2, below), (x2, y2)]
-        };
-        Some(points)
+        (edge.from < self.nodes.len() && edge.to < self.nodes.len() && !edge.points.is_empty())
+            .then(|| edge.points.clone())
     }
 
     /// The SVG path of `edge` ([`Diagram::edge_points`]).
@@ -624,8 +741,8 @@ mod tests {
         assert_eq!(
             ids,
             [
-                "entry-https",
                 "entry-http",
+                "entry-https",
                 "router-gaqno-omnichannel-service",
                 "router-gaqno-omnichannel-service-socketio",
                 "router-gaqno-omnichannel-service-socketio-ws",
@@ -734,6 +851,30 @@ mod tests {
         assert!(d.labels.iter().any(|l| l.contains("sticky.cookie.name=")));
     }
 
+    /// Issue 31: the entry points came in router order, so `https` led for one service and
+    /// `http` for another (a Docker one, whose routers are named `http-0-…`).
+    #[test]
+    fn entry_points_keep_one_order() {
+        let mut project = Project::gaqno();
+        project.services[1].docker_replicas =
+            Some(DockerReplicas::new(2, shared::model::ReplicasVia::Swarm));
+        for index in 0..project.services.len() {
+            let d = preset_diagram(&project, index);
+            let entries: Vec<&str> = d
+                .nodes
+                .iter()
+                .filter(|n| n.kind == Kind::EntryPoint)
+                .map(|n| n.title.as_str())
+                .collect();
+            assert_eq!(
+                entries,
+                ["http", "https"],
+                "{}",
+                project.services[index].name
+            );
+        }
+    }
+
     #[test]
     fn findings_mark_the_most_specific_node() {
         let mut project = Project::gaqno();
@@ -790,8 +931,8 @@ mod tests {
                 assert!(d.edge_path(edge).is_some_and(|p| p.starts_with('M')));
             }
             assert!(
-                d.width <= 568,
-                "fits the editor's column at 1440 px unscaled"
+                d.width <= 552,
+                "fits the editor's column at 1440 px unscaled, with its frame"
             );
         }
     }
@@ -839,11 +980,75 @@ mod tests {
         }
     }
 
+    /// Issue 31: lanes shared strokes, so the drawing read as routes that do not exist
+    /// ("http entry point → Socket.IO router"). No two edges share a piece of line, and each
+    /// starts on its own box's bottom and ends on its own box's top, for every preset
+    /// service, with more replicas and as Docker replicas.
+    #[test]
+    fn every_edge_has_a_line_of_its_own() {
+        let mut project = Project::gaqno();
+        project.services[0].add_replica();
+        let mut docker = project.clone();
+        docker.services[0].docker_replicas =
+            Some(DockerReplicas::new(3, shared::model::ReplicasVia::Swarm));
+        let segments = |points: &[(u32, u32)]| -> Vec<((u32, u32), (u32, u32))> {
+            points.windows(2).map(|w| (w[0], w[1])).collect()
+        };
+        // Whether two straight segments overlap along a stretch longer than a point.
+        let overlap = |(a1, a2): ((u32, u32), (u32, u32)), (b1, b2): ((u32, u32), (u32, u32))| {
+            let span = |p: u32, q: u32| (p.min(q), p.max(q));
+            if a1.0 == a2.0 && b1.0 == b2.0 && a1.0 == b1.0 {
+                let ((a, b), (c, d)) = (span(a1.1, a2.1), span(b1.1, b2.1));
+                a.max(c) < b.min(d)
+            } else if a1.1 == a2.1 && b1.1 == b2.1 && a1.1 == b1.1 {
+                let ((a, b), (c, d)) = (span(a1.0, a2.0), span(b1.0, b2.0));
+                a.max(c) < b.min(d)
+            } else {
+                false
+            }
+        };
+        for project in [&project, &docker] {
+            for index in 0..project.services.len() {
+                let d = preset_diagram(project, index);
+                for (i, a) in d.edges.iter().enumerate() {
+                    let (from, to) = (&d.nodes[a.from], &d.nodes[a.to]);
+                    let (first, last) = (a.points[0], a.points[a.points.len() - 1]);
+                    assert!(
+                        first.1 == from.y + from.height
+                            && first.0 > from.x
+                            && first.0 < from.x + from.width,
+                        "{} leaves from its bottom",
+                        from.id
+                    );
+                    assert!(
+                        last.1 == to.y && last.0 > to.x && last.0 < to.x + to.width,
+                        "{} is entered from its top",
+                        to.id
+                    );
+                    for b in &d.edges[i + 1..] {
+                        for sa in segments(&a.points) {
+                            for sb in segments(&b.points) {
+                                assert!(
+                                    !overlap(sa, sb),
+                                    "{} → {} and {} → {} share {sa:?} / {sb:?}",
+                                    from.id,
+                                    to.id,
+                                    d.nodes[b.from].id,
+                                    d.nodes[b.to].id
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn replicas_differ_where_their_addresses_do() {
         assert_eq!(
             fit_end("a-very-long-service-name-for-gaqno-replica-12:4008"),
-            "…ice-name-for-gaqno-replica-12:4008"
+            "…ce-name-for-gaqno-replica-12:4008"
         );
         assert_eq!(fit_end("short:1"), "short:1");
     }

@@ -76,15 +76,11 @@ const STRATEGIES: &[(&str, &str)] = &[
 ];
 /// [`Field::Runs`]'s choices.
 pub const RUNS: &[(&str, &str)] = &[
-    (
-        "file",
-        "Servers in the YAML (N Coolify applications, or any URLs)",
-    ),
-    ("compose", "Raw Compose Deployment (one server)"),
-    (
-        "swarm",
-        "Swarm replicas through labels (one or many servers)",
-    ),
+    // As the paths are named on the first screen (`advice::PATHS`), short enough for the
+    // field at phone width: the paths panel says what each means.
+    ("file", "a. Servers in the YAML"),
+    ("compose", "b. Raw Compose Deployment"),
+    ("swarm", "c. Swarm, through labels"),
 ];
 const SAME_SITE: &[(&str, &str)] = &[
     ("", "not set"),

@@ -2,9 +2,9 @@
 //! Traefik YAML for Coolify. Everything it shows comes from `shared` (export, lint, import,
 //! cookie values), so the browser and the CLI can never disagree.
 //!
-//! The crate's modules but `app` are pure and natively tested: undo history (here), the
-//! field table, findings per field, the routing diagram, the service list, the YAML view,
-//! the protocol between the app's two wasm modules. `app` (wasm only, feature `ui`) is the
+//! The crate's modules but `app` are pure and natively tested: undo history (here) and what
+//! a step changed (`changes`), the field table, findings per field, the routing diagram,
+//! the service list, the YAML view, the protocol between the app's two wasm modules. `app` (wasm only, feature `ui`) is the
 //! Leptos UI over them, a module per panel.
 //!
 //! The app ships as two wasm modules ([`protocol`]): this crate's `web` binary draws the
@@ -17,6 +17,7 @@ use shared::model::Project;
 pub mod advice;
 #[cfg(all(target_arch = "wasm32", feature = "ui"))]
 pub mod app;
+pub mod changes;
 pub mod diagram;
 pub mod fields;
 pub mod findings;
@@ -285,6 +286,27 @@ mod tests {
             shared::model::default_cookie_name(&service.name)
         );
         assert!(service.socket_io.enabled, "affinity stays on");
+        assert!(findings(&fixed).is_empty(), "{:?}", findings(&fixed));
+    }
+
+    /// Issue 31, item 6: the cleared cookie's error sits at Cookie name, like its warning,
+    /// and its fix does what the warning's does.
+    #[test]
+    fn the_cookie_names_error_is_at_its_field_with_a_fix() {
+        let mut project = Project::gaqno();
+        project.services[0].sticky.name.clear();
+        let found = findings(&project);
+        let error = found
+            .iter()
+            .find(|f| f.rule == "invalid-plugin-config")
+            .expect("the plugin refuses an empty cookieName");
+        assert_eq!(finding_field(error), Some(Field::CookieName));
+        let fixed = apply_fix(&project, error).expect("a fix");
+        assert_eq!(
+            fixed.services[0].sticky.name,
+            shared::model::default_cookie_name(&project.services[0].name)
+        );
+        assert!(fixed.services[0].socket_io.enabled, "affinity stays on");
         assert!(findings(&fixed).is_empty(), "{:?}", findings(&fixed));
     }
 

@@ -37,8 +37,9 @@ pub enum Request {
         compose_service: String,
         domain: String,
     },
-    /// The diagram of Docker-replica service `index`, from its labels: `Option<Diagram>`.
-    DockerDiagram { project: Project, index: usize },
+    /// The diagram of service `index` ([`crate::diagram::of`]: from the project's export,
+    /// or for Docker replicas from their labels): `Option<Diagram>`.
+    Diagram { project: Project, index: usize },
     /// A project saved as YAML by an earlier version of the app: `Option<Project>`.
     SavedYaml { text: String },
 }

@@ -24,6 +24,14 @@ pub fn preview_chunks(yaml: &str) -> Vec<String> {
     chunks
 }
 
+/// `text` cut after every dot, equals sign, comma and slash; joined, the parts are the text.
+/// The app puts a line-break opportunity (`<wbr>`) between them, so that on a phone a label
+/// line (`traefik.http.routers.x.rule=…`, no spaces) wraps between its keys, not inside
+/// one.
+pub fn breakable_parts(text: &str) -> Vec<&str> {
+    text.split_inclusive(['.', '=', ',', '/']).collect()
+}
+
 /// What a piece of a YAML line is, for its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token {
@@ -192,6 +200,15 @@ pub fn line_of(yaml: &str, path: &Path) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn label_lines_break_between_keys() {
+        let line = "traefik.http.routers.x.rule=Host(`a.com`),PathPrefix(`/v1`)";
+        let parts = breakable_parts(line);
+        assert_eq!(parts.concat(), line);
+        assert_eq!(parts[..5], ["traefik.", "http.", "routers.", "x.", "rule="]);
+        assert_eq!(breakable_parts(""), Vec::<&str>::new());
+    }
+
     use shared::lint::Path;
     use shared::model::Project;
 

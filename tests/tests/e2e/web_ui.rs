@@ -658,6 +658,9 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
     the_cookie_fix_keeps_affinity(&page, &before).await;
     nothing_imports_silently(&page, &before).await;
     one_undo_history(&page, &before).await;
+    undo_shows_what_it_changed(&page, &before).await;
+    a_copy_claims_the_originals_route(&page, &before).await;
+    the_diagram_draws_the_exported_routes(&page).await;
 
     // Reload: the state persisted.
     page.client.refresh().await.expect("reload");
@@ -984,6 +987,12 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         t == "0 finding(s)"
     })
     .await;
+    // Its replica URLs are placeholders, and said so (issue 31); the steps name no side.
+    page.wait_text("service-1-examples", "the template's URLs marked", |t| {
+        t.starts_with("Example URLs")
+    })
+    .await;
+    assert!(!page.text("service-1-steps").await.contains("on the right"));
 
     // Issue 20, B4: with every service removed and the filter blank, the list says the
     // project is empty, not that the filter matched nothing. Undo brings both back.
@@ -1093,6 +1102,7 @@ async fn journeys(client: Client, base: String, downloads: PathBuf, driver_port:
         page.screenshot(&format!("04-{theme}")).await;
     }
     accessible_and_readable(&page).await;
+    the_preview_reads_as_yaml(&page).await;
     page.client
         .set_window_size(360, 780)
         .await
@@ -1132,11 +1142,13 @@ async fn accessible_and_readable(page: &Page) {
     let close_panels =
         "document.querySelectorAll('details').forEach((d) => d.open = false); return null;";
     let mut violations = Vec::new();
-    for (width, height) in [(1440, 900), (390, 844)] {
+    for (width, height) in [(1440, 900), (1280, 900), (390, 844)] {
         page.client
             .set_window_size(width, height)
             .await
             .expect("window size");
+        // axe at the widest and the narrowest; what sticks out or is cut at all three.
+        let with_axe = width != 1280;
         for theme in ["light", "dark"] {
             page.set("theme", theme).await;
             for view in ["editor", "panels", "finding"] {
@@ -1158,7 +1170,15 @@ async fn accessible_and_readable(page: &Page) {
                 }
                 let name = format!("20-{width}-{theme}-{view}");
                 page.screenshot(&name).await;
-                violations.extend(page.axe().await.into_iter().map(|v| format!("{name}: {v}")));
+                violations.extend(
+                    overflowing(page)
+                        .await
+                        .into_iter()
+                        .map(|v| format!("{name}: {v}")),
+                );
+                if with_axe {
+                    violations.extend(page.axe().await.into_iter().map(|v| format!("{name}: {v}")));
+                }
                 if view == "finding" {
                     page.click_element("undo").await;
                     page.wait_text("finding-count", "no finding", |t| t == "0 finding(s)")
@@ -1193,6 +1213,142 @@ async fn accessible_and_readable(page: &Page) {
         .await
         .expect("window size");
     assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// Issue 31, slips: on a phone a YAML line too long for the preview wraps under its own
+/// text, not at column 0 (as drawn: the rows of the line's text); Ctrl+A in the focused
+/// preview selects the YAML, not the whole page (a real key press).
+async fn the_preview_reads_as_yaml(page: &Page) {
+    page.client
+        .set_window_size(390, 844)
+        .await
+        .expect("window size");
+    let yaml = page.preview().await;
+    let wrapped = page
+        .eval(
+            r#"const out = [];
+let wrapped = 0;
+for (const line of document.querySelectorAll('[data-testid=yaml-preview] .yaml-line')) {
+  const range = document.createRange();
+  range.selectNodeContents(line);
+  const rows = [...range.getClientRects()].filter((r) => r.width > 0);
+  if (rows.length < 2) continue;
+  const top = Math.min(...rows.map((r) => r.top));
+  const rest = rows.filter((r) => r.top > top + 2);
+  if (rest.length === 0) continue;
+  wrapped += 1;
+  const text = line.querySelector('.y-key, .y-dash, .y-value, .y-comment');
+  const start = text.getBoundingClientRect().left;
+  const under = Math.min(...rest.map((r) => r.left));
+  if (under <= start + 1) out.push(`${line.textContent.trim().slice(0, 50)}: wraps at ${Math.round(under - start)} px from its text`);
+}
+return {wrapped, out};"#,
+        )
+        .await;
+    assert!(
+        wrapped["wrapped"].as_u64().unwrap_or(0) > 0,
+        "some line wraps at 390 px: {wrapped}"
+    );
+    assert_eq!(wrapped["out"], json!([]), "{wrapped}");
+    assert_eq!(page.preview().await, yaml, "the text is the YAML still");
+
+    page.eval("document.querySelector('[data-testid=yaml-preview]').focus(); return null;")
+        .await;
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    const CONTROL: char = '\u{E009}';
+    page.client
+        .perform_actions(
+            KeyActions::new("keys".into())
+                .then(KeyAction::Down { value: CONTROL })
+                .then(KeyAction::Down { value: 'a' })
+                .then(KeyAction::Up { value: 'a' })
+                .then(KeyAction::Up { value: CONTROL }),
+        )
+        .await
+        .expect("Ctrl+A");
+    let selected = page
+        .eval(
+            "const s = window.getSelection(); const p = document.querySelector('[data-testid=yaml-preview]');
+             return {inside: p.contains(s.anchorNode) && p.contains(s.focusNode), text: s.toString()};",
+        )
+        .await;
+    assert_eq!(selected["inside"], json!(true), "{selected}");
+    assert!(
+        selected["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("http:") && !t.contains("Findings")),
+        "{selected}"
+    );
+    page.client
+        .set_window_size(1280, 900)
+        .await
+        .expect("window size");
+}
+
+/// Issue 31, item 4: what sticks out or is cut at the window's size — the page scrolling
+/// sideways; a control, label or code sticking out of its panel (but inside a box that
+/// scrolls, as the diagram does on a phone); a select whose chosen option, or an empty
+/// input whose placeholder, is wider than its box; an input whose value is cut.
+async fn overflowing(page: &Page) -> Vec<String> {
+    let found = page
+        .eval(r#"const out = [];
+// Drawn: not in a closed panel (whose content a layout query would still measure).
+const shown = (e) => e.checkVisibility({visibilityProperty: true}) && e.getClientRects().length > 0;
+const inScroller = (e) => {
+  for (let p = e.parentElement; p; p = p.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(p).overflowX) && p !== document.documentElement && p !== document.body) return true;
+  }
+  return false;
+};
+const name = (e) => e.dataset.testid || `${e.tagName.toLowerCase()} "${(e.textContent || e.placeholder || '').trim().slice(0, 40)}"`;
+if (document.documentElement.scrollWidth > window.innerWidth) out.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px in ${window.innerWidth})`);
+for (const e of document.querySelectorAll('button, input, select, textarea, summary, label, pre, code, svg.routing')) {
+  if (!shown(e) || inScroller(e)) continue;
+  const box = e.parentElement.closest('.panel, .service, .all-findings, .next-steps, .paths, header, .download, figure, .import-plan, .confirm, .sidebar, .editor, .output');
+  if (!box) continue;
+  const r = e.getBoundingClientRect(), b = box.getBoundingClientRect();
+  const by = Math.max(r.right - b.right, b.left - r.left);
+  if (by > 1) out.push(`${name(e)} sticks out of .${box.className.split(' ')[0] || box.tagName} by ${Math.round(by)} px`);
+}
+const ctx = document.createElement('canvas').getContext('2d');
+const textWidth = (e, text) => {
+  const s = getComputedStyle(e);
+  ctx.font = `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+  return ctx.measureText(text).width;
+};
+const room = (e) => {
+  const s = getComputedStyle(e);
+  return e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+};
+for (const e of document.querySelectorAll('select')) {
+  if (!shown(e)) continue;
+  // As wide as it would be unconstrained (its widest option and its arrow)?
+  const free = e.cloneNode(true);
+  free.style.cssText = 'position: absolute; visibility: hidden; width: auto; max-width: none; min-width: 0; flex: none;';
+  free.value = e.value;
+  e.parentElement.append(free);
+  const natural = free.getBoundingClientRect().width;
+  free.remove();
+  if (e.getBoundingClientRect().width + 1 < natural) out.push(`select cut: ${name(e)} shows "${e.selectedOptions[0]?.textContent ?? ''}" in ${Math.round(e.getBoundingClientRect().width)} of ${Math.round(natural)} px`);
+}
+const drawing = document.querySelector('.diagram-scroll');
+if (drawing && drawing.scrollWidth > drawing.clientWidth) {
+  if (window.innerWidth >= 1280) out.push(`the diagram scrolls sideways (${drawing.scrollWidth} px in ${drawing.clientWidth})`);
+  else if (!shown(document.querySelector('[data-testid=diagram-scroll-cue]'))) out.push('the diagram scrolls sideways with no cue');
+}
+for (const e of document.querySelectorAll('input:not([type=checkbox]):not([type=file])')) {
+  if (!shown(e)) continue;
+  if (e.value === '' && e.placeholder && textWidth(e, e.placeholder) > room(e) + 1) out.push(`placeholder cut: ${name(e)} "${e.placeholder}"`);
+  if (e.value !== '' && e.scrollWidth > e.clientWidth + 1) out.push(`value cut: ${name(e)} = ${e.value}`);
+}
+return out;"#)
+        .await;
+    found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// What cannot be read at the window's size: diagram text under 10 px as rendered, a
@@ -1241,31 +1397,28 @@ async fn the_cookie_fix_keeps_affinity(page: &Page, before: &str) {
     })
     .await;
     page.set(&Field::CookieName.testid(0), "").await;
-    // Beside the cookie name, not the "on" box.
-    page.wait_text(
-        &format!("{}-finding", Field::CookieName.testid(0)),
-        "the unnamed cookie at its field",
-        |t| t.contains("sticky-cookie-unnamed"),
-    )
+    // Beside the cookie name, not the "on" box: the warning, and the error the plugin's
+    // empty cookieName is (issue 31: it went to the bottom of the form, with no fix).
+    let note = format!("{}-finding", Field::CookieName.testid(0));
+    page.wait_text(&note, "the unnamed cookie at its field", |t| {
+        t.contains("sticky-cookie-unnamed") && t.contains("error · invalid-plugin-config")
+    })
     .await;
-    let count = page
-        .eval("return document.querySelectorAll('[data-testid^=\"finding-\"]').length;")
-        .await
-        .as_u64()
-        .unwrap_or(0);
+    // The error's own fix, beside the field.
     let mut fixed = false;
-    for i in 0..count {
+    for k in 0..2 {
+        let button = format!("{}-fix-{k}", Field::CookieName.testid(0));
         if page
-            .try_text(&format!("finding-{i}"))
+            .try_text(&button)
             .await
-            .is_some_and(|t| t.contains("sticky-cookie-unnamed"))
+            .is_some_and(|t| t.contains("and the sticky cookie of"))
         {
-            page.click_element(&format!("fix-{i}")).await;
+            page.click_element(&button).await;
             fixed = true;
             break;
         }
     }
-    assert!(fixed, "a fix for the unnamed cookie");
+    assert!(fixed, "the error offers its fix at the field");
     let yaml = page
         .wait_text("yaml-preview", "the cookie named", |t| {
             t.contains("name: gaqno_omnichannel_service\n")
@@ -1310,6 +1463,26 @@ async fn nothing_imports_silently(page: &Page, before: &str) {
         .await;
         assert_eq!(page.preview().await, before, "{text:?} changed the project");
     }
+    // Two files pasted together (issue 31): the second `http:` is named at its own line,
+    // with the first's, and nothing is imported.
+    let one = shared::export::to_yaml(&Project::gaqno()).expect("export");
+    let first = 1 + one
+        .lines()
+        .position(|l| l == "http:")
+        .expect("an http: line");
+    let again = one.lines().count() + first;
+    page.set("import-text", &format!("{one}{one}")).await;
+    page.click_element("import").await;
+    let expected = format!(
+        "not imported: line {again}: `http` appears twice in one map, first on line {first}"
+    );
+    let message = page
+        .wait_text("import-message", "the duplicate's own line", |t| {
+            t.starts_with(&expected)
+        })
+        .await;
+    assert!(message.contains("keep one"), "{message}");
+    assert_eq!(page.preview().await, before, "a duplicate changes nothing");
     // A file with the omnichannel service on another host and a new service.
     let mut incoming = Project::gaqno();
     incoming.services.truncate(1);
@@ -1427,6 +1600,276 @@ async fn one_undo_history(page: &Page, before: &str) {
     assert!(!back.contains("/v1/health/v1/health"));
     assert_eq!(value(health).await, health_0);
     assert_eq!(value(cookie).await, cookie_0);
+}
+
+/// Issue 31, item 1: an undo changes what it says. The second Ctrl+Z in Health path undoes
+/// Hosts, which the test first scrolls off-screen: the undo scrolls it back, marks it, and
+/// the toolbar's live region names it. Ctrl+Z in the service filter undoes the filter's own
+/// typing (the browser's undo) and leaves the project alone. Starts and ends at `before`.
+async fn undo_shows_what_it_changed(page: &Page, before: &str) {
+    const CTRL_Z: &str = "\u{E009}z\u{E000}";
+    let hosts = Field::Hosts.testid(0);
+    let health = Field::HealthPath.testid(0);
+    page.click("service-item-0").await;
+    let name = page
+        .find(&Field::Name.testid(0))
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    let keys = |testid: String, keys: &'static str| async move {
+        page.find(&testid)
+            .await
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("keys into {testid}: {e}"));
+    };
+    keys(hosts.clone(), ",b.example.com").await;
+    keys(health.clone(), "z").await;
+    page.wait_text("yaml-preview", "both edits", |t| {
+        t.contains("b.example.com")
+    })
+    .await;
+    // Hosts off-screen, above the window: where the report found it.
+    let on_screen = format!(
+        "const r = document.querySelector('[data-testid=\"{hosts}\"]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight;"
+    );
+    let scrolled = page
+        .eval(&format!(
+            "document.querySelector('[data-testid=\"{health}\"]').scrollIntoView({{block: 'start'}}); window.scrollBy(0, 400); {on_screen}"
+        ))
+        .await;
+    assert_eq!(
+        scrolled,
+        json!(false),
+        "Hosts is off-screen before the undo"
+    );
+    keys(health.clone(), CTRL_Z).await;
+    page.wait_text("history-announcement", "the health path named", |t| {
+        t == format!("Undid: Health check path of {name}")
+    })
+    .await;
+    keys(health.clone(), CTRL_Z).await;
+    page.wait_text("history-announcement", "Hosts named", |t| {
+        t == format!("Undid: Hosts of {name}")
+    })
+    .await;
+    let announced = page
+        .eval("return document.querySelector('[data-testid=\"history-announcement\"]').getAttribute('role');")
+        .await;
+    assert_eq!(announced, json!("status"), "a live region");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while page.eval(&on_screen).await != json!(true) {
+        assert!(
+            Instant::now() < deadline,
+            "the undo scrolls Hosts into view"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let marked = page
+        .eval(&format!(
+            "return document.querySelector('[data-testid=\"{hosts}\"]').classList.contains('just-changed');"
+        ))
+        .await;
+    assert_eq!(marked, json!(true), "Hosts is marked as changed");
+    assert_eq!(page.focused(&health).await, health, "the focus stays");
+    assert_eq!(page.preview().await, before, "both undone");
+
+    // The filter keeps the browser's undo for its own text.
+    keys("service-filter".into(), "omni").await;
+    keys("service-filter".into(), CTRL_Z).await;
+    let filter = page
+        .find("service-filter")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    // Chromium undoes typed keys a run at a time (here the last key).
+    assert!(
+        filter.len() < 4 && "omni".starts_with(&filter),
+        "Ctrl+Z in the filter undid its own typing: {filter:?}"
+    );
+    assert_eq!(page.preview().await, before, "and left the project alone");
+    assert_eq!(
+        page.text("history-announcement").await,
+        format!("Undid: Hosts of {name}"),
+        "no project step was taken"
+    );
+    page.set("service-filter", "").await;
+}
+
+/// Issue 31, item 8: Duplicate copies a service's hosts and path, so both services' routers
+/// claim one route, and Traefik would send it all to one of them. That is an error now, at
+/// the copy's Hosts. Starts and ends at `before`.
+async fn a_copy_claims_the_originals_route(page: &Page, before: &str) {
+    page.click("service-item-0").await;
+    page.click_element("service-0-duplicate").await;
+    page.wait_text(
+        &format!("{}-finding", Field::Hosts.testid(1)),
+        "the clash at the copy's hosts",
+        |t| t.contains("error · routers-claim-one-route") && t.contains("claims what"),
+    )
+    .await;
+    page.wait_text("findings", "one finding for the copy", |t| {
+        t.matches("routers-claim-one-route").count() == 1
+    })
+    .await;
+    page.click("undo").await;
+    assert_eq!(page.preview().await, before);
+    page.wait_text("finding-count", "nothing left", |t| t == "0 finding(s)")
+        .await;
+}
+
+/// Issue 31, item 3: the diagram read back from the SVG as drawn — which box each line
+/// leaves from the bottom of and enters at the top of, by geometry — is exactly the
+/// exported routing of the open service: entry point → router → middlewares → load
+/// balancer (a redirect ends at its middleware) → each replica. Each line's arrowhead has
+/// its line's colour, and the Socket.IO route's colour is not the REST route's.
+async fn the_diagram_draws_the_exported_routes(page: &Page) {
+    page.click("service-item-0").await;
+    let yaml = page.preview().await;
+    let config: shared::traefik::DynamicConfig =
+        shared::yaml::from_str(&yaml).expect("the preview is the exported YAML");
+    let http = config.http.as_ref().expect("http");
+    let service = "gaqno-omnichannel-service";
+    let mut expected = std::collections::BTreeSet::new();
+    for (name, router) in http
+        .routers
+        .iter()
+        .filter(|(_, r)| r.service.as_deref() == Some(service))
+    {
+        for entry in router.entry_points.iter().flatten() {
+            let mut chain = vec![format!("entry-{entry}"), format!("router-{name}")];
+            let mut redirect = false;
+            for middleware in router.middlewares.iter().flatten() {
+                let local = middleware.split('@').next().unwrap_or(middleware);
+                chain.push(format!("middleware-{local}"));
+                redirect = http
+                    .middlewares
+                    .get(local)
+                    .is_some_and(|m| m.redirect_scheme.is_some());
+            }
+            if !redirect {
+                chain.push("service".into());
+            }
+            for hop in chain.windows(2) {
+                expected.insert((hop[0].clone(), hop[1].clone()));
+            }
+        }
+    }
+    let servers = http.services[service]
+        .load_balancer
+        .as_ref()
+        .and_then(|lb| lb.servers.as_ref())
+        .map_or(0, Vec::len);
+    for i in 0..servers {
+        expected.insert(("service".into(), format!("replica-{i}")));
+    }
+    let drawn = page
+        .eval(
+            r#"const svg = document.querySelector('[data-testid="diagram"] svg.routing');
+const nodes = [...svg.querySelectorAll('g.node')].map(g => {
+  const m = g.transform.baseVal.consolidate().matrix;
+  const r = g.querySelector('rect');
+  return {id: g.dataset.testid.replace(/^diagram-/, ''), x: m.e, y: m.f,
+          w: r.width.baseVal.value, h: r.height.baseVal.value};
+});
+const edges = [...svg.querySelectorAll('path.edge')].map(p => {
+  const a = p.getPointAtLength(0), b = p.getPointAtLength(p.getTotalLength());
+  const head = svg.querySelector(p.getAttribute('marker-end').slice(4, -1) + ' path');
+  return {a: [a.x, a.y], b: [b.x, b.y], lane: p.getAttribute('class'),
+          stroke: getComputedStyle(p).stroke, head: head ? getComputedStyle(head).fill : null};
+});
+return {nodes, edges};"#,
+        )
+        .await;
+    let nodes = drawn["nodes"].as_array().expect("nodes");
+    let at = |point: &Value, bottom: bool| -> String {
+        let (x, y) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
+        let found: Vec<&str> = nodes
+            .iter()
+            .filter(|n| {
+                let f = |k: &str| n[k].as_f64().unwrap();
+                let edge_y = if bottom { f("y") + f("h") } else { f("y") };
+                (y - edge_y).abs() < 0.5 && x > f("x") && x < f("x") + f("w")
+            })
+            .filter_map(|n| n["id"].as_str())
+            .collect();
+        assert_eq!(found.len(), 1, "a line's end at {point} touches {found:?}");
+        found[0].to_owned()
+    };
+    let mut read_back = std::collections::BTreeSet::new();
+    let mut stroke_of = std::collections::BTreeMap::new();
+    for edge in drawn["edges"].as_array().expect("edges") {
+        let hop = (at(&edge["a"], true), at(&edge["b"], false));
+        assert_eq!(
+            edge["stroke"], edge["head"],
+            "{hop:?}: the arrowhead has its line's colour"
+        );
+        let lane = edge["lane"].as_str().unwrap_or_default().to_owned();
+        let stroke = edge["stroke"].as_str().unwrap_or_default().to_owned();
+        let earlier = stroke_of.insert(lane.clone(), stroke.clone());
+        assert!(
+            earlier.is_none_or(|s| s == stroke),
+            "{lane}: one colour for every line of a route"
+        );
+        assert!(read_back.insert(hop.clone()), "{hop:?} drawn twice");
+    }
+    assert_eq!(read_back, expected, "the drawing is the exported routing");
+    let colours: std::collections::BTreeSet<&String> = stroke_of.values().collect();
+    assert!(
+        stroke_of.len() >= 3,
+        "REST, the redirect and the replicas: {stroke_of:?}"
+    );
+    assert_eq!(
+        colours.len(),
+        stroke_of.len(),
+        "a colour per route: {stroke_of:?}"
+    );
+
+    // A focused node is drawn in the focus colour, with a ring, not in its own colour made
+    // thicker (issue 31): focused from the keyboard (an arrow key, a real key press).
+    let first = format!("diagram-router-{service}");
+    page.eval(&format!(
+        "document.querySelector('[data-testid=\"{first}\"]').focus(); return null;"
+    ))
+    .await;
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    const ARROW_RIGHT: char = '\u{E014}';
+    page.client
+        .perform_actions(
+            KeyActions::new("keys".into())
+                .then(KeyAction::Down { value: ARROW_RIGHT })
+                .then(KeyAction::Up { value: ARROW_RIGHT }),
+        )
+        .await
+        .expect("an arrow key");
+    let focus = page
+        .eval(
+            r#"const g = document.activeElement;
+const probe = document.createElement('div');
+probe.style.color = 'var(--accent-fg)';
+document.body.append(probe);
+const accent = getComputedStyle(probe).color;
+probe.remove();
+const rect = getComputedStyle(g.querySelector('rect'));
+return {id: g.dataset.testid, visible: g.matches(':focus-visible'), stroke: rect.stroke,
+        outline: getComputedStyle(g).outlineStyle, accent};"#,
+        )
+        .await;
+    assert_ne!(
+        focus["id"],
+        json!(first),
+        "the arrow key moved the focus: {focus}"
+    );
+    assert_eq!(focus["visible"], json!(true), "{focus}");
+    assert_eq!(
+        focus["stroke"], focus["accent"],
+        "the focus colour: {focus}"
+    );
+    assert_eq!(focus["outline"], json!("solid"), "a ring: {focus}");
 }
 
 /// The downloaded file loads into real Traefik (both versions) beside Coolify's files, with the

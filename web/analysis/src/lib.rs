@@ -49,10 +49,11 @@ fn answer_to(request: Request) -> String {
             &compose_service,
             &domain,
         )),
-        Request::DockerDiagram { project, index } => reply(Ok(project
-            .services
-            .get(index)
-            .and_then(|s| web::diagram::docker_service(&project.target, s)))),
+        Request::Diagram { project, index } => reply(Ok(web::diagram::of(
+            &project,
+            &shared::export::export(&project),
+            index,
+        ))),
         Request::SavedYaml { text } => reply(Ok(web::load_yaml_project(&text))),
     }
 }

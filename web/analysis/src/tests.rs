@@ -102,9 +102,23 @@ fn labels_and_docker_diagrams_and_old_saves() {
     .unwrap_err();
     assert!(err.starts_with("line 1: "), "{err}");
 
+    // A service in the file, from the export; Docker replicas, from their labels.
+    let drawn: Option<Diagram> = ask(&Request::Diagram {
+        project: project.clone(),
+        index,
+    })
+    .unwrap();
+    assert_eq!(
+        drawn,
+        web::diagram::file_service(
+            &shared::export::export(&project),
+            &project.services[index].name
+        )
+    );
+    assert!(drawn.is_some_and(|d| d.node("replica-0").is_some()));
     project.services[index].docker_replicas =
         Some(DockerReplicas::new(3, shared::model::ReplicasVia::Swarm));
-    let drawn: Option<Diagram> = ask(&Request::DockerDiagram {
+    let drawn: Option<Diagram> = ask(&Request::Diagram {
         project: project.clone(),
         index,
     })

@@ -119,6 +119,44 @@ pub fn in_text_field(ev: &web_sys::KeyboardEvent) -> bool {
         .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
+/// Selects the text of `target` when it is a focusable block of text (a `pre`: the YAML
+/// preview, a compose file, the labels): Ctrl+A there means that text, not the whole page.
+/// Whether it did.
+pub fn select_all_in_text_block(target: Option<web_sys::EventTarget>) -> bool {
+    let Some(block) = target
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .filter(|e| e.tag_name() == "PRE")
+    else {
+        return false;
+    };
+    let Some(selection) = web_sys::window().and_then(|w| w.get_selection().ok().flatten()) else {
+        return false;
+    };
+    selection.select_all_children(&block).is_ok()
+}
+
+/// The attribute on every text box that edits the project (`text_field::live_input`); the
+/// other text boxes (the filter, the pasted YAML, compose file and labels) are not in the
+/// project's history, and keep the browser's own undo for their text.
+pub const PROJECT_FIELD: &str = "data-project-field";
+
+/// Whether `target` is a text box of the second kind: not a project field.
+pub fn is_own_undo_box(target: Option<web_sys::EventTarget>) -> bool {
+    target
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| {
+            let text_box = match e.tag_name().as_str() {
+                "TEXTAREA" => true,
+                "INPUT" => !matches!(
+                    e.get_attribute("type").as_deref(),
+                    Some("checkbox" | "radio" | "file" | "button")
+                ),
+                _ => false,
+            };
+            text_box && !e.has_attribute(PROJECT_FIELD)
+        })
+}
+
 fn by_testid(testid: &str) -> Option<web_sys::HtmlElement> {
     document()
         .query_selector(&format!("[data-testid=\"{testid}\"]"))
@@ -135,6 +173,40 @@ pub fn focus_later(testid: String) {
             if let Some(element) = by_testid(&testid) {
                 let _ = element.focus();
             }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// How long a field an undo or redo changed stays marked.
+const CHANGED_MARK_MS: u64 = 2_000;
+
+/// Scrolls the element `testid` to the middle of its scroller once the views pending now
+/// have rendered (opening the panel it is folded in), and marks it for a moment: an undo
+/// or redo shows where it changed the project. The focus stays where it is.
+pub fn reveal_later(testid: String) {
+    set_timeout(
+        move || {
+            let Some(element) = by_testid(&testid) else {
+                return;
+            };
+            if let Ok(Some(panel)) = element.closest("details") {
+                let _ = panel.set_attribute("open", "");
+            }
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Center);
+            element.scroll_into_view_with_scroll_into_view_options(&options);
+            let marked = element.class_list();
+            // Restarted when the same field changes twice in a row.
+            let _ = marked.remove_1("just-changed");
+            let _ = element.offset_width();
+            let _ = marked.add_1("just-changed");
+            set_timeout(
+                move || {
+                    let _ = marked.remove_1("just-changed");
+                },
+                std::time::Duration::from_millis(CHANGED_MARK_MS),
+            );
         },
         std::time::Duration::ZERO,
     );

@@ -187,7 +187,7 @@ pub fn ComposePanel() -> impl IntoView {
                             tabindex="0"
                             aria-label="The compose file"
                         >
-                            {text}
+                            {super::breakable(&text)}
                         </pre>
                         <button
                             data-testid="compose-download"

@@ -8,33 +8,39 @@ use shared::lint::Severity;
 
 use super::browser::focus_later;
 use super::{analysis, editor, Checks};
-use crate::diagram::{self, Diagram, Kind, Node};
+use crate::diagram::{Diagram, Kind, Lane, Node};
 use crate::protocol::Request;
+
+/// Every lane, for its arrowhead.
+const LANES: [Lane; 5] = [
+    Lane::Rest,
+    Lane::SocketIo,
+    Lane::WebSocket,
+    Lane::Redirect,
+    Lane::Balance,
+];
 
 #[component]
 pub fn DiagramView(index: usize) -> impl IntoView {
     let editor = editor();
     // Follows the findings, so edits show once typing pauses (with the preview), and never
-    // draws anything but the export the preview shows. A Docker-replica service is drawn
-    // from its labels, which the checks module reads: not before it has loaded.
+    // draws anything but the export the preview shows. The checks module lays it out (from
+    // the export, or for Docker replicas from their labels, which it reads): the layout and
+    // the label reader stay out of the editor's first download, and the diagram comes with
+    // the findings.
     let drawn = Memo::new(move |_| {
         let ready = editor.checks.with(|c| *c == Checks::Ready);
         editor.findings.with(|all| {
             editor.history.with_untracked(|h| {
-                let service = h.current.services.get(index)?;
-                let mut d = match service.docker_replicas {
-                    None => editor
-                        .exported
-                        .with_untracked(|c| diagram::file_service(c, &service.name))?,
-                    Some(_) if ready => {
-                        analysis::answer::<Option<Diagram>>(&Request::DockerDiagram {
-                            project: h.current.clone(),
-                            index,
-                        })
-                        .flatten()?
-                    }
-                    Some(_) => return None,
-                };
+                h.current.services.get(index)?;
+                if !ready {
+                    return None;
+                }
+                let mut d = analysis::answer::<Option<Diagram>>(&Request::Diagram {
+                    project: h.current.clone(),
+                    index,
+                })
+                .flatten()?;
                 d.mark(all);
                 Some(d)
             })
@@ -45,7 +51,14 @@ pub fn DiagramView(index: usize) -> impl IntoView {
         drawn.get().map(|d| {
             view! {
                 <figure class="diagram" data-testid="diagram">
-                    <div class="diagram-scroll">{svg(index, &d, detail)}</div>
+                    <div class="diagram-scroll">
+                        // Shown only while the box is narrower than the drawing (a
+                        // container query): half of it is off to the right otherwise.
+                        <p class="scroll-cue" data-testid="diagram-scroll-cue">
+                            "Scroll sideways for the whole drawing →"
+                        </p>
+                        {svg(index, &d, detail)}
+                    </div>
                     <figcaption>
                         <span class="legend lane-rest">"REST"</span>
                         <span class="legend lane-socketio">"Socket.IO (affinity)"</span>
@@ -82,7 +95,10 @@ fn svg(index: usize, d: &Diagram, detail: RwSignal<String>) -> impl IntoView {
         .iter()
         .filter_map(|e| {
             let path = d.edge_path(e)?;
-            Some(view! { <path class=format!("edge {}", e.lane.class()) d=path marker-end="url(#arrow)" /> })
+            let lane = e.lane.class();
+            Some(
+                view! { <path class=format!("edge {lane}") d=path marker-end=format!("url(#arrow-{lane})") /> },
+            )
         })
         .collect_view();
     // The first button is the diagram's Tab stop.
@@ -103,18 +119,28 @@ fn svg(index: usize, d: &Diagram, detail: RwSignal<String>) -> impl IntoView {
             role="group"
             aria-label="Where requests go"
         >
+            // An arrowhead per lane, in the lane's colour: which line ends where reads from
+            // the head as from the line.
             <defs>
-                <marker
-                    id="arrow"
-                    viewBox="0 0 8 8"
-                    refX="8"
-                    refY="4"
-                    markerWidth="7"
-                    markerHeight="7"
-                    orient="auto"
-                >
-                    <path d="M0 0 L8 4 L0 8 z" class="arrow-head" />
-                </marker>
+                {LANES
+                    .iter()
+                    .map(|lane| {
+                        let lane = lane.class();
+                        view! {
+                            <marker
+                                id=format!("arrow-{lane}")
+                                viewBox="0 0 8 8"
+                                refX="8"
+                                refY="4"
+                                markerWidth="7"
+                                markerHeight="7"
+                                orient="auto"
+                            >
+                                <path d="M0 0 L8 4 L0 8 z" class=format!("arrow-head {lane}") />
+                            </marker>
+                        }
+                    })
+                    .collect_view()}
             </defs>
             {edges}
             {nodes}

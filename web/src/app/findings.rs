@@ -8,6 +8,17 @@ use super::{analysis, editor, Checks};
 use crate::protocol::Request;
 use crate::{finding_field, finding_service, Finding};
 
+/// Applies `finding`'s fix (the checks module works it out) as one undoable edit.
+pub fn apply_fix(history: RwSignal<crate::History>, finding: &Finding) {
+    let request = history.with_untracked(|h| Request::ApplyFix {
+        project: h.current.clone(),
+        finding: finding.clone(),
+    });
+    if let Some(Some(fixed)) = analysis::answer::<Option<Project>>(&request) {
+        history.update(|h| h.edit(|p| *p = fixed));
+    }
+}
+
 #[component]
 pub fn FindingList() -> impl IntoView {
     let editor = editor();
@@ -64,18 +75,7 @@ pub fn FindingList() -> impl IntoView {
                                             view! {
                                                 <button
                                                     data-testid=format!("fix-{i}")
-                                                    on:click=move |_| {
-                                                        let request = history
-                                                            .with_untracked(|h| Request::ApplyFix {
-                                                                project: h.current.clone(),
-                                                                finding: to_fix.clone(),
-                                                            });
-                                                        if let Some(Some(fixed)) = analysis::answer::<
-                                                            Option<Project>,
-                                                        >(&request) {
-                                                            history.update(|h| h.edit(|p| *p = fixed));
-                                                        }
-                                                    }
+                                                    on:click=move |_| apply_fix(history, &to_fix)
                                                 >
                                                     {format!("Fix: {title}")}
                                                 </button>

@@ -133,7 +133,11 @@ pub fn LabelsPanel() -> impl IntoView {
                                         '-' => "removed",
                                         _ => "same",
                                     };
-                                    view! { <span class=class>{format!("{mark} {line}\n")}</span> }
+                                    view! {
+                                        <span class=class>
+                                            {super::breakable(&format!("{mark} {line}\n"))}
+                                        </span>
+                                    }
                                 })
                                 .collect_view()}
                         </pre>

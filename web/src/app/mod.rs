@@ -3,9 +3,11 @@
 //! covers everything. The preview, the findings, the diagram and the download all derive
 //! from the same export.
 //!
-//! Layout: the service list (and the project-wide panels) on the left, the selected
-//! service's diagram and form in the middle, findings and the YAML on the right. One
-//! service's editor is open at a time, so a project of 100 services costs one form.
+//! Layout: the project-wide panels (Traefik and Coolify, import, Raw Compose, Swarm labels,
+//! the plugin) as a row of folded headings across the top, each opening at full width;
+//! below, the service list on the left, the selected service's diagram and form in the
+//! middle, findings and the YAML on the right. One service's editor is open at a time, so
+//! a project of 100 services costs one form.
 
 mod analysis;
 mod browser;
@@ -57,6 +59,8 @@ pub struct Editor {
     pub behind: RwSignal<bool>,
     /// The second wasm module (lint, import, labels), loaded after the first render.
     pub checks: RwSignal<Checks>,
+    /// What the last undo or redo changed, in words (the toolbar's live region).
+    pub last_step: RwSignal<String>,
 }
 
 impl Editor {
@@ -72,6 +76,20 @@ impl Editor {
             browser::focus_later(testid);
         }
     }
+}
+
+/// `text` with a line-break opportunity after each dot, equals sign, comma and slash
+/// ([`crate::yaml_view::breakable_parts`]): a label line wraps between its keys on a phone.
+pub fn breakable(text: &str) -> impl IntoView {
+    crate::yaml_view::breakable_parts(text)
+        .into_iter()
+        .map(|part| {
+            view! {
+                {part.to_owned()}
+                <wbr />
+            }
+        })
+        .collect_view()
 }
 
 /// The [`Editor`] provided by [`App`].
@@ -187,6 +205,7 @@ fn App(project: Project) -> impl IntoView {
         shown_yaml,
         behind,
         checks,
+        last_step: RwSignal::new(String::new()),
     };
     provide_context(editor);
     let shortcuts = window_event_listener(leptos::ev::keydown, move |ev| shortcut(editor, &ev));
@@ -206,13 +225,18 @@ fn App(project: Project) -> impl IntoView {
     view! {
         <Header />
         <main class="workspace">
-            <aside class="sidebar">
-                <service_list::ServiceList />
+            // The project-wide panels, folded to a row of headings above the columns; one
+            // opened takes the whole width, so a compose file, labels and flags are read
+            // line by line, not broken down a sidebar.
+            <section class="tools" aria-label="Project tools">
                 <target::TargetPanel />
                 <import::ImportPanel />
                 <compose::ComposePanel />
                 <labels::LabelsPanel />
                 <plugin::PluginPanel />
+            </section>
+            <aside class="sidebar">
+                <service_list::ServiceList />
             </aside>
             <section class="editor" aria-label="Service">
                 <paths::PathsPanel />
@@ -239,17 +263,21 @@ fn App(project: Project) -> impl IntoView {
     }
 }
 
-/// The app's keys. Ctrl/Cmd+Z undoes and Ctrl/Cmd+Shift+Z or Ctrl+Y redoes everywhere,
-/// text fields included: there is one undo history, the app's. The browser's own undo is
-/// page-wide in Chromium (Ctrl+Z in one field can undo typing in another, whose input event
-/// then writes the model), so it never runs. `/` goes to the service filter from outside
-/// text fields.
+/// The app's keys. Ctrl/Cmd+Z undoes and Ctrl/Cmd+Shift+Z or Ctrl+Y redoes the project's
+/// history everywhere but in the text boxes that are not project fields (the filter, the
+/// pasted YAML, compose file and labels), which keep the browser's undo for their own text.
+/// In a project field the browser's undo never runs: it is page-wide in Chromium (Ctrl+Z in
+/// one field can undo typing in another, whose input event would then write the model).
+/// `/` goes to the service filter from outside text fields. Ctrl/Cmd+A in a focused block
+/// of text (the YAML preview, a compose file, the labels) selects that block, not the page.
 fn shortcut(editor: Editor, ev: &web_sys::KeyboardEvent) {
     let key = ev.key().to_lowercase();
     let acted = if ev.ctrl_key() || ev.meta_key() {
         match (key.as_str(), ev.shift_key()) {
-            ("z", false) => Some(undo_or_redo(editor, History::undo)),
-            ("z", true) | ("y", false) => Some(undo_or_redo(editor, History::redo)),
+            _ if browser::is_own_undo_box(ev.target()) => None,
+            ("a", false) => browser::select_all_in_text_block(ev.target()).then_some(true),
+            ("z", false) => Some(undo_or_redo(editor, Step::Undo)),
+            ("z", true) | ("y", false) => Some(undo_or_redo(editor, Step::Redo)),
             _ => None,
         }
     } else if key == "/" && !browser::in_text_field(ev) {
@@ -264,23 +292,63 @@ fn shortcut(editor: Editor, ev: &web_sys::KeyboardEvent) {
 }
 
 /// The browser's Undo and Redo from its menus (`beforeinput` of type `historyUndo` or
-/// `historyRedo`) do what the keys do: the app's history, never the page's.
+/// `historyRedo`) do what the keys do: the app's history, never the page's (but in a box
+/// that keeps its own).
 fn history_input(editor: Editor, ev: &web_sys::Event) {
     let kind = js_sys::Reflect::get(ev, &wasm_bindgen::JsValue::from_str("inputType"))
         .ok()
         .and_then(|v| v.as_string());
     let step = match kind.as_deref() {
-        Some("historyUndo") => History::undo,
-        Some("historyRedo") => History::redo,
+        Some("historyUndo") => Step::Undo,
+        Some("historyRedo") => Step::Redo,
         _ => return,
     };
+    if browser::is_own_undo_box(ev.target()) {
+        return;
+    }
     ev.prevent_default();
     undo_or_redo(editor, step);
 }
 
-/// One step back or forward; whether there was one.
-fn undo_or_redo(editor: Editor, step: fn(&mut History) -> bool) -> bool {
-    editor.history.try_update(step).unwrap_or(false)
+/// A step through the project's history.
+#[derive(Clone, Copy)]
+enum Step {
+    Undo,
+    Redo,
+}
+
+/// One step back or forward, shown: the service it changed opens, the field scrolls into
+/// view and is marked, and the toolbar says what changed. Whether there was a step.
+fn undo_or_redo(editor: Editor, step: Step) -> bool {
+    let mut change = None;
+    let stepped = editor
+        .history
+        .try_update(|h| {
+            let before = h.current.clone();
+            let stepped = match step {
+                Step::Undo => h.undo(),
+                Step::Redo => h.redo(),
+            };
+            if stepped {
+                change = crate::changes::change_between(&before, &h.current);
+            }
+            stepped
+        })
+        .unwrap_or(false);
+    if let Some(change) = change {
+        if let Some(index) = change.service {
+            editor.selected.set(index);
+        }
+        if let Some(testid) = change.testid {
+            browser::reveal_later(testid);
+        }
+        let verb = match step {
+            Step::Undo => "Undid",
+            Step::Redo => "Redid",
+        };
+        editor.last_step.set(format!("{verb}: {}", change.what));
+    }
+    stepped
 }
 
 #[component]
@@ -299,10 +367,7 @@ fn Header() -> impl IntoView {
                     title="Undo (Ctrl+Z)"
                     prop:disabled=move || history.with(|h| !h.can_undo())
                     on:click=move |_| {
-                        history
-                            .update(|h| {
-                                h.undo();
-                            })
+                        undo_or_redo(editor, Step::Undo);
                     }
                 >
                     "Undo"
@@ -312,14 +377,15 @@ fn Header() -> impl IntoView {
                     title="Redo (Ctrl+Shift+Z)"
                     prop:disabled=move || history.with(|h| !h.can_redo())
                     on:click=move |_| {
-                        history
-                            .update(|h| {
-                                h.redo();
-                            })
+                        undo_or_redo(editor, Step::Redo);
                     }
                 >
                     "Redo"
                 </button>
+                // Said, and shown: an undo may change a field that is off-screen.
+                <span class="last-step" role="status" data-testid="history-announcement">
+                    {move || editor.last_step.get()}
+                </span>
                 <button
                     data-testid="reset"
                     aria-expanded=move || confirming_reset.get().to_string()

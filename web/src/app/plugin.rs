@@ -30,7 +30,7 @@ pub fn PluginPanel() -> impl IntoView {
                     "Servers → (server) → Proxy → Configuration: add to the proxy's "
                     <code>"command:"</code> " list"
                     <pre data-testid="plugin-catalog-flags" tabindex="0" aria-label="The flags">
-                        {catalog_lines}
+                        {move || super::breakable(&catalog_lines())}
                     </pre>
                     <button
                         data-testid="copy-catalog-flags"

@@ -48,8 +48,14 @@ fn chunk_view(text: &str) -> impl IntoView {
                 .into_iter()
                 .map(|(token, piece)| view! { <span class=token.class()>{piece.to_owned()}</span> })
                 .collect_view();
+            // A line too long for the box wraps under its own text, not at column 0 where
+            // it would read as a key of the outer map: its indentation (and a list item's
+            // `- `) plus two more, as a hanging indent.
+            let hang = body.len() - body.trim_start_matches([' ', '-']).len() + 2;
             view! {
-                <span class="yaml-line">{tokens}</span>
+                <span class="yaml-line" style=format!("--hang: {hang}ch")>
+                    {tokens}
+                </span>
                 {newline}
             }
         })

@@ -156,9 +156,9 @@ fn steps(service: &Service) -> String {
     match service.docker_replicas.map(|d| d.via) {
         None => match service.alias_replicas() {
             Some((prefix, count)) => format!(
-                "One server, {count} Coolify applications of the same repository: give each Configuration → General → Network aliases {prefix}-1 … {prefix}-{count} and no domain, and turn on Configuration → Healthcheck (path /v1/health): without it, a redeploy stops the old container before the new one listens. Then paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations. A redeploy updates one application at a time: its sessions reconnect."
+                "One server, {count} Coolify applications of the same repository: give each Configuration → General → Network aliases {prefix}-1 … {prefix}-{count} and no domain, and turn on Configuration → Healthcheck (path /v1/health): without it, a redeploy stops the old container before the new one listens. Then paste the downloaded YAML (gaqno-lb.yaml) into Servers → Proxy → Dynamic Configurations. A redeploy updates one application at a time: its sessions reconnect."
             ),
-            None => "Each replica below is its own server URL Traefik reaches; paste the YAML (on the right) into Servers → Proxy → Dynamic Configurations.".to_owned(),
+            None => "Each replica below is its own server URL Traefik reaches; paste the downloaded YAML (gaqno-lb.yaml) into Servers → Proxy → Dynamic Configurations.".to_owned(),
         },
         Some(ReplicasVia::Compose) => "One server, a Raw Compose Deployment: Traefik finds the replicas through their labels, so this service leaves the YAML. The compose panel (in the list's panels) writes the file to commit; then Configuration → Advanced → Docker compose → Compose deployment: Raw (deploy file as-is). Every deploy stops all its containers one by one before starting new ones: every session breaks, and HTTPS clients get 503 until a new replica is healthy.".to_owned(),
         Some(ReplicasVia::Swarm) => "Swarm servers: Traefik finds the tasks through their labels, so this service leaves the YAML. Set Configuration → General → Container labels → Label management to “Managed manually (edit labels yourself)”, add ours with the labels panel (in the list's panels), set Configuration → Advanced → Container naming to “Consistent name” (otherwise every deploy adds a second Swarm service and the old one keeps running), set Swarm → Replicas, deploy.".to_owned(),
@@ -332,6 +332,7 @@ fn servers_view(index: usize, service: Memo<Option<Service>>) -> impl IntoView {
 
 /// The findings at `field` of service `index`, shown beside it.
 fn field_note(index: usize, field: Field) -> impl IntoView {
+    let history = editor().history;
     let by_service = editor().by_service;
     let testid = format!("{}-finding", field.testid(index));
     let notes = Memo::new(move |_| {
@@ -340,7 +341,7 @@ fn field_note(index: usize, field: Field) -> impl IntoView {
                 .map(|list| {
                     list.iter()
                         .filter(|f| f.field == Some(field))
-                        .map(|f| (f.error, f.text.clone(), f.finding.reference()))
+                        .map(|f| (f.error, f.text.clone(), f.finding.clone()))
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
@@ -350,12 +351,28 @@ fn field_note(index: usize, field: Field) -> impl IntoView {
         let notes = notes.get();
         (!notes.is_empty()).then(|| {
             let error = notes.iter().any(|(error, _, _)| *error);
+            // Each with its fix, here as in the findings list: an error is placed and
+            // offered no worse than a warning.
             let lines = notes
                 .into_iter()
-                .map(|(_, text, reference)| {
+                .enumerate()
+                .map(|(k, (_, text, finding))| {
+                    let fix = finding.fix.clone().map(|title| {
+                        let finding = finding.clone();
+                        view! {
+                            <button
+                                class="field-fix"
+                                data-testid=format!("{}-fix-{k}", field.testid(index))
+                                on:click=move |_| super::findings::apply_fix(history, &finding)
+                            >
+                                {format!("Fix it: {title}")}
+                            </button>
+                        }
+                    });
                     view! {
                         <span class="finding-text">{text}</span>
-                        <span class="finding-ref">{reference}</span>
+                        <span class="finding-ref">{finding.reference()}</span>
+                        {fix}
                     }
                 })
                 .collect_view();

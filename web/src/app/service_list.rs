@@ -44,8 +44,9 @@ pub fn ServiceList() -> impl IntoView {
             <input
                 type="search"
                 data-testid="service-filter"
-                placeholder="Filter: name, host, sticky, docker…  ( / )"
-                aria-label="Filter services"
+                // Short enough for the narrowest list; what it matches is in its name.
+                placeholder="Filter  ( / )"
+                aria-label="Filter services by name, host or badge (sticky, Socket.IO, docker)"
                 prop:value=move || filter.get()
                 on:input=move |ev| filter.set(event_target_value(&ev))
                 on:keydown=move |ev| {

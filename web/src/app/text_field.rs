@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// A text field that edits the model on every keystroke. While it is being typed in, it
 /// shows what was typed (a draft), not the model's rendering of it: `a.com,` must not snap
@@ -24,6 +25,7 @@ pub fn live_input(
     view! {
         <input
             data-testid=testid
+            data-project-field=""
             aria-label=label
             prop:value=move || {
                 let model = read();
@@ -33,6 +35,16 @@ pub fn live_input(
                 }
             }
             on:input=move |ev| {
+                if is_browser_history(&ev) {
+                    draft.set(None);
+                    if let Some(input) = ev
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    {
+                        input.set_value(&untrack(|| read_after_write()));
+                    }
+                    return;
+                }
                 let typed = event_target_value(&ev);
                 write(typed.clone());
                 let made = untrack(|| read_after_write());
@@ -41,4 +53,12 @@ pub fn live_input(
             on:change=move |_| draft.set(None)
         />
     }
+}
+
+/// Whether an input event is the browser's own undo or redo.
+fn is_browser_history(ev: &web_sys::Event) -> bool {
+    js_sys::Reflect::get(ev, &wasm_bindgen::JsValue::from_str("inputType"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .is_some_and(|kind| kind.starts_with("history"))
 }
