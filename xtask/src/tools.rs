@@ -255,8 +255,12 @@ pub fn chromium() -> Result<(), String> {
     if Path::new("/usr/bin/chromium").is_file() && Path::new("/usr/bin/chromedriver").is_file() {
         return Ok(());
     }
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    // Waiting for the dpkg lock, as the Docker install does: a fresh machine's unattended
+    // upgrades may hold it. With Chromium's recommended packages (its fonts among them: the
+    // browser tests measure text).
+    let lock = "-oDPkg::Lock::Timeout=300";
+    run(Command::new("apt-get").args(["update", "-qq", lock]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "chromium", "chromium-driver"])
+        .args(["install", "-y", "-qq", lock, "chromium", "chromium-driver"])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }

@@ -1786,6 +1786,15 @@ return {nodes, edges};"#,
         )
         .await;
     let nodes = drawn["nodes"].as_array().expect("nodes");
+    // The entry points in one order for every service: `http` left of `https`.
+    let x_of = |id: &str| {
+        nodes
+            .iter()
+            .find(|n| n["id"] == json!(id))
+            .and_then(|n| n["x"].as_f64())
+            .unwrap_or_else(|| panic!("{id} drawn"))
+    };
+    assert!(x_of("entry-http") < x_of("entry-https"), "http, then https");
     let at = |point: &Value, bottom: bool| -> String {
         let (x, y) = (point[0].as_f64().unwrap(), point[1].as_f64().unwrap());
         let found: Vec<&str> = nodes
