@@ -153,8 +153,9 @@ pub const TITLE_CHARS: usize = 31;
 
 /// The diagram of the project's service `index`: from `exported` (the project's export)
 /// for a service in the file, from its labels for Docker replicas. `None` without such a
-/// service or with nothing routed to it. (The editor calls [`file_service`] itself and asks
-/// the checks module for [`docker_service`]: this would link the label reader into it.)
+/// service or with nothing routed to it. Second module: the editor asks for it
+/// (`Request::Diagram`), so neither the layout nor the label reader is in its first
+/// download.
 pub fn of(project: &Project, exported: &DynamicConfig, index: usize) -> Option<Diagram> {
     let service = project.services.get(index)?;
     match service.docker_replicas {

@@ -229,7 +229,7 @@ pub fn DownloadBar(yaml: Memo<String>) -> impl IntoView {
                         " with this YAML, and save (Traefik reads it at once)."
                     </li>
                     <li>
-                        "Load the plugin once per server: the “Load the plugin in Coolify” panel (in the list's panels) gives the proxy flags; restart the proxy."
+                        "Load the plugin once per server: the “Load the plugin in Coolify” panel (across the top) gives the proxy flags; restart the proxy."
                     </li>
                     <li>
                         "Check from your machine that sessions stay on one replica: "

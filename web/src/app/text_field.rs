@@ -55,7 +55,10 @@ pub fn live_input(
     }
 }
 
-/// Whether an input event is the browser's own undo or redo.
+/// Whether an input event is the browser's own undo or redo. Its undo is page-wide: Ctrl+Z
+/// in a box that keeps it (the filter) can reach back into a project field's typing, and
+/// the project's history is the app's, so such a field shows the model's value again
+/// instead of writing the browser's.
 fn is_browser_history(ev: &web_sys::Event) -> bool {
     js_sys::Reflect::get(ev, &wasm_bindgen::JsValue::from_str("inputType"))
         .ok()
