@@ -206,7 +206,7 @@ impl Stop {
 pub struct StopWatch {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
-    reader: std::thread::JoinHandle<()>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Docker {
@@ -248,7 +248,7 @@ impl Docker {
         Ok(StopWatch {
             child,
             lines,
-            reader,
+            reader: Some(reader),
         })
     }
 }
@@ -264,10 +264,24 @@ impl StopWatch {
         while seen(&self.lines).len() < count && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(200));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = self.reader.join();
+        self.stop();
         seen(&self.lines)
+    }
+
+    /// Ends `docker events` (our child, by its handle) and its reader.
+    fn stop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = reader.join();
+        }
+    }
+}
+
+/// A rehearsal interrupted or failed mid-redeploy leaves no `docker events` behind.
+impl Drop for StopWatch {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
