@@ -2,9 +2,10 @@
 //! Two routers that claim the same host and path on the same entry point: a service copied
 //! with its hosts, or a file pasted twice under other names. Traefik sends each request to
 //! one router only — the one with the higher priority, and on a tie (the default priority
-//! is the rule's length, so two copies always tie) whichever it sorted first when it loaded
-//! the configuration, which the file does not decide — and the other router's service gets
-//! nothing. A claim is a rule of gaqno-lb's shape (hosts, an optional path prefix) sharing
+//! is the rule's length, so two copies always tie) whichever it sorted first when it built
+//! its routes, which the file does not decide and a later build may change (measured on
+//! real Traefik: `b`, then `a` a second later as the file provider loaded again) — and the
+//! other router's service gets nothing meanwhile. A claim is a rule of gaqno-lb's shape (hosts, an optional path prefix) sharing
 //! a host and the path, or any rule written the same.
 
 use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
@@ -102,7 +103,7 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
                 later.name, later.priority, first.priority, first.name
             ),
             std::cmp::Ordering::Equal => format!(
-                "at the same priority ({}) Traefik sends every one of those requests to one of them, whichever it sorts first when it loads the file, and the other's service gets none",
+                "at the same priority ({}) Traefik sends those requests to one of them, whichever it sorted first when it last built its routes (the next build may pick the other), and the other's service gets none",
                 later.priority
             ),
         };
