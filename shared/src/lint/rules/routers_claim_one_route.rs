@@ -5,8 +5,9 @@
 //! is the rule's length, so two copies always tie) whichever it sorted first when it built
 //! its routes, which the file does not decide and a later build may change (measured on
 //! real Traefik: `b`, then `a` a second later as the file provider loaded again) — and the
-//! other router's service gets nothing meanwhile. A claim is a rule of gaqno-lb's shape (hosts, an optional path prefix) sharing
-//! a host and the path, or any rule written the same.
+//! other router's service gets nothing meanwhile. A claim is a rule of gaqno-lb's shape
+//! (hosts, an optional path prefix) sharing a host and the path, or any rule written the
+//! same.
 
 use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
 use crate::rule::RouteMatch;
