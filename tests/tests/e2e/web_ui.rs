@@ -1137,6 +1137,29 @@ async fn accessible_and_readable(page: &Page) {
     page.click("reset-confirm").await;
     page.wait_text("finding-count", "the preset", |t| t == "0 finding(s)")
         .await;
+    // The labels and compose results, from the preset's omnichannel service, so that the
+    // panels view has them to read.
+    page.eval("document.querySelectorAll('details').forEach((d) => d.open = true); return null;")
+        .await;
+    page.set(
+        "labels-text",
+        include_str!("../../../shared/test_data/coolify/standalone.txt"),
+    )
+    .await;
+    page.click_element("labels-add").await;
+    page.wait_text("labels-diff", "the labels result", |t| t.contains("+ "))
+        .await;
+    page.set("compose-service", "omnichannel-service").await;
+    page.set(
+        "compose-text",
+        "services:\n  omnichannel-service:\n    build: .\n    ports: ['4008:4008']\n",
+    )
+    .await;
+    page.click_element("compose-write").await;
+    page.wait_text("compose-output", "the compose result", |t| {
+        t.contains("replicas:")
+    })
+    .await;
     let open_panels =
         "document.querySelectorAll('details').forEach((d) => d.open = true); return null;";
     let close_panels =
@@ -1353,7 +1376,7 @@ return out;"#)
 
 /// What cannot be read at the window's size: diagram text under 10 px as rendered, a
 /// value cut in an input of the open service, a scroll box inside the YAML preview's, a
-/// line of the labels or compose result cut.
+/// line of the labels or compose result cut or wrapped.
 async fn unreadable(page: &Page) -> Vec<String> {
     let found = page
         .eval("const out = [];
@@ -1371,6 +1394,20 @@ async fn unreadable(page: &Page) -> Vec<String> {
             for (const p of document.querySelectorAll('pre')) {
               if (p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1) out.push(`scrolls sideways: ${p.dataset.testid}`);
             }
+            // Issue 31: every line of the labels result on one row (in the sidebar they
+            // broke inside keys: `gzip.c` / `ompress=true`); the compose file is there to be
+            // read (its cut lines: `scrolls sideways` above).
+            const rows = (e) => {
+              const range = document.createRange();
+              range.selectNodeContents(e);
+              return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+            };
+            const labelLines = [...document.querySelectorAll('[data-testid=labels-diff] > span')];
+            if (labelLines.length === 0) out.push('no labels result to read');
+            for (const line of labelLines) {
+              if (rows(line) > 1) out.push(`a label line wraps: ${line.textContent.trim().slice(0, 60)}`);
+            }
+            if (!document.querySelector('[data-testid=compose-output]')) out.push('no compose result to read');
             let box = document.querySelector('[data-testid=yaml-preview]').parentElement;
             for (; box; box = box.parentElement) {
               const style = getComputedStyle(box);

@@ -215,6 +215,10 @@ pub fn ComposePanel() -> impl IntoView {
                             </p>
                             <button
                                 data-testid="project-download"
+                                aria-label=format!(
+                                    "Download {} for the rehearsal of path b",
+                                    PROJECT_FILE,
+                                )
                                 on:click=move |_| {
                                     let text = history
                                         .with_untracked(|h| crate::saved_text(&h.current))

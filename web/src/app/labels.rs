@@ -161,6 +161,10 @@ pub fn LabelsPanel() -> impl IntoView {
                             </p>
                             <button
                                 data-testid="labels-project-download"
+                                aria-label=format!(
+                                    "Download {} for the rehearsal of path c",
+                                    super::compose::PROJECT_FILE,
+                                )
                                 on:click=move |_| {
                                     let text = history
                                         .with_untracked(|h| crate::saved_text(&h.current))
