@@ -10,7 +10,7 @@ use crate::lint::{Context, Diagnostic, Path, Rule, Severity};
 use crate::plugin_config::PluginConfig;
 use crate::traefik::{Cookie, DynamicConfig};
 
-use super::sticky_cookie_unnamed::cookie_name_for;
+use super::sticky_cookie_unnamed::{cookie_name_for, local};
 
 pub(super) const RULE: Rule = Rule {
     id: "invalid-plugin-config",
@@ -147,11 +147,6 @@ fn fix(config: &mut DynamicConfig, d: &Diagnostic) -> bool {
         }
         None => false,
     }
-}
-
-/// A name without its provider (`gaqno-omni@file` → `gaqno-omni`).
-fn local(name: &str) -> &str {
-    name.split('@').next().unwrap_or(name)
 }
 
 #[cfg(test)]

@@ -94,19 +94,21 @@ fn check(cx: &Context, out: &mut Vec<Diagnostic>) {
         }
     }
     for (first, later, overlap, more) in clashes {
-        let who_wins = match first.priority.cmp(&later.priority) {
-            std::cmp::Ordering::Greater => format!(
-                "Traefik sends those requests to `{}` (priority {} against {}), so `{}` gets none",
-                first.name, first.priority, later.priority, later.name
-            ),
-            std::cmp::Ordering::Less => format!(
-                "Traefik sends those requests to `{}` (priority {} against {}), so `{}` gets none",
-                later.name, later.priority, first.priority, first.name
-            ),
-            std::cmp::Ordering::Equal => format!(
+        let who_wins = if first.priority == later.priority {
+            format!(
                 "at the same priority ({}) Traefik sends those requests to one of them, whichever it sorted first when it last built its routes (the next build may pick the other), and the other's service gets none",
                 later.priority
-            ),
+            )
+        } else {
+            let (winner, loser) = if first.priority > later.priority {
+                (first, later)
+            } else {
+                (later, first)
+            };
+            format!(
+                "Traefik sends those requests to `{}` (priority {} against {}), so `{}` gets none",
+                winner.name, winner.priority, loser.priority, loser.name
+            )
         };
         let likewise = match more {
             0 => String::new(),

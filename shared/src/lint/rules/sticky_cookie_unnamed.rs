@@ -134,7 +134,7 @@ fn name_unnamed_affinity(config: &mut DynamicConfig, service: &str, name: &str) 
 }
 
 /// A name without its provider (`gaqno-omni@file` → `gaqno-omni`).
-fn local(name: &str) -> &str {
+pub(super) fn local(name: &str) -> &str {
     name.split('@').next().unwrap_or(name)
 }
 
